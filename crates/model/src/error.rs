@@ -1,0 +1,66 @@
+//! Errors of decoding and validating wire documents.
+
+use thiserror::Error;
+
+/// A document could not be decoded; the message says where and why, for a 400 body.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The bytes are not well-formed JSON or XML.
+    #[error("malformed {format}: {detail}")]
+    Syntax {
+        /// `JSON` or `XML`.
+        format: &'static str,
+        /// What the parser reported.
+        detail: String,
+    },
+    /// The document is well-formed but its root is not the expected one.
+    #[error("expected root '{expected}', found '{found}'")]
+    WrongRoot {
+        /// The root name required here (`instance`, `application`, `applications`).
+        expected: &'static str,
+        /// The root actually found.
+        found: String,
+    },
+    /// A field has a value of the wrong type or out of range.
+    #[error("invalid value for '{field}': {detail}")]
+    InvalidField {
+        /// Dotted path of the field, e.g. `instance.port.$`.
+        field: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The document nests deeper than the decoder allows.
+    #[error("document nested deeper than {0} levels")]
+    TooDeep(usize),
+}
+
+/// A decoded registration is missing something the server requires (Java's 400 texts).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ValidationError {
+    /// No `instanceId`, AWS instance id or `hostName` to identify the instance.
+    #[error("Missing instanceId")]
+    MissingInstanceId,
+    /// `hostName` is blank.
+    #[error("Missing hostname")]
+    MissingHostName,
+    /// `ipAddr` is blank.
+    #[error("Missing ip address")]
+    MissingIpAddr,
+    /// `app` is blank.
+    #[error("Missing appName")]
+    MissingAppName,
+    /// The body's `app` differs from the application in the URL.
+    #[error("Mismatched appName, expecting {expected} but was {actual}")]
+    MismatchedAppName {
+        /// The app named in the URL path.
+        expected: String,
+        /// The app named in the body.
+        actual: String,
+    },
+    /// No `dataCenterInfo` object.
+    #[error("Missing dataCenterInfo")]
+    MissingDataCenterInfo,
+    /// `dataCenterInfo` has no `name`.
+    #[error("Missing dataCenterInfo Name")]
+    MissingDataCenterName,
+}

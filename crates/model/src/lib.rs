@@ -1,0 +1,87 @@
+//! Eureka wire model: the types Eureka servers and clients exchange, and their codecs.
+//!
+//! Every quirk of the Java wire format lives in this crate and nowhere else: string-typed
+//! timestamps, `$`/`@enabled` ports, `@class` markers, arrays even for one element, the
+//! `_` → `__` XML name coding and the `apps__hashcode` reconcile hash.
+//!
+//! - [`instance`]: `InstanceInfo` and its parts (status, ports, lease, data center).
+//! - [`apps`]: `Application`, `Applications` and the reconcile hash code.
+//! - [`json`]: the JSON codec, field-for-field what Java's `EurekaJacksonCodec` writes.
+//! - [`xml`]: the XML codec, what Java's XStream converters write.
+//! - [`replication`]: the peer replication batch messages.
+//! - [`error`]: the decode and validation errors.
+
+#![warn(missing_docs)]
+
+pub mod apps;
+pub mod error;
+pub mod instance;
+pub mod json;
+pub mod replication;
+pub mod xml;
+
+pub use apps::{reconcile_hash_code, Application, Applications};
+pub use error::{DecodeError, ValidationError};
+pub use instance::{
+    ActionType, AppName, DataCenterClass, DataCenterInfo, DataCenterName, InstanceInfo,
+    InstanceStatus, LeaseInfo, Port,
+};
+
+/// The two wire formats Eureka speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `application/json`, the legacy Jackson codec shape.
+    Json,
+    /// `application/xml`, the XStream shape.
+    Xml,
+}
+
+impl Format {
+    /// The media type to send in `Content-Type` for this format.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Xml => "application/xml",
+        }
+    }
+
+    /// Encodes a single instance wrapped in its `instance` root.
+    pub fn encode_instance(self, info: &InstanceInfo) -> Vec<u8> {
+        match self {
+            Format::Json => json::encode_instance(info),
+            Format::Xml => xml::encode_instance(info),
+        }
+    }
+
+    /// Encodes one application wrapped in its `application` root.
+    pub fn encode_application(self, app: &Application) -> Vec<u8> {
+        match self {
+            Format::Json => json::encode_application(app),
+            Format::Xml => xml::encode_application(app),
+        }
+    }
+
+    /// Encodes a registry (full, delta or VIP subset) wrapped in its `applications` root.
+    pub fn encode_applications(self, apps: &Applications) -> Vec<u8> {
+        match self {
+            Format::Json => json::encode_applications(apps),
+            Format::Xml => xml::encode_applications(apps),
+        }
+    }
+
+    /// Decodes a register body (`instance` root).
+    pub fn decode_instance(self, body: &[u8]) -> Result<InstanceInfo, DecodeError> {
+        match self {
+            Format::Json => json::decode_instance(body),
+            Format::Xml => xml::decode_instance(body),
+        }
+    }
+
+    /// Decodes a registry document (`applications` root).
+    pub fn decode_applications(self, body: &[u8]) -> Result<Applications, DecodeError> {
+        match self {
+            Format::Json => json::decode_applications(body),
+            Format::Xml => xml::decode_applications(body),
+        }
+    }
+}

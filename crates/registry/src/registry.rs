@@ -1,0 +1,727 @@
+//! The registry: leases by application and instance id, and every operation on them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use eureka_model::{
+    reconcile_hash_code, ActionType, Application, Applications, InstanceInfo, InstanceStatus,
+};
+use parking_lot::{Mutex, RwLock};
+use rand::Rng;
+
+use crate::error::RegistryError;
+use crate::lease::{lease_duration_ms, renewal_interval_ms, Lease};
+use crate::meter::RenewMeter;
+use crate::overrides::{resolve_status, OverrideMap};
+use crate::snapshot::{Snapshot, FULL_FETCH_VERSION};
+use crate::Millis;
+
+/// Who made a call: an instance (or operator), or a peer server replicating one.
+///
+/// Replicated calls are applied but never replicated again, and a few rules differ for them
+/// (the lease-exists status rule, 409 conflicts on renew).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A client or operator talking to this server directly.
+    Client,
+    /// A peer server replicating a call it received.
+    Peer,
+}
+
+/// The registry's behaviour switches, taken from the server configuration.
+#[derive(Debug, Clone)]
+pub struct RegistrySettings {
+    /// Stop evicting when renewals fall under the threshold (`enable-self-preservation`).
+    pub self_preservation: bool,
+    /// Fraction of expected renewals under which self-preservation engages (0.85).
+    pub renewal_percent_threshold: f64,
+    /// Reproduce Java's `Lease.renew()` bug: leases expire 2 × duration after a renew.
+    pub legacy_double_lease_expiry: bool,
+    /// Compare `lastDirtyTimestamp` on renew and answer 404/409 when copies differ.
+    pub sync_when_timestamp_differs: bool,
+    /// How long changes stay in the delta queue (180 s).
+    pub delta_retention_ms: Millis,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        RegistrySettings {
+            self_preservation: true,
+            renewal_percent_threshold: 0.85,
+            legacy_double_lease_expiry: false,
+            sync_when_timestamp_differs: true,
+            delta_retention_ms: 180_000,
+        }
+    }
+}
+
+/// Parameters of a renew (heartbeat) beyond app and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewRequest {
+    /// The caller's `lastDirtyTimestamp`, when it sent one.
+    pub last_dirty_timestamp: Option<Millis>,
+    /// The override a peer holds for the instance (`overriddenstatus`), peers only.
+    pub overridden_status: Option<InstanceStatus>,
+    /// Who renews.
+    pub origin: Origin,
+}
+
+/// A successful renew; every variant means the lease *was* renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewOutcome {
+    /// Copies agree (HTTP 200).
+    Renewed,
+    /// The caller holds newer data than this server (HTTP 404, so it re-registers).
+    CallerNewer,
+    /// A peer holds older data than this server (HTTP 409 with this copy as the body).
+    Conflict(Arc<InstanceInfo>),
+}
+
+/// One entry of the "recently registered" or "recently cancelled" logs shown on the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentEvent {
+    /// When it happened, epoch ms.
+    pub at: Millis,
+    /// Application name.
+    pub app: String,
+    /// Instance id.
+    pub id: String,
+}
+
+/// Figures about the registry for `status`, the console and metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryStats {
+    /// Registry version.
+    pub version: u64,
+    /// Applications with at least one instance.
+    pub applications: usize,
+    /// Registered instances (leases).
+    pub instances: usize,
+    /// Renewals counted in the last complete minute.
+    pub renews_last_min: u64,
+    /// Renewals per minute the registered leases promise (from their own intervals).
+    pub expected_renews_per_min: f64,
+    /// `floor(expected × renewal-percent-threshold)`; renewals must exceed it to evict.
+    pub renew_threshold: u64,
+    /// Whether self-preservation is configured on.
+    pub self_preservation_enabled: bool,
+    /// Whether eviction may run now.
+    pub lease_expiration_enabled: bool,
+    /// Status overrides currently held.
+    pub overrides: usize,
+    /// Entries in the delta queue.
+    pub delta_queue_len: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct PreservationState {
+    /// False until the first renew-meter tick: nothing is evicted in the first minute.
+    ready: bool,
+    renews_last_min: u64,
+    expected_per_min: f64,
+}
+
+#[derive(Debug)]
+struct DeltaEntry {
+    at: Millis,
+    instance: Arc<InstanceInfo>,
+}
+
+const RECENT_EVENTS_CAPACITY: usize = 1000;
+
+#[derive(Debug, Default)]
+struct Inner {
+    apps: HashMap<String, HashMap<String, Lease>>,
+    leases: usize,
+    overrides: OverrideMap,
+    delta: VecDeque<DeltaEntry>,
+    recent_registered: VecDeque<RecentEvent>,
+    recent_cancelled: VecDeque<RecentEvent>,
+}
+
+impl Inner {
+    fn lease(&self, app: &str, id: &str) -> Option<&Lease> {
+        self.apps.get(app)?.get(id)
+    }
+
+    fn lease_mut(&mut self, app: &str, id: &str) -> Option<&mut Lease> {
+        self.apps.get_mut(app)?.get_mut(id)
+    }
+}
+
+fn push_capped(log: &mut VecDeque<RecentEvent>, event: RecentEvent) {
+    if log.len() == RECENT_EVENTS_CAPACITY {
+        log.pop_front();
+    }
+    log.push_back(event);
+}
+
+fn not_found(app: &str, id: &str) -> RegistryError {
+    RegistryError::NotFound { app: app.to_string(), id: id.to_string() }
+}
+
+/// The registry of leases. All methods take `&self` and are safe to call concurrently.
+///
+/// Writes take a short write lock; a renew takes only a read lock and stores one timestamp.
+/// Every visible change advances [`Registry::version`], which keys all cached encodings.
+#[derive(Debug)]
+pub struct Registry {
+    settings: RegistrySettings,
+    inner: RwLock<Inner>,
+    version: AtomicU64,
+    delta_epoch: AtomicU64,
+    meter: RenewMeter,
+    preservation: Mutex<PreservationState>,
+    snapshot_cache: Mutex<Option<Snapshot>>,
+    delta_cache: Mutex<Option<(u64, u64, Arc<Applications>)>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new(settings: RegistrySettings) -> Self {
+        Registry {
+            settings,
+            inner: RwLock::new(Inner::default()),
+            version: AtomicU64::new(0),
+            delta_epoch: AtomicU64::new(0),
+            meter: RenewMeter::default(),
+            preservation: Mutex::new(PreservationState::default()),
+            snapshot_cache: Mutex::new(None),
+            delta_cache: Mutex::new(None),
+        }
+    }
+
+    /// The settings this registry runs with.
+    pub fn settings(&self) -> &RegistrySettings {
+        &self.settings
+    }
+
+    /// The current version; it advances with every change a reader could see.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    fn record_change(&self, inner: &mut Inner, instance: Arc<InstanceInfo>, now: Millis) {
+        inner.delta.push_back(DeltaEntry { at: now, instance });
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Registers (or re-registers) an already validated and normalised instance.
+    ///
+    /// Follows Java's `AbstractInstanceRegistry.register`: a stored copy with a strictly newer
+    /// `lastDirtyTimestamp` wins over the incoming one, an override travels with the
+    /// registration, the status goes through the override rule chain, and the change is
+    /// queued as `ADDED`. Returns the instance as stored.
+    pub fn register(
+        &self,
+        mut incoming: InstanceInfo,
+        origin: Origin,
+        now: Millis,
+    ) -> Arc<InstanceInfo> {
+        if incoming.last_dirty_timestamp == 0 {
+            incoming.last_dirty_timestamp = now;
+        }
+        let app = incoming.app.clone();
+        let id = incoming.id().to_string();
+        let duration_ms = lease_duration_ms(&incoming.lease_info);
+
+        let mut inner = self.inner.write();
+        let existing = inner.lease(&app, &id);
+        let existing_status = existing.map(|l| l.instance.status);
+        let service_up_before = existing.map_or(0, |l| l.service_up_ts);
+        let mut registrant = match existing {
+            Some(l) if l.instance.last_dirty_timestamp > incoming.last_dirty_timestamp => {
+                (*l.instance).clone()
+            }
+            _ => incoming,
+        };
+
+        if registrant.overridden_status != InstanceStatus::Unknown
+            && !inner.overrides.contains(&id, now)
+        {
+            inner.overrides.put(&id, registrant.overridden_status, now);
+        }
+        let override_status = inner.overrides.get(&id, now);
+        if let Some(o) = override_status {
+            registrant.overridden_status = o;
+        }
+        registrant.status =
+            resolve_status(registrant.status, override_status, existing_status, origin);
+        let service_up_ts = match (service_up_before, registrant.status) {
+            (0, InstanceStatus::Up) => now,
+            (ts, _) => ts,
+        };
+        registrant.action_type = Some(ActionType::Added);
+        registrant.last_updated_timestamp = now;
+        registrant.lease_info.registration_timestamp = now;
+        registrant.lease_info.last_renewal_timestamp = now;
+        registrant.lease_info.eviction_timestamp = 0;
+        registrant.lease_info.service_up_timestamp = service_up_ts;
+        let stored = Arc::new(registrant);
+
+        let mut lease = Lease::new(stored.clone(), now, service_up_ts);
+        lease.duration_ms = duration_ms;
+        let replaced = inner.apps.entry(app.clone()).or_default().insert(id.clone(), lease);
+        if replaced.is_none() {
+            inner.leases += 1;
+        }
+        push_capped(&mut inner.recent_registered, RecentEvent { at: now, app, id });
+        self.record_change(&mut inner, stored.clone(), now);
+        stored
+    }
+
+    /// Renews a lease (Java's `renew` plus the resource's `lastDirtyTimestamp` rule).
+    ///
+    /// `NotFound` when there is no lease, or when the rule chain resolves to UNKNOWN (how a
+    /// deleted override forces the client to re-register). A status the rule chain changes
+    /// is stored and queued as `MODIFIED` (Java changes it silently, leaving caches stale).
+    pub fn renew(
+        &self,
+        app: &str,
+        id: &str,
+        req: RenewRequest,
+        now: Millis,
+    ) -> Result<RenewOutcome, RegistryError> {
+        let stored_dirty;
+        {
+            let inner = self.inner.read();
+            let lease = inner.lease(app, id).ok_or_else(|| not_found(app, id))?;
+            let current = lease.instance.status;
+            let resolved =
+                resolve_status(current, inner.overrides.get(id, now), Some(current), req.origin);
+            if resolved == InstanceStatus::Unknown {
+                return Err(not_found(app, id));
+            }
+            if resolved == current {
+                lease.renew(now);
+                stored_dirty = lease.instance.last_dirty_timestamp;
+            } else {
+                drop(inner);
+                stored_dirty = self.renew_with_status_change(app, id, req.origin, now)?;
+            }
+        }
+        self.meter.record();
+
+        let Some(caller_dirty) =
+            req.last_dirty_timestamp.filter(|_| self.settings.sync_when_timestamp_differs)
+        else {
+            return Ok(RenewOutcome::Renewed);
+        };
+        if caller_dirty > stored_dirty {
+            if req.origin == Origin::Peer {
+                if let Some(o) = req.overridden_status.filter(|s| *s != InstanceStatus::Unknown) {
+                    self.store_override_if_required(app, id, o, now);
+                }
+            }
+            return Ok(RenewOutcome::CallerNewer);
+        }
+        if caller_dirty < stored_dirty && req.origin == Origin::Peer {
+            if let Some(current) = self.get_instance(app, id) {
+                return Ok(RenewOutcome::Conflict(current));
+            }
+        }
+        Ok(RenewOutcome::Renewed)
+    }
+
+    fn renew_with_status_change(
+        &self,
+        app: &str,
+        id: &str,
+        origin: Origin,
+        now: Millis,
+    ) -> Result<Millis, RegistryError> {
+        let mut inner = self.inner.write();
+        let override_status = inner.overrides.get(id, now);
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
+        let current = lease.instance.status;
+        let resolved = resolve_status(current, override_status, Some(current), origin);
+        if resolved == InstanceStatus::Unknown {
+            return Err(not_found(app, id));
+        }
+        lease.renew(now);
+        let dirty = lease.instance.last_dirty_timestamp;
+        if resolved != current {
+            let mut updated = (*lease.instance).clone();
+            updated.status = resolved;
+            updated.action_type = Some(ActionType::Modified);
+            updated.last_updated_timestamp = now;
+            if resolved == InstanceStatus::Up && lease.service_up_ts == 0 {
+                lease.service_up_ts = now;
+                updated.lease_info.service_up_timestamp = now;
+            }
+            let updated = Arc::new(updated);
+            lease.instance = updated.clone();
+            self.record_change(&mut inner, updated, now);
+        }
+        Ok(dirty)
+    }
+
+    /// Java's `storeOverriddenStatusIfRequired`: learn a peer's override for an instance.
+    fn store_override_if_required(&self, app: &str, id: &str, status: InstanceStatus, now: Millis) {
+        let mut inner = self.inner.write();
+        if inner.overrides.get(id, now) == Some(status) {
+            return;
+        }
+        inner.overrides.put(id, status, now);
+        if let Some(lease) = inner.lease_mut(app, id) {
+            let mut updated = (*lease.instance).clone();
+            updated.overridden_status = status;
+            updated.action_type = Some(ActionType::Modified);
+            updated.last_updated_timestamp = now;
+            let updated = Arc::new(updated);
+            lease.instance = updated.clone();
+            self.record_change(&mut inner, updated, now);
+        }
+    }
+
+    /// Cancels a lease (explicit cancel or eviction). The id's override is dropped either way.
+    /// Returns the instance as it was, marked `DELETED`.
+    pub fn cancel(
+        &self,
+        app: &str,
+        id: &str,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        self.cancel_locked(&mut inner, app, id, now)
+    }
+
+    fn cancel_locked(
+        &self,
+        inner: &mut Inner,
+        app: &str,
+        id: &str,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        inner.overrides.remove(id, now);
+        let instances = inner.apps.get_mut(app).ok_or_else(|| not_found(app, id))?;
+        let lease = instances.remove(id).ok_or_else(|| not_found(app, id))?;
+        if instances.is_empty() {
+            inner.apps.remove(app);
+        }
+        inner.leases -= 1;
+        let mut gone = (*lease.instance).clone();
+        gone.action_type = Some(ActionType::Deleted);
+        gone.last_updated_timestamp = now;
+        gone.lease_info = lease.wire_lease_info(self.settings.legacy_double_lease_expiry);
+        gone.lease_info.eviction_timestamp = now;
+        let gone = Arc::new(gone);
+        push_capped(
+            &mut inner.recent_cancelled,
+            RecentEvent { at: now, app: app.to_string(), id: id.to_string() },
+        );
+        self.record_change(inner, gone.clone(), now);
+        Ok(gone)
+    }
+
+    /// Sets an operator status override (Java's `statusUpdate`). Renews the lease; changes
+    /// nothing else when the instance already has that status. Returns the instance as
+    /// stored afterwards.
+    pub fn set_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: Option<Millis>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
+        lease.renew(now);
+        if lease.instance.status == status {
+            return Ok(lease.instance.clone());
+        }
+        let mut updated = (*lease.instance).clone();
+        if status == InstanceStatus::Up && lease.service_up_ts == 0 {
+            lease.service_up_ts = now;
+            updated.lease_info.service_up_timestamp = now;
+        }
+        updated.overridden_status = status;
+        updated.status = status;
+        if let Some(t) = last_dirty_timestamp {
+            updated.last_dirty_timestamp = updated.last_dirty_timestamp.max(t);
+        }
+        updated.action_type = Some(ActionType::Modified);
+        updated.last_updated_timestamp = now;
+        let updated = Arc::new(updated);
+        lease.instance = updated.clone();
+        inner.overrides.put(id, status, now);
+        self.record_change(&mut inner, updated.clone(), now);
+        Ok(updated)
+    }
+
+    /// Removes an operator override (Java's `deleteStatusOverride`) and sets `new_status`
+    /// (UNKNOWN by default, which makes the next heartbeat 404 so the client re-registers).
+    pub fn delete_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        new_status: InstanceStatus,
+        last_dirty_timestamp: Option<Millis>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        let had_override = inner.overrides.remove(id, now).is_some();
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
+        lease.renew(now);
+        if !had_override {
+            return Ok(lease.instance.clone());
+        }
+        let mut updated = (*lease.instance).clone();
+        updated.overridden_status = InstanceStatus::Unknown;
+        updated.status = new_status;
+        if let Some(t) = last_dirty_timestamp {
+            updated.last_dirty_timestamp = updated.last_dirty_timestamp.max(t);
+        }
+        updated.action_type = Some(ActionType::Modified);
+        updated.last_updated_timestamp = now;
+        let updated = Arc::new(updated);
+        lease.instance = updated.clone();
+        self.record_change(&mut inner, updated.clone(), now);
+        Ok(updated)
+    }
+
+    /// Merges metadata into an instance and re-registers it as a client registration, as
+    /// Java does (so it is replicated as a Register and shows in the delta as `ADDED`).
+    /// The client overwrites it on its next re-registration, as with Java.
+    pub fn update_metadata(
+        &self,
+        app: &str,
+        id: &str,
+        entries: impl IntoIterator<Item = (String, String)>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut info = {
+            let inner = self.inner.read();
+            let lease = inner.lease(app, id).ok_or_else(|| not_found(app, id))?;
+            (*lease.instance).clone()
+        };
+        info.metadata.extend(entries);
+        Ok(self.register(info, Origin::Client, now))
+    }
+
+    /// One instance with its live lease timestamps.
+    pub fn get_instance(&self, app: &str, id: &str) -> Option<Arc<InstanceInfo>> {
+        let inner = self.inner.read();
+        inner.lease(app, id).map(|l| self.decorate(l))
+    }
+
+    /// An instance by id in any application (`GET instances/{id}`).
+    pub fn find_instance(&self, id: &str) -> Option<Arc<InstanceInfo>> {
+        let inner = self.inner.read();
+        inner.apps.values().find_map(|m| m.get(id)).map(|l| self.decorate(l))
+    }
+
+    fn decorate(&self, lease: &Lease) -> Arc<InstanceInfo> {
+        let lease_info = lease.wire_lease_info(self.settings.legacy_double_lease_expiry);
+        if lease.instance.lease_info == lease_info {
+            return lease.instance.clone();
+        }
+        let mut info = (*lease.instance).clone();
+        info.lease_info = lease_info;
+        Arc::new(info)
+    }
+
+    /// The full registry at the current version; built once per version and shared.
+    pub fn snapshot(&self) -> Snapshot {
+        let version = self.version();
+        if let Some(s) = self.snapshot_cache.lock().as_ref().filter(|s| s.version == version) {
+            return s.clone();
+        }
+        let snapshot = {
+            let inner = self.inner.read();
+            let version = self.version();
+            let mut names: Vec<&String> = inner.apps.keys().collect();
+            names.sort_unstable();
+            let applications: Vec<Application> = names
+                .into_iter()
+                .map(|name| {
+                    let leases = &inner.apps[name];
+                    let mut ids: Vec<&String> = leases.keys().collect();
+                    ids.sort_unstable();
+                    Application {
+                        name: name.clone(),
+                        instances: ids.into_iter().map(|id| self.decorate(&leases[id])).collect(),
+                    }
+                })
+                .collect();
+            let hash = reconcile_hash_code(
+                applications.iter().flat_map(|a| &a.instances).map(|i| i.status),
+            );
+            Snapshot {
+                version,
+                apps: Arc::new(Applications {
+                    versions_delta: FULL_FETCH_VERSION.to_string(),
+                    apps_hashcode: hash,
+                    applications,
+                }),
+            }
+        };
+        let mut cache = self.snapshot_cache.lock();
+        if cache.as_ref().is_none_or(|c| c.version < snapshot.version) {
+            *cache = Some(snapshot.clone());
+        }
+        snapshot
+    }
+
+    /// The delta: the latest state of every instance changed within the retention window,
+    /// with `apps__hashcode` of the *whole* registry taken under the same lock, so a client
+    /// holding the previous full registry plus this delta computes the same hash.
+    /// `versions__delta` is the registry version. Returns the key it is cached under.
+    pub fn delta(&self) -> ((u64, u64), Arc<Applications>) {
+        let key = (self.version(), self.delta_epoch.load(Ordering::Acquire));
+        if let Some((v, e, d)) = self.delta_cache.lock().as_ref() {
+            if (*v, *e) == key {
+                return (key, d.clone());
+            }
+        }
+        let (key, delta) = {
+            let inner = self.inner.read();
+            let key = (self.version(), self.delta_epoch.load(Ordering::Acquire));
+            let mut latest: HashMap<(&str, &str), &Arc<InstanceInfo>> = HashMap::new();
+            for entry in &inner.delta {
+                latest.insert((entry.instance.app.as_str(), entry.instance.id()), &entry.instance);
+            }
+            let mut by_app: Vec<((&str, &str), &Arc<InstanceInfo>)> = latest.into_iter().collect();
+            by_app.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut applications: Vec<Application> = Vec::new();
+            for ((app, _), instance) in by_app {
+                match applications.last_mut() {
+                    Some(last) if last.name == app => last.instances.push(instance.clone()),
+                    _ => applications.push(Application {
+                        name: app.to_string(),
+                        instances: vec![instance.clone()],
+                    }),
+                }
+            }
+            let hash = reconcile_hash_code(
+                inner.apps.values().flat_map(|m| m.values()).map(|l| l.instance.status),
+            );
+            let delta = Arc::new(Applications {
+                versions_delta: key.0.to_string(),
+                apps_hashcode: hash,
+                applications,
+            });
+            (key, delta)
+        };
+        *self.delta_cache.lock() = Some((key.0, key.1, delta.clone()));
+        (key, delta)
+    }
+
+    /// Drops delta entries older than the retention window (Java's delta retention timer).
+    pub fn purge_delta(&self, now: Millis) -> usize {
+        let cutoff = now.saturating_sub(self.settings.delta_retention_ms);
+        let mut inner = self.inner.write();
+        let before = inner.delta.len();
+        while inner.delta.front().is_some_and(|e| e.at < cutoff) {
+            inner.delta.pop_front();
+        }
+        let purged = before - inner.delta.len();
+        if purged > 0 {
+            self.delta_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        purged
+    }
+
+    /// Closes the renew meter's minute and recomputes the expected renew rate from the
+    /// registered leases' own renewal intervals. Call once a minute.
+    pub fn tick_renew_meter(&self) {
+        let renews = self.meter.tick();
+        let expected = {
+            let inner = self.inner.read();
+            inner
+                .apps
+                .values()
+                .flat_map(|m| m.values())
+                .map(|l| 60_000.0 / renewal_interval_ms(&l.instance.lease_info) as f64)
+                .sum::<f64>()
+        };
+        *self.preservation.lock() =
+            PreservationState { ready: true, renews_last_min: renews, expected_per_min: expected };
+    }
+
+    fn threshold(&self, expected_per_min: f64) -> u64 {
+        (expected_per_min * self.settings.renewal_percent_threshold).floor() as u64
+    }
+
+    /// Whether eviction may run: always without self-preservation; otherwise only after the
+    /// first complete minute and while renewals exceed the threshold. Unlike Java, a zero
+    /// threshold (nothing expected) does not block eviction forever.
+    pub fn lease_expiration_enabled(&self) -> bool {
+        if !self.settings.self_preservation {
+            return true;
+        }
+        let state = *self.preservation.lock();
+        let threshold = self.threshold(state.expected_per_min);
+        state.ready && (threshold == 0 || state.renews_last_min > threshold)
+    }
+
+    /// Evicts expired leases (Java's `evict`): nothing while self-preservation holds, and at
+    /// most `size − size × threshold` per run, picked at random so no app is emptied first.
+    /// `compensation_ms` is how late this run is, added to every lease's expiry.
+    pub fn evict(
+        &self,
+        now: Millis,
+        compensation_ms: Millis,
+        rng: &mut impl Rng,
+    ) -> Vec<Arc<InstanceInfo>> {
+        if !self.lease_expiration_enabled() {
+            return Vec::new();
+        }
+        let legacy = self.settings.legacy_double_lease_expiry;
+        let mut inner = self.inner.write();
+        inner.overrides.purge_expired(now);
+        let mut expired: Vec<(String, String)> = inner
+            .apps
+            .iter()
+            .flat_map(|(app, m)| {
+                m.iter()
+                    .filter(|(_, l)| l.is_expired(now, compensation_ms, legacy))
+                    .map(move |(id, _)| (app.clone(), id.clone()))
+            })
+            .collect();
+        let size = inner.leases;
+        let limit = size - (size as f64 * self.settings.renewal_percent_threshold).floor() as usize;
+        let count = expired.len().min(limit);
+        // Partial Fisher–Yates: the first `count` slots end up a uniform random sample.
+        for i in 0..count {
+            let j = rng.gen_range(i..expired.len());
+            expired.swap(i, j);
+        }
+        expired
+            .into_iter()
+            .take(count)
+            .filter_map(|(app, id)| self.cancel_locked(&mut inner, &app, &id, now).ok())
+            .collect()
+    }
+
+    /// The last registrations, newest first (at most 1000).
+    pub fn recent_registered(&self) -> Vec<RecentEvent> {
+        self.inner.read().recent_registered.iter().rev().cloned().collect()
+    }
+
+    /// The last cancellations and evictions, newest first (at most 1000).
+    pub fn recent_cancelled(&self) -> Vec<RecentEvent> {
+        self.inner.read().recent_cancelled.iter().rev().cloned().collect()
+    }
+
+    /// Current figures for `status`, the console and metrics.
+    pub fn stats(&self) -> RegistryStats {
+        let state = *self.preservation.lock();
+        let lease_expiration_enabled = self.lease_expiration_enabled();
+        let inner = self.inner.read();
+        RegistryStats {
+            version: self.version(),
+            applications: inner.apps.len(),
+            instances: inner.leases,
+            renews_last_min: state.renews_last_min,
+            expected_renews_per_min: state.expected_per_min,
+            renew_threshold: self.threshold(state.expected_per_min),
+            self_preservation_enabled: self.settings.self_preservation,
+            lease_expiration_enabled,
+            overrides: inner.overrides.len(),
+            delta_queue_len: inner.delta.len(),
+        }
+    }
+}
