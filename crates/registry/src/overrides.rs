@@ -57,6 +57,20 @@ impl OverrideMap {
         before - self.entries.len()
     }
 
+    /// Live overrides as (id, status), for Java's `/serverinfo/statusoverrides`.
+    pub(crate) fn live(&self, now: Millis) -> Vec<(String, InstanceStatus)> {
+        let mut out: Vec<_> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| {
+                now.saturating_sub(e.last_access.load(Ordering::Relaxed)) <= OVERRIDE_TTL_MS
+            })
+            .map(|(id, e)| (id.clone(), e.status))
+            .collect();
+        out.sort();
+        out
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

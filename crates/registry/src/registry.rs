@@ -696,6 +696,11 @@ impl Registry {
             .collect()
     }
 
+    /// Live status overrides as (instance id, status), sorted by id.
+    pub fn status_overrides(&self, now: Millis) -> Vec<(String, InstanceStatus)> {
+        self.inner.read().overrides.live(now)
+    }
+
     /// The last registrations, newest first (at most 1000).
     pub fn recent_registered(&self) -> Vec<RecentEvent> {
         self.inner.read().recent_registered.iter().rev().cloned().collect()

@@ -1,0 +1,332 @@
+//! Handlers of the Eureka REST API. Each decodes its input, makes one registry call and
+//! encodes the answer; the rules themselves live in the registry.
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
+use eureka_registry::{Origin, RenewOutcome, RenewRequest};
+use http_body_util::BodyExt;
+
+use super::error::ApiError;
+use super::negotiate::{accepts_gzip, body_type, response_format};
+use super::route::{self, Route, RouteError};
+use super::status;
+use crate::cache::Entity;
+use crate::state::SharedState;
+
+/// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
+pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
+/// Header carrying the registry version on every registry response.
+pub const HEADER_VERSION: &str = "x-eureka-version";
+
+const STATUS_NAMES: &str = "expected one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN";
+
+/// Query parameters in order, decoded (`+` as space, as Jersey does).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(uri: &Uri) -> Self {
+        Query(form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn timestamp(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("invalid {name} '{v}': expected epoch milliseconds"))
+            }),
+        }
+    }
+
+    fn status(&self, name: &str) -> Result<Option<InstanceStatus>, ApiError> {
+        match self.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => InstanceStatus::parse(v).map(Some).ok_or_else(|| {
+                ApiError::bad_request(format!("invalid status in '{name}': '{v}': {STATUS_NAMES}"))
+            }),
+        }
+    }
+}
+
+fn origin(headers: &HeaderMap) -> Origin {
+    match headers.get(HEADER_REPLICATION) {
+        Some(v) if v.as_bytes() == b"true" => Origin::Peer,
+        _ => Origin::Client,
+    }
+}
+
+/// Entry point for every path under the Eureka API.
+pub async fn api(
+    State(state): State<SharedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let route = match route::resolve(&method, uri.path()) {
+        Ok(r) => r,
+        Err(RouteError::NotFound) => {
+            return ApiError::not_found(format!("no Eureka resource at {}", uri.path()))
+                .into_response()
+        }
+        Err(RouteError::BadEncoding(seg)) => {
+            return ApiError::bad_request(format!(
+                "path segment '{seg}' is not valid percent-encoded UTF-8"
+            ))
+            .into_response()
+        }
+        Err(RouteError::MethodNotAllowed(allow)) => {
+            return ApiError::method_not_allowed(allow).into_response()
+        }
+    };
+    let query = Query::parse(&uri);
+    let result = match (route, method) {
+        (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
+        (Route::Delta, _) => {
+            if state.config.disable_delta {
+                Err(ApiError::forbidden("delta fetches are disabled (eureka.server.disable-delta)"))
+            } else {
+                registry_document(&state, Entity::Delta, &headers)
+            }
+        }
+        (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
+        (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
+        (Route::Instance(app, id), Method::GET) => {
+            instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
+        }
+        (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
+        (Route::Instance(app, id), _) => cancel(&state, &app, &id),
+        (Route::InstanceStatus(app, id), Method::PUT) => set_status(&state, &app, &id, &query),
+        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query),
+        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query),
+        (Route::InstanceById(id), _) => {
+            instance_document(state.registry.find_instance(&id), &headers, &id)
+        }
+        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
+        (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
+        (Route::Status, _) => Ok(status::status_response(&state, &headers)),
+        (Route::PeerBatch, _) => Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "peer replication batches are not accepted by this build yet",
+        )),
+        (Route::AsgStatus(_), _) => {
+            Err(ApiError::bad_request("ASG status is only supported on AWS"))
+        }
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Serves a registry document from the per-version cache: encoded once per version and
+/// format, gzip-compressed once on first demand.
+fn registry_document(
+    state: &SharedState,
+    entity: Entity,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = response_format(headers);
+    let registry = &state.registry;
+    let (version, encoded) = match &entity {
+        Entity::Delta => {
+            let (key, delta) = registry.delta();
+            (
+                key.0,
+                state.cache.get_or_build(entity.clone(), format, key, || {
+                    Some(format.encode_applications(&delta))
+                }),
+            )
+        }
+        Entity::AllApps => {
+            let snap = registry.snapshot();
+            let key = (snap.version, 0);
+            (
+                snap.version,
+                state.cache.get_or_build(entity.clone(), format, key, || {
+                    Some(format.encode_applications(&snap.apps))
+                }),
+            )
+        }
+        Entity::App(name) => {
+            let snap = registry.snapshot();
+            let key = (snap.version, 0);
+            let build = || snap.application(name).map(|a| format.encode_application(a));
+            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
+        }
+        Entity::Vip(vip) | Entity::SecureVip(vip) => {
+            let snap = registry.snapshot();
+            let secure = matches!(entity, Entity::SecureVip(_));
+            let key = (snap.version, 0);
+            let build = || Some(format.encode_applications(&snap.by_vip(vip, secure)));
+            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
+        }
+    };
+    let Some(encoded) = encoded else {
+        return Err(match entity {
+            Entity::App(name) => {
+                ApiError::not_found(format!("application {name} is not registered"))
+            }
+            _ => ApiError::not_found("not found"),
+        });
+    };
+    let gzip = accepts_gzip(headers);
+    let body: Bytes = if gzip { encoded.gzip().clone() } else { encoded.plain().clone() };
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(HEADER_VERSION, HeaderValue::from(version));
+    h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    Ok(response)
+}
+
+fn encoded_response(status: StatusCode, format: Format, bytes: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, format.media_type())], bytes).into_response()
+}
+
+fn instance_document(
+    found: Option<std::sync::Arc<InstanceInfo>>,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let info =
+        found.ok_or_else(|| ApiError::not_found(format!("instance {id} is not registered")))?;
+    let format = response_format(headers);
+    Ok(encoded_response(StatusCode::OK, format, format.encode_instance(&info)))
+}
+
+/// Reads a request body within the configured limit, inflating `Content-Encoding: gzip`.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::too_large(limit));
+    }
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return Err(ApiError::too_large(limit))
+        }
+        Err(e) => return Err(ApiError::bad_request(format!("could not read request body: {e}"))),
+    };
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    if !gzipped {
+        return Ok(bytes);
+    }
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .take(limit as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| ApiError::bad_request(format!("invalid gzip request body: {e}")))?;
+    if inflated.len() > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(Bytes::from(inflated))
+}
+
+async fn register(
+    state: &SharedState,
+    app: &AppName,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body_type = body_type(headers)?;
+    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let text: Bytes = if body_type.latin1 {
+        Bytes::from(bytes.iter().map(|&b| b as char).collect::<String>())
+    } else {
+        bytes
+    };
+    let mut info = body_type.format.decode_instance(&text)?;
+    info.normalize();
+    info.validate_for_register(app)?;
+    let origin = origin(headers);
+    let stored = state.registry.register(info, origin, state.clock.now_ms());
+    tracing::info!(app = %stored.app, instance_id = stored.id(), status = %stored.status, ?origin, "registered");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn renew(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let req = RenewRequest {
+        last_dirty_timestamp: query.timestamp("lastDirtyTimestamp")?,
+        overridden_status: query.status("overriddenstatus")?,
+        origin: origin(headers),
+    };
+    // Renew answers carry no body except the 409 instance: Java clients decode any body.
+    Ok(match state.registry.renew(app.as_str(), id, req, state.clock.now_ms()) {
+        Ok(RenewOutcome::Renewed) => StatusCode::OK.into_response(),
+        Ok(RenewOutcome::CallerNewer) | Err(_) => {
+            tracing::debug!(app = %app, instance_id = id, "renew answered 404");
+            StatusCode::NOT_FOUND.into_response()
+        }
+        Ok(RenewOutcome::Conflict(mine)) => {
+            let format = response_format(headers);
+            encoded_response(StatusCode::CONFLICT, format, format.encode_instance(&mine))
+        }
+    })
+}
+
+fn cancel(state: &SharedState, app: &AppName, id: &str) -> Result<Response, ApiError> {
+    state.registry.cancel(app.as_str(), id, state.clock.now_ms())?;
+    tracing::info!(app = %app, instance_id = id, "cancelled");
+    Ok(StatusCode::OK.into_response())
+}
+
+fn set_status(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    query: &Query,
+) -> Result<Response, ApiError> {
+    let status = query.status("value")?.ok_or_else(|| {
+        ApiError::bad_request(format!("missing query parameter 'value': {STATUS_NAMES}"))
+    })?;
+    let dirty = query.timestamp("lastDirtyTimestamp")?;
+    state.registry.set_status_override(app.as_str(), id, status, dirty, state.clock.now_ms())?;
+    tracing::info!(app = %app, instance_id = id, %status, "status override set");
+    Ok(StatusCode::OK.into_response())
+}
+
+fn delete_status(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    query: &Query,
+) -> Result<Response, ApiError> {
+    let status = query.status("value")?.unwrap_or(InstanceStatus::Unknown);
+    let dirty = query.timestamp("lastDirtyTimestamp")?;
+    state.registry.delete_status_override(app.as_str(), id, status, dirty, state.clock.now_ms())?;
+    tracing::info!(app = %app, instance_id = id, %status, "status override removed");
+    Ok(StatusCode::OK.into_response())
+}
+
+fn update_metadata(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    query: Query,
+) -> Result<Response, ApiError> {
+    state.registry.update_metadata(app.as_str(), id, query.0, state.clock.now_ms())?;
+    tracing::info!(app = %app, instance_id = id, "metadata updated");
+    Ok(StatusCode::OK.into_response())
+}

@@ -1,0 +1,162 @@
+//! The Eureka route table: which resource a method and path name.
+//!
+//! Eureka clients reach the API under `/eureka/`, `/eureka/v2/`, or any single version-like
+//! segment (Java treats unknown versions as V2), with or without a trailing slash, and with
+//! instance ids raw (`host:app:8080`) or percent-encoded (`host%3Aapp%3A8080`).
+
+use axum::http::Method;
+use eureka_model::AppName;
+use percent_encoding::percent_decode_str;
+
+/// A resolved Eureka API route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `apps`: full registry.
+    Apps,
+    /// `apps/delta`: recent changes.
+    Delta,
+    /// `apps/{APP}`: one application (GET) or register (POST).
+    App(AppName),
+    /// `apps/{APP}/{ID}`: one instance (GET), renew (PUT), cancel (DELETE).
+    Instance(AppName, String),
+    /// `apps/{APP}/{ID}/status`: override (PUT) or remove it (DELETE).
+    InstanceStatus(AppName, String),
+    /// `apps/{APP}/{ID}/metadata`: merge metadata (PUT).
+    InstanceMetadata(AppName, String),
+    /// `instances/{ID}`: instance by id in any application.
+    InstanceById(String),
+    /// `vips/{vip}`.
+    Vip(String),
+    /// `svips/{svip}`.
+    SecureVip(String),
+    /// `status`: server status.
+    Status,
+    /// `peerreplication/batch`: a peer's replication batch.
+    PeerBatch,
+    /// `asg/{name}/status`: AWS auto-scaling group status.
+    AsgStatus(String),
+}
+
+/// Why a path is not a Eureka route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    /// No such resource.
+    NotFound,
+    /// A segment is not valid percent-encoded UTF-8.
+    BadEncoding(String),
+    /// The resource exists but not with this method; carries the allowed methods.
+    MethodNotAllowed(&'static str),
+}
+
+const RESOURCES: [&str; 7] =
+    ["apps", "instances", "vips", "svips", "status", "peerreplication", "asg"];
+
+/// Resolves a request path (without query) to a route.
+pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
+    let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut segs: &[&str] = &raw;
+    if segs.first() == Some(&"eureka") {
+        segs = &segs[1..];
+    }
+    if segs.len() >= 2 && !RESOURCES.contains(&segs[0]) && RESOURCES.contains(&segs[1]) {
+        segs = &segs[1..];
+    }
+    let decoded: Vec<String> = segs
+        .iter()
+        .map(|s| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| RouteError::BadEncoding((*s).to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let d: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let allow = |route: Route, ok: &[Method], allowed: &'static str| {
+        if ok.contains(method) {
+            Ok(route)
+        } else {
+            Err(RouteError::MethodNotAllowed(allowed))
+        }
+    };
+    use Method as M;
+    match d.as_slice() {
+        ["apps"] => allow(Route::Apps, &[M::GET], "GET"),
+        ["apps", "delta"] if method == M::GET => Ok(Route::Delta),
+        ["apps", app] => allow(Route::App(AppName::new(app)), &[M::GET, M::POST], "GET, POST"),
+        ["apps", app, id] => allow(
+            Route::Instance(AppName::new(app), id.to_string()),
+            &[M::GET, M::PUT, M::DELETE],
+            "GET, PUT, DELETE",
+        ),
+        ["apps", app, id, "status"] => allow(
+            Route::InstanceStatus(AppName::new(app), id.to_string()),
+            &[M::PUT, M::DELETE],
+            "PUT, DELETE",
+        ),
+        ["apps", app, id, "metadata"] => {
+            allow(Route::InstanceMetadata(AppName::new(app), id.to_string()), &[M::PUT], "PUT")
+        }
+        ["instances", id] => allow(Route::InstanceById(id.to_string()), &[M::GET], "GET"),
+        ["vips", vip] => allow(Route::Vip(vip.to_string()), &[M::GET], "GET"),
+        ["svips", vip] => allow(Route::SecureVip(vip.to_string()), &[M::GET], "GET"),
+        ["status"] => allow(Route::Status, &[M::GET], "GET"),
+        ["peerreplication", "batch"] => allow(Route::PeerBatch, &[M::POST], "POST"),
+        ["asg", name, "status"] => allow(Route::AsgStatus(name.to_string()), &[M::PUT], "PUT"),
+        _ => Err(RouteError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(s: &str) -> AppName {
+        AppName::new(s)
+    }
+
+    #[test]
+    fn every_prefix_and_trailing_slash_resolves() {
+        for p in [
+            "/eureka/apps",
+            "/eureka/apps/",
+            "/eureka/v2/apps",
+            "/eureka/v2/apps/",
+            "/eureka/v1/apps",
+            "/v2/apps",
+        ] {
+            assert_eq!(resolve(&Method::GET, p), Ok(Route::Apps), "{p}");
+        }
+        assert_eq!(resolve(&Method::POST, "/eureka/peerreplication/batch/"), Ok(Route::PeerBatch));
+    }
+
+    #[test]
+    fn app_names_are_upper_cased_and_ids_percent_decoded() {
+        assert_eq!(
+            resolve(&Method::PUT, "/eureka/apps/py-harness/py-harness%3A18081"),
+            Ok(Route::Instance(app("PY-HARNESS"), "py-harness:18081".into()))
+        );
+        assert_eq!(
+            resolve(&Method::DELETE, "/eureka/v2/apps/orders/web-1:orders:8080/status"),
+            Ok(Route::InstanceStatus(app("ORDERS"), "web-1:orders:8080".into()))
+        );
+    }
+
+    #[test]
+    fn delta_is_only_a_get() {
+        assert_eq!(resolve(&Method::GET, "/eureka/apps/delta"), Ok(Route::Delta));
+        assert_eq!(resolve(&Method::POST, "/eureka/apps/delta"), Ok(Route::App(app("DELTA"))));
+    }
+
+    #[test]
+    fn wrong_method_and_unknown_paths_are_told_apart() {
+        assert_eq!(
+            resolve(&Method::DELETE, "/eureka/apps"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        assert_eq!(resolve(&Method::GET, "/eureka/nothing/here/at/all"), Err(RouteError::NotFound));
+        assert!(matches!(
+            resolve(&Method::GET, "/eureka/apps/%FF%FE"),
+            Err(RouteError::BadEncoding(_))
+        ));
+    }
+}

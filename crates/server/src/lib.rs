@@ -1,0 +1,66 @@
+//! A Netflix-Eureka-compatible registry server: the HTTP adapter over the registry domain.
+//!
+//! Life of the server: [`config`] is loaded and validated once, [`run`] serves a bound
+//! listener, spawns the background [`tasks`] and, when the shutdown future completes, stops
+//! accepting, drains in-flight requests and stops every task.
+//!
+//! - [`config`]: the typed configuration (Spring-style YAML/properties, env, flags).
+//! - [`state`]: the state shared by handlers and tasks.
+//! - [`http`]: the route table, handlers, negotiation and errors.
+//! - [`cache`]: encoded responses, once per registry version.
+//! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
+//! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
+
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod state;
+pub mod tasks;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use clock::Clock;
+pub use config::ServerConfig;
+pub use state::{ServerState, SharedState};
+
+/// How long background tasks get to stop after the listener has drained.
+pub const TASK_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves the registry on `listener` until `shutdown` completes, then drains and stops.
+pub async fn run(
+    listener: TcpListener,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    tasks::spawn_all(&state, &token, &mut tasks);
+
+    let stop = token.clone();
+    let served = axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = shutdown => {},
+                _ = stop.cancelled() => {},
+            }
+        })
+        .await;
+
+    token.cancel();
+    let drained =
+        tokio::time::timeout(TASK_GRACE, async { while tasks.join_next().await.is_some() {} })
+            .await;
+    if drained.is_err() {
+        tracing::warn!("background tasks did not stop within {TASK_GRACE:?}; aborting them");
+        tasks.abort_all();
+    }
+    served
+}

@@ -1,0 +1,124 @@
+//! `eureka-server`: starts a standalone registry with embedded defaults, or as configured.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use eureka_server::config::{ConfigSources, ServerConfig};
+use eureka_server::{Clock, ServerState};
+use tokio::net::TcpListener;
+
+/// A Netflix-Eureka-compatible service registry.
+#[derive(Debug, Parser)]
+#[command(name = "eureka-server", version, about)]
+struct Args {
+    /// Port to listen on (`server.port`; default 8761).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Spring Boot style `application.yml` (or `.properties`) to read settings from.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Any setting by its Spring key, e.g. `--set eureka.server.enable-self-preservation=false`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    settings: Vec<String>,
+}
+
+/// How long in-flight requests get to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eureka-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eureka-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let mut overrides = Vec::new();
+    for s in &args.settings {
+        let (k, v) =
+            s.split_once('=').with_context(|| format!("--set '{s}': expected KEY=VALUE"))?;
+        overrides.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    if let Some(port) = args.port {
+        overrides.push(("server.port".to_string(), port.to_string()));
+    }
+    let loaded = ServerConfig::load(ConfigSources {
+        file: args.config.as_deref(),
+        env: std::env::vars().collect(),
+        overrides,
+    })?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let config = loaded.config;
+    for key in &config.compat_ignored {
+        tracing::info!(key = %key, "setting has no effect: reads are never served from a stale cache");
+    }
+
+    let addr = std::net::SocketAddr::new(config.address, config.port);
+    let listener =
+        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, "eureka server listening; API at http://{addr}/eureka/");
+    let state = ServerState::new(config, Clock::System);
+
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = signalled_tx.send(());
+    };
+    let server = tokio::spawn(eureka_server::run(listener, state, shutdown));
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return Ok(result.context("server task failed")??),
+        _ = signalled_rx => {}
+    }
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(result) => Ok(result.context("server task failed")??),
+        Err(_) => {
+            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

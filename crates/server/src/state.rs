@@ -1,0 +1,90 @@
+//! The state every handler and background task shares.
+
+use std::sync::Arc;
+
+use eureka_model::{DataCenterInfo, InstanceInfo, InstanceStatus, Port};
+use eureka_registry::{Registry, RegistrySettings};
+
+use crate::cache::ResponseCache;
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+
+/// Shared, immutable-after-start server state.
+pub type SharedState = Arc<ServerState>;
+
+/// The registry, its response cache, the configuration and the clock.
+#[derive(Debug)]
+pub struct ServerState {
+    /// The registry.
+    pub registry: Registry,
+    /// Encoded registry responses by version.
+    pub cache: ResponseCache,
+    /// The configuration the server started with.
+    pub config: ServerConfig,
+    /// Where "now" comes from.
+    pub clock: Clock,
+    /// Start time, epoch ms.
+    pub started_ms: u64,
+    /// This server's own instance record, shown by `status`.
+    pub own_instance: InstanceInfo,
+}
+
+impl ServerState {
+    /// Builds the state from validated configuration.
+    pub fn new(config: ServerConfig, clock: Clock) -> SharedState {
+        let settings = RegistrySettings {
+            self_preservation: config.enable_self_preservation,
+            renewal_percent_threshold: config.renewal_percent_threshold,
+            legacy_double_lease_expiry: config.legacy_double_lease_expiry,
+            sync_when_timestamp_differs: config.sync_when_timestamp_differs,
+            delta_retention_ms: config.delta_retention.as_millis() as u64,
+        };
+        let started_ms = clock.now_ms();
+        let own_instance = own_instance(&config, started_ms);
+        Arc::new(ServerState {
+            registry: Registry::new(settings),
+            cache: ResponseCache::default(),
+            config,
+            clock,
+            started_ms,
+            own_instance,
+        })
+    }
+}
+
+fn own_instance(config: &ServerConfig, now: u64) -> InstanceInfo {
+    let host = config
+        .instance
+        .hostname
+        .clone()
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string());
+    let ip = config.instance.ip_address.clone().unwrap_or_else(|| "127.0.0.1".to_string());
+    let app = config.instance.appname.to_uppercase();
+    let port = config.port;
+    InstanceInfo {
+        instance_id: Some(
+            config
+                .instance
+                .instance_id
+                .clone()
+                .unwrap_or_else(|| format!("{host}:{}:{port}", app.to_lowercase())),
+        ),
+        host_name: if config.instance.prefer_ip_address { ip.clone() } else { host },
+        app: app.clone(),
+        ip_addr: ip,
+        status: InstanceStatus::Up,
+        port: Port { port, enabled: true },
+        data_center_info: Some(DataCenterInfo::default()),
+        metadata: config.instance.metadata.clone(),
+        vip_address: Some(app.to_lowercase()),
+        secure_vip_address: Some(app.to_lowercase()),
+        is_coordinating_discovery_server: true,
+        last_updated_timestamp: now,
+        last_dirty_timestamp: now,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,82 @@
+//! The registry's background jobs: eviction, the renew-rate minute, delta retention.
+//!
+//! Each is a named loop owned by the server's `JoinSet`; each `select!`s on its tick and on
+//! the shutdown token and returns when the server stops.
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::task::JoinSet;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::state::SharedState;
+
+/// How often the renew meter closes a bucket (Java's `MeasuredRate` minute).
+pub const RENEW_METER_PERIOD: Duration = Duration::from_secs(60);
+
+/// Spawns every background job into `tasks`.
+pub fn spawn_all(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    tasks.spawn(eviction(state.clone(), shutdown.clone()));
+    tasks.spawn(renew_meter(state.clone(), shutdown.clone()));
+    tasks.spawn(delta_retention(state.clone(), shutdown.clone()));
+}
+
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut t = interval_at(Instant::now() + period, period);
+    t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    t
+}
+
+/// Evicts expired leases every `eviction-interval-timer-in-ms`, compensating for late runs.
+async fn eviction(state: SharedState, shutdown: CancellationToken) {
+    let period = state.config.eviction_interval;
+    let mut tick = ticker(period);
+    let mut rng = StdRng::from_entropy();
+    let mut last_run = Instant::now();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let compensation = (now - last_run).saturating_sub(period);
+                last_run = now;
+                let evicted = state.registry.evict(state.clock.now_ms(), compensation.as_millis() as u64, &mut rng);
+                for gone in &evicted {
+                    tracing::info!(app = %gone.app, instance_id = gone.id(), "evicted expired lease");
+                }
+                if !state.registry.lease_expiration_enabled() {
+                    let s = state.registry.stats();
+                    tracing::warn!(renews_last_min = s.renews_last_min, threshold = s.renew_threshold,
+                        "self-preservation active: expired leases are kept");
+                }
+            }
+        }
+    }
+    tracing::debug!("eviction task stopped");
+}
+
+/// Closes the renews-per-minute bucket every minute.
+async fn renew_meter(state: SharedState, shutdown: CancellationToken) {
+    let mut tick = ticker(RENEW_METER_PERIOD);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => state.registry.tick_renew_meter(),
+        }
+    }
+    tracing::debug!("renew meter task stopped");
+}
+
+/// Drops delta entries older than the retention window.
+async fn delta_retention(state: SharedState, shutdown: CancellationToken) {
+    let mut tick = ticker(state.config.delta_retention_timer_interval);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => { state.registry.purge_delta(state.clock.now_ms()); }
+        }
+    }
+    tracing::debug!("delta retention task stopped");
+}

@@ -1,0 +1,26 @@
+//! Registration bodies shaped like the ones real clients send.
+
+/// A Jersey-client style JSON registration (legacy codec shape, string timestamps).
+pub fn java_json(app: &str, id: &str, port: u16) -> String {
+    format!(
+        r#"{{"instance":{{"instanceId":"{id}","hostName":"127.0.0.1","app":"{app}","ipAddr":"127.0.0.1","status":"UP","overriddenStatus":"UNKNOWN","port":{{"$":{port},"@enabled":"true"}},"securePort":{{"$":443,"@enabled":"false"}},"countryId":1,"dataCenterInfo":{{"@class":"com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo","name":"MyOwn"}},"leaseInfo":{{"renewalIntervalInSecs":30,"durationInSecs":90,"registrationTimestamp":0,"lastRenewalTimestamp":0,"evictionTimestamp":0,"serviceUpTimestamp":0}},"metadata":{{"zone":"zone-a"}},"homePageUrl":"http://127.0.0.1:{port}/","statusPageUrl":"http://127.0.0.1:{port}/info","healthCheckUrl":"http://127.0.0.1:{port}/health","vipAddress":"{vip}","secureVipAddress":"{vip}","isCoordinatingDiscoveryServer":"false","lastUpdatedTimestamp":"1700000000000","lastDirtyTimestamp":"1700000000000"}}}}"#,
+        vip = app.to_lowercase()
+    )
+}
+
+/// An XStream-style XML registration.
+pub fn java_xml(app: &str, id: &str, port: u16) -> String {
+    format!(
+        r#"<instance><instanceId>{id}</instanceId><hostName>127.0.0.1</hostName><app>{app}</app><ipAddr>127.0.0.1</ipAddr><status>UP</status><overriddenstatus>UNKNOWN</overriddenstatus><port enabled="true">{port}</port><securePort enabled="false">443</securePort><countryId>1</countryId><dataCenterInfo class="com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo"><name>MyOwn</name></dataCenterInfo><leaseInfo><renewalIntervalInSecs>30</renewalIntervalInSecs><durationInSecs>90</durationInSecs></leaseInfo><metadata><zone>zone-a</zone></metadata><vipAddress>{vip}</vipAddress><secureVipAddress>{vip}</secureVipAddress><isCoordinatingDiscoveryServer>false</isCoordinatingDiscoveryServer><lastUpdatedTimestamp>1700000000000</lastUpdatedTimestamp><lastDirtyTimestamp>1700000000000</lastDirtyTimestamp></instance>"#,
+        vip = app.to_lowercase()
+    )
+}
+
+/// The minimal body eureka-js-client sends (no securePort, leaseInfo or timestamps,
+/// a boolean `@enabled`).
+pub fn node_json(app: &str, id: &str, port: u16) -> String {
+    format!(
+        r#"{{"instance":{{"instanceId":"{id}","app":"{app}","hostName":"127.0.0.1","ipAddr":"127.0.0.1","port":{{"$":{port},"@enabled":true}},"vipAddress":"{vip}","dataCenterInfo":{{"@class":"com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo","name":"MyOwn"}},"metadata":{{"harness":"node"}},"status":"UP"}}}}"#,
+        vip = app.to_lowercase()
+    )
+}

@@ -1,0 +1,74 @@
+//! Test support for the Eureka server.
+//!
+//! - [`TestServer`]: the real server on a real loopback socket (`127.0.0.1:0`), in-process,
+//!   with a handle on its state so tests can assert on the registry directly.
+//! - [`fixtures`]: registration bodies in the shapes real clients send.
+//!
+//! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
+//! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
+
+#![warn(missing_docs)]
+
+pub mod fixtures;
+
+use std::net::SocketAddr;
+
+use eureka_server::{Clock, ServerConfig, ServerState, SharedState};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running server bound to an ephemeral loopback port; stopped on [`TestServer::stop`] or drop.
+pub struct TestServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The server's state (registry, config, clock).
+    pub state: SharedState,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server with default configuration and the wall clock.
+    pub async fn start() -> Self {
+        Self::start_with(ServerConfig::default(), Clock::System).await
+    }
+
+    /// Starts a server with the given configuration and clock.
+    pub async fn start_with(mut config: ServerConfig, clock: Clock) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        config.port = addr.port();
+        let state = ServerState::new(config, clock);
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let task = tokio::spawn(eureka_server::run(listener, state.clone(), async move {
+            stop.cancelled().await
+        }));
+        TestServer { addr, state, shutdown, task: Some(task) }
+    }
+
+    /// The service URL clients are given: `http://127.0.0.1:PORT/eureka/`.
+    pub fn service_url(&self) -> String {
+        format!("http://{}/eureka/", self.addr)
+    }
+
+    /// A URL under the service URL, e.g. `url("apps/ORDERS")`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.service_url(), path.trim_start_matches('/'))
+    }
+
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
