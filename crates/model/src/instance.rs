@@ -468,7 +468,8 @@ mod tests {
 
     #[test]
     fn normalize_takes_instance_id_from_metadata_like_spring() {
-        let mut info = InstanceInfo { host_name: "web-1".into(), app: "orders".into(), ..Default::default() };
+        let mut info =
+            InstanceInfo { host_name: "web-1".into(), app: "orders".into(), ..Default::default() };
         info.metadata.insert("instanceId".into(), "orders:8080".into());
         info.normalize();
         assert_eq!(info.app, "ORDERS");

@@ -6,7 +6,8 @@
 //!
 //! - [`instance`]: `InstanceInfo` and its parts (status, ports, lease, data center).
 //! - [`apps`]: `Application`, `Applications` and the reconcile hash code.
-//! - [`json`]: the JSON codec, field-for-field what Java's `EurekaJacksonCodec` writes.
+//! - [`json`]: the JSON codec, field-for-field what Java's `EurekaJacksonCodec` writes, and the
+//!   peer replication batch codec (JSON only).
 //! - [`xml`]: the XML codec, what Java's XStream converters write.
 //! - [`replication`]: the peer replication batch messages.
 //! - [`error`]: the decode and validation errors.
@@ -74,6 +75,14 @@ impl Format {
         match self {
             Format::Json => json::decode_instance(body),
             Format::Xml => xml::decode_instance(body),
+        }
+    }
+
+    /// Decodes one application (`application` root).
+    pub fn decode_application(self, body: &[u8]) -> Result<Application, DecodeError> {
+        match self {
+            Format::Json => json::decode_application(body),
+            Format::Xml => xml::decode_application(body),
         }
     }
 

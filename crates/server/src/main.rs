@@ -64,7 +64,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let loaded = ServerConfig::load(ConfigSources {
         file: args.config.as_deref(),
-        env: std::env::vars().collect(),
+        // Lossy: a non-UTF-8 variable elsewhere in the environment must not stop start-up.
+        env: std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .collect(),
         overrides,
     })?;
     for warning in &loaded.warnings {

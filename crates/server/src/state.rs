@@ -1,5 +1,6 @@
 //! The state every handler and background task shares.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use eureka_model::{DataCenterInfo, InstanceInfo, InstanceStatus, Port};
@@ -27,6 +28,49 @@ pub struct ServerState {
     pub started_ms: u64,
     /// This server's own instance record, shown by `status`.
     pub own_instance: InstanceInfo,
+    /// Requests answered, by kind.
+    pub requests: RequestCounters,
+}
+
+/// Kinds of Eureka API requests, counted for tests, the console and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// `GET apps`.
+    FullFetch,
+    /// `GET apps/delta`.
+    DeltaFetch,
+    /// `POST apps/{APP}` answered 204.
+    Register,
+    /// Renew answered 200.
+    Renew,
+    /// Renew answered 404 (the client must re-register).
+    RenewNotFound,
+    /// `DELETE apps/{APP}/{ID}` answered 200.
+    Cancel,
+    /// Status override set or removed.
+    StatusOverride,
+    /// A counted request answered with a 4xx other than a renew 404.
+    Rejected,
+}
+
+impl RequestKind {
+    const COUNT: usize = 8;
+}
+
+/// Per-kind request counters; lock-free, cheap enough for the renew path.
+#[derive(Debug, Default)]
+pub struct RequestCounters([AtomicU64; RequestKind::COUNT]);
+
+impl RequestCounters {
+    /// Counts one request.
+    pub fn hit(&self, kind: RequestKind) {
+        self.0[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests of a kind so far.
+    pub fn get(&self, kind: RequestKind) -> u64 {
+        self.0[kind as usize].load(Ordering::Relaxed)
+    }
 }
 
 impl ServerState {
@@ -48,6 +92,7 @@ impl ServerState {
             clock,
             started_ms,
             own_instance,
+            requests: RequestCounters::default(),
         })
     }
 }

@@ -17,7 +17,7 @@ use super::negotiate::{accepts_gzip, body_type, response_format};
 use super::route::{self, Route, RouteError};
 use super::status;
 use crate::cache::Entity;
-use crate::state::SharedState;
+use crate::state::{RequestKind, SharedState};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
@@ -89,6 +89,15 @@ pub async fn api(
         }
     };
     let query = Query::parse(&uri);
+    let kind = match (&route, &method) {
+        (Route::Apps, _) => Some(RequestKind::FullFetch),
+        (Route::Delta, _) => Some(RequestKind::DeltaFetch),
+        (Route::App(_), &Method::POST) => Some(RequestKind::Register),
+        (Route::Instance(..), &Method::PUT) => Some(RequestKind::Renew),
+        (Route::Instance(..), &Method::DELETE) => Some(RequestKind::Cancel),
+        (Route::InstanceStatus(..), _) => Some(RequestKind::StatusOverride),
+        _ => None,
+    };
     let result = match (route, method) {
         (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
         (Route::Delta, _) => {
@@ -122,7 +131,21 @@ pub async fn api(
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    if let Some(kind) = kind {
+        count(&state, kind, response.status());
+    }
+    response
+}
+
+fn count(state: &SharedState, kind: RequestKind, status: StatusCode) {
+    let kind = match (kind, status.as_u16()) {
+        (RequestKind::Renew, 404) => RequestKind::RenewNotFound,
+        (_, 400..=499) => RequestKind::Rejected,
+        (kind, 200..=299) => kind,
+        _ => return,
+    };
+    state.requests.hit(kind);
 }
 
 /// Serves a registry document from the per-version cache: encoded once per version and

@@ -1,0 +1,265 @@
+//! Compatibility with real Eureka clients nobody here wrote: Netflix `eureka-client` 2.0.6 and
+//! 1.10.18, `py-eureka-client` 0.13.3 and `eureka-js-client` 4.5.0.
+//!
+//! Each client gets its own server. It registers, is listed, discovers an instance registered
+//! by another client (this test, in XML) through its own API, heartbeats, re-registers after
+//! the server forgets it (its renew answered 404), fetches deltas where it can, changes
+//! status where it can, and cancels on shutdown.
+//!
+//! Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use eureka_server::state::RequestKind;
+use eureka_server::{Clock, ServerConfig};
+use eureka_testkit::fixtures::java_xml;
+use eureka_testkit::TestServer;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::Mutex;
+
+/// How long each client watches the registry before its status steps.
+const WATCH_SECONDS: &str = "8";
+const TARGET_APP: &str = "TARGET";
+
+fn ready_file() -> HashMap<String, String> {
+    let path =
+        std::env::var_os("EUREKA_REAL_CLIENTS_READY").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/real-clients/READY")
+        });
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}; run scripts/prepare-real-clients first", path.display())
+    });
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn command(ready: &HashMap<String, String>, key: &str, args: &[&str]) -> Command {
+    let argv = ready.get(key).unwrap_or_else(|| panic!("{key} missing from READY"));
+    let mut parts = argv.split(' ');
+    let mut cmd = Command::new(parts.next().unwrap());
+    cmd.args(parts).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    cmd
+}
+
+struct Run {
+    server: TestServer,
+    app: &'static str,
+    id: &'static str,
+}
+
+impl Run {
+    async fn start(app: &'static str, id: &'static str) -> Run {
+        let server = TestServer::start_with(ServerConfig::default(), Clock::System).await;
+        let r = reqwest::Client::new()
+            .post(server.url(&format!("apps/{TARGET_APP}")))
+            .header("Content-Type", "application/xml")
+            .body(java_xml(TARGET_APP, "target-1", 18090))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        Run { server, app, id }
+    }
+
+    fn registered(&self) -> bool {
+        self.server.state.registry.get_instance(self.app, self.id).is_some()
+    }
+
+    async fn wait_for(&self, what: &str, timeout: Duration, cond: impl Fn(&Self) -> bool) {
+        let start = Instant::now();
+        while !cond(self) {
+            assert!(start.elapsed() < timeout, "{}: timed out waiting for {what}", self.app);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs a client to completion while forgetting its lease once, and returns its stdout.
+    async fn drive(&self, mut cmd: Command) -> Vec<String> {
+        let mut child = cmd.spawn().expect("spawn client");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        let sink = lines.clone();
+        let reader = tokio::spawn(async move {
+            while let Ok(Some(line)) = out.next_line().await {
+                sink.lock().await.push(line);
+            }
+        });
+        let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+        let errors = tokio::spawn(async move {
+            let mut tail = Vec::new();
+            while let Ok(Some(line)) = err.next_line().await {
+                tail.push(line);
+                if tail.len() > 40 {
+                    tail.remove(0);
+                }
+            }
+            tail
+        });
+
+        self.wait_for("registration", Duration::from_secs(40), Run::registered).await;
+        // Forget the lease behind the client's back: its next renew gets 404.
+        let r = reqwest::Client::new()
+            .delete(self.server.url(&format!("apps/{}/{}", self.app, self.id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        self.wait_for(
+            "re-registration after a 404 renew",
+            Duration::from_secs(15),
+            Run::registered,
+        )
+        .await;
+
+        let status = tokio::time::timeout(Duration::from_secs(120), child.wait()).await;
+        let _ = reader.await;
+        let stderr = errors.await.unwrap_or_default().join("\n");
+        let status = status
+            .unwrap_or_else(|_| panic!("{} did not finish; stderr tail:\n{stderr}", self.app))
+            .unwrap();
+        let lines = lines.lock().await.clone();
+        assert!(
+            status.success(),
+            "{} exited with {status}; stdout:\n{}\nstderr tail:\n{stderr}",
+            self.app,
+            lines.join("\n")
+        );
+        lines
+    }
+
+    fn assert_common(&self, lines: &[String]) {
+        let has = |prefix: &str| lines.iter().any(|l| l.starts_with(prefix));
+        let all = lines.join("\n");
+        assert!(has("REGISTERED"), "{}: no REGISTERED line:\n{all}", self.app);
+        assert!(
+            has(&format!("DISCOVERED {TARGET_APP} target-1 127.0.0.1 18090 UP")),
+            "{}: did not discover the target:\n{all}",
+            self.app
+        );
+        assert!(has("SHUTDOWN"), "{}: no SHUTDOWN line:\n{all}", self.app);
+        let req = &self.server.state.requests;
+        assert!(
+            req.get(RequestKind::Register) >= 2,
+            "{}: registered {} times",
+            self.app,
+            req.get(RequestKind::Register)
+        );
+        assert!(
+            req.get(RequestKind::Renew) >= 3,
+            "{}: {} renewals",
+            self.app,
+            req.get(RequestKind::Renew)
+        );
+        assert!(
+            req.get(RequestKind::RenewNotFound) >= 1,
+            "{}: the forgotten lease was never renewed",
+            self.app
+        );
+        assert!(req.get(RequestKind::Cancel) >= 2, "{}: no cancel on shutdown", self.app);
+        assert!(!self.registered(), "{}: still registered after shutdown", self.app);
+        assert_eq!(
+            req.get(RequestKind::Rejected),
+            0,
+            "{}: the server rejected a request",
+            self.app
+        );
+    }
+}
+
+async fn java(profile_key: &'static str, app: &'static str, id: &'static str, port: &str) {
+    let ready = ready_file();
+    let run = Run::start(app, id).await;
+    let service_url = run.server.service_url();
+    let lines = run
+        .drive(command(
+            &ready,
+            profile_key,
+            &[&service_url, &app.to_lowercase(), port, TARGET_APP, WATCH_SECONDS],
+        ))
+        .await;
+    run.assert_common(&lines);
+    let all = lines.join("\n");
+    let req = &run.server.state.requests;
+    assert!(
+        req.get(RequestKind::DeltaFetch) >= 3,
+        "{app}: {} delta fetches",
+        req.get(RequestKind::DeltaFetch)
+    );
+    // The client saw its own status changes through its fetched registry.
+    assert!(
+        lines.iter().any(|l| l == "SELF OUT_OF_SERVICE"),
+        "{app}: never saw itself OUT_OF_SERVICE:\n{all}"
+    );
+    assert!(lines.iter().any(|l| l == "OVERRIDE 200"), "{app}:\n{all}");
+    assert!(lines.iter().any(|l| l == "OVERRIDE_REMOVED 200"), "{app}:\n{all}");
+    assert_eq!(req.get(RequestKind::StatusOverride), 2);
+    // Delta fetches stayed consistent: a hash mismatch would make the client fall back to
+    // full fetches on every cycle.
+    let full = req.get(RequestKind::FullFetch);
+    assert!(
+        full < req.get(RequestKind::DeltaFetch),
+        "{app}: {full} full fetches, deltas not trusted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netflix_eureka_client_2_0_6() {
+    java("JAVA2_CMD", "JAVA2-HARNESS", "java2-harness:18084", "18084").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netflix_eureka_client_1_10_18() {
+    java("JAVA1_CMD", "JAVA1-HARNESS", "java1-harness:18085", "18085").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn py_eureka_client_0_13_3() {
+    let ready = ready_file();
+    let run = Run::start("PY-HARNESS", "py-harness:18081").await;
+    let lines = run
+        .drive(command(
+            &ready,
+            "PY_CMD",
+            &[&run.server.service_url(), TARGET_APP, "18081", WATCH_SECONDS],
+        ))
+        .await;
+    run.assert_common(&lines);
+    let req = &run.server.state.requests;
+    assert!(
+        req.get(RequestKind::DeltaFetch) >= 3,
+        "py: {} delta fetches",
+        req.get(RequestKind::DeltaFetch)
+    );
+    assert_eq!(
+        req.get(RequestKind::StatusOverride),
+        2,
+        "py: status_update and delete_status_override"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("STATUS_CHANGE")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eureka_js_client_4_5_0() {
+    let ready = ready_file();
+    let run = Run::start("NODE-HARNESS", "node-harness:18082").await;
+    let port = run.server.addr.port().to_string();
+    let lines = run
+        .drive(command(
+            &ready,
+            "NODE_CMD",
+            &["127.0.0.1", &port, "/eureka/apps/", TARGET_APP, "18082", WATCH_SECONDS, "delta"],
+        ))
+        .await;
+    run.assert_common(&lines);
+    assert!(run.server.state.requests.get(RequestKind::DeltaFetch) >= 3);
+}
