@@ -50,7 +50,8 @@ async fn main() {
         samples.push(acked.elapsed());
     }
     samples.sort();
-    let pct = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let pct =
+        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     println!(
         "registrations: {count}; visible on the first read after the 204: {first_read_hits}/{count}\n\
          register 204 -> listed in GET apps: p50 {:?}  p99 {:?}  max {:?} (registry growing to {count} instances)",
