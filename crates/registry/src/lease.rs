@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use eureka_model::{InstanceInfo, LeaseInfo};
+use eureka_model::{ActionType, InstanceInfo, LeaseInfo};
 
 use crate::Millis;
 
@@ -31,6 +31,30 @@ impl Lease {
             duration_ms,
             last_renewal_ts: AtomicU64::new(now),
             renewed: AtomicBool::new(false),
+        }
+    }
+
+    /// Replaces the instance with an edited copy marked `MODIFIED` at `now` (documents are
+    /// immutable and shared with snapshots) and returns it for the delta queue. The copy's
+    /// `serviceUpTimestamp` follows the lease's.
+    pub(crate) fn modify(
+        &mut self,
+        now: Millis,
+        edit: impl FnOnce(&mut InstanceInfo),
+    ) -> Arc<InstanceInfo> {
+        let mut updated = (*self.instance).clone();
+        edit(&mut updated);
+        updated.action_type = Some(ActionType::Modified);
+        updated.last_updated_timestamp = now;
+        updated.lease_info.service_up_timestamp = self.service_up_ts;
+        self.instance = Arc::new(updated);
+        self.instance.clone()
+    }
+
+    /// Records the first time the instance is seen UP (Java's `serviceUp()`).
+    pub(crate) fn service_up(&mut self, now: Millis) {
+        if self.service_up_ts == 0 {
+            self.service_up_ts = now;
         }
     }
 

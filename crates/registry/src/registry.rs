@@ -157,6 +157,13 @@ fn push_capped(log: &mut VecDeque<RecentEvent>, event: RecentEvent) {
     log.push_back(event);
 }
 
+/// Java raises the stored `lastDirtyTimestamp` to a caller's newer one on status changes.
+fn raise_dirty(info: &mut InstanceInfo, caller: Option<Millis>) {
+    if let Some(t) = caller {
+        info.last_dirty_timestamp = info.last_dirty_timestamp.max(t);
+    }
+}
+
 fn not_found(app: &str, id: &str) -> RegistryError {
     RegistryError::NotFound { app: app.to_string(), id: id.to_string() }
 }
@@ -342,16 +349,10 @@ impl Registry {
         lease.renew(now);
         let dirty = lease.instance.last_dirty_timestamp;
         if resolved != current {
-            let mut updated = (*lease.instance).clone();
-            updated.status = resolved;
-            updated.action_type = Some(ActionType::Modified);
-            updated.last_updated_timestamp = now;
-            if resolved == InstanceStatus::Up && lease.service_up_ts == 0 {
-                lease.service_up_ts = now;
-                updated.lease_info.service_up_timestamp = now;
+            if resolved == InstanceStatus::Up {
+                lease.service_up(now);
             }
-            let updated = Arc::new(updated);
-            lease.instance = updated.clone();
+            let updated = lease.modify(now, |i| i.status = resolved);
             self.record_change(&mut inner, updated, now);
         }
         Ok(dirty)
@@ -365,12 +366,7 @@ impl Registry {
         }
         inner.overrides.put(id, status, now);
         if let Some(lease) = inner.lease_mut(app, id) {
-            let mut updated = (*lease.instance).clone();
-            updated.overridden_status = status;
-            updated.action_type = Some(ActionType::Modified);
-            updated.last_updated_timestamp = now;
-            let updated = Arc::new(updated);
-            lease.instance = updated.clone();
+            let updated = lease.modify(now, |i| i.overridden_status = status);
             self.record_change(&mut inner, updated, now);
         }
     }
@@ -432,20 +428,14 @@ impl Registry {
         if lease.instance.status == status {
             return Ok(lease.instance.clone());
         }
-        let mut updated = (*lease.instance).clone();
-        if status == InstanceStatus::Up && lease.service_up_ts == 0 {
-            lease.service_up_ts = now;
-            updated.lease_info.service_up_timestamp = now;
+        if status == InstanceStatus::Up {
+            lease.service_up(now);
         }
-        updated.overridden_status = status;
-        updated.status = status;
-        if let Some(t) = last_dirty_timestamp {
-            updated.last_dirty_timestamp = updated.last_dirty_timestamp.max(t);
-        }
-        updated.action_type = Some(ActionType::Modified);
-        updated.last_updated_timestamp = now;
-        let updated = Arc::new(updated);
-        lease.instance = updated.clone();
+        let updated = lease.modify(now, |i| {
+            i.overridden_status = status;
+            i.status = status;
+            raise_dirty(i, last_dirty_timestamp);
+        });
         inner.overrides.put(id, status, now);
         self.record_change(&mut inner, updated.clone(), now);
         Ok(updated)
@@ -468,16 +458,11 @@ impl Registry {
         if !had_override {
             return Ok(lease.instance.clone());
         }
-        let mut updated = (*lease.instance).clone();
-        updated.overridden_status = InstanceStatus::Unknown;
-        updated.status = new_status;
-        if let Some(t) = last_dirty_timestamp {
-            updated.last_dirty_timestamp = updated.last_dirty_timestamp.max(t);
-        }
-        updated.action_type = Some(ActionType::Modified);
-        updated.last_updated_timestamp = now;
-        let updated = Arc::new(updated);
-        lease.instance = updated.clone();
+        let updated = lease.modify(now, |i| {
+            i.overridden_status = InstanceStatus::Unknown;
+            i.status = new_status;
+            raise_dirty(i, last_dirty_timestamp);
+        });
         self.record_change(&mut inner, updated.clone(), now);
         Ok(updated)
     }
