@@ -492,6 +492,19 @@ impl Registry {
         inner.lease(app, id).map(|l| self.decorate(l))
     }
 
+    /// The stored instance and the override held for it, cheaply (no lease decoration):
+    /// what a heartbeat replicated to peers carries.
+    pub fn replica(
+        &self,
+        app: &str,
+        id: &str,
+        now: Millis,
+    ) -> Option<(Arc<InstanceInfo>, Option<InstanceStatus>)> {
+        let inner = self.inner.read();
+        let lease = inner.lease(app, id)?;
+        Some((lease.instance.clone(), inner.overrides.get(id, now)))
+    }
+
     /// An instance by id in any application (`GET instances/{id}`).
     pub fn find_instance(&self, id: &str) -> Option<Arc<InstanceInfo>> {
         let inner = self.inner.read();

@@ -79,6 +79,14 @@ pub mod defaults {
     pub const MAX_THREADS_FOR_PEER_REPLICATION: usize = 20;
     /// `eureka.server.max-time-for-replication`: 30 s before a queued task is dropped.
     pub const MAX_TIME_FOR_REPLICATION: Duration = Duration::from_millis(30_000);
+    /// `eureka.server.peer-replication-batch-delay-ms`: 0, a change leaves at once; changes that
+    /// arrive while a batch is in flight go together in the next one.
+    pub const PEER_REPLICATION_BATCH_DELAY: Duration = Duration::ZERO;
+    /// `eureka.server.peer-heartbeat-batch-delay-ms`: 500 ms, Java's batching window, for
+    /// heartbeats only (nobody waits on them).
+    pub const PEER_HEARTBEAT_BATCH_DELAY: Duration = Duration::from_millis(500);
+    /// `eureka.server.peer-replication-batch-size`: 250 tasks per batch, as Java.
+    pub const PEER_REPLICATION_BATCH_SIZE: usize = 250;
     /// `eureka.server.enable-replicated-request-compression`: off.
     pub const ENABLE_REPLICATED_REQUEST_COMPRESSION: bool = false;
     /// `eureka.server.min-available-instances-for-peer-replication`: -1, check disabled.
@@ -176,6 +184,17 @@ pub struct ServerConfig {
     /// `eureka.server.max-time-for-replication`, default 30 000 ms, > 0: age after which a queued
     /// task is dropped (§4.13).
     pub max_time_for_replication: Duration,
+    /// `eureka.server.peer-replication-batch-delay-ms`, default 0 ms: how long a replicated change
+    /// waits for others to share its batch.
+    pub peer_replication_batch_delay: Duration,
+    /// `eureka.server.peer-heartbeat-batch-delay-ms`, default 500 ms: how long a replicated
+    /// heartbeat may wait for others to share its batch.
+    pub peer_heartbeat_batch_delay: Duration,
+    /// `eureka.server.peer-replication-batch-size`, default 250, > 0: tasks per replication batch.
+    pub peer_replication_batch_size: usize,
+    /// `eureka.server.peer-urls` (also `--peer URL`), default empty: peers in addition to
+    /// `eureka.client.service-url.defaultZone`; each ends with '/'.
+    pub extra_peer_urls: Vec<String>,
     /// `eureka.server.enable-replicated-request-compression`, default false: gzip replication batch
     /// bodies.
     pub enable_replicated_request_compression: bool,
@@ -267,6 +286,10 @@ impl Default for ServerConfig {
             max_elements_in_peer_replication_pool: d::MAX_ELEMENTS_IN_PEER_REPLICATION_POOL,
             max_threads_for_peer_replication: d::MAX_THREADS_FOR_PEER_REPLICATION,
             max_time_for_replication: d::MAX_TIME_FOR_REPLICATION,
+            peer_replication_batch_delay: d::PEER_REPLICATION_BATCH_DELAY,
+            peer_heartbeat_batch_delay: d::PEER_HEARTBEAT_BATCH_DELAY,
+            peer_replication_batch_size: d::PEER_REPLICATION_BATCH_SIZE,
+            extra_peer_urls: Vec::new(),
             enable_replicated_request_compression: d::ENABLE_REPLICATED_REQUEST_COMPRESSION,
             min_available_instances_for_peer_replication:
                 d::MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION,
@@ -465,9 +488,16 @@ impl ServerConfig {
         Ok(())
     }
 
-    /// The peer URLs: the `defaultZone` service-url list, see [`ClientSettings::peer_urls`].
+    /// Every configured cluster URL: the `defaultZone` list, then `eureka.server.peer-urls`,
+    /// without duplicates. Our own URL may be among them; the replication layer drops it.
     pub fn peer_urls(&self) -> Vec<String> {
-        self.client.peer_urls()
+        let mut urls = self.client.peer_urls();
+        for url in &self.extra_peer_urls {
+            if !urls.contains(url) {
+                urls.push(url.clone());
+            }
+        }
+        urls
     }
 
     /// Soft problems worth a warning but not a refusal to start.
@@ -627,6 +657,13 @@ const BINDINGS: &[Binding] = &[
         => max_threads_for_peer_replication: parse_usize, positive_count),
     bind!("eureka.server.max-time-for-replication"
         => max_time_for_replication: parse_millis, positive_millis),
+    bind!("eureka.server.peer-replication-batch-delay-ms"
+        => peer_replication_batch_delay: parse_millis, millis),
+    bind!("eureka.server.peer-heartbeat-batch-delay-ms"
+        => peer_heartbeat_batch_delay: parse_millis, millis),
+    bind!("eureka.server.peer-replication-batch-size"
+        => peer_replication_batch_size: parse_usize, positive_count),
+    bind!("eureka.server.peer-urls" => extra_peer_urls: parse_url_list, any),
     bind!("eureka.server.enable-replicated-request-compression"
         => enable_replicated_request_compression: parse_bool, any),
     bind!("eureka.server.min-available-instances-for-peer-replication"

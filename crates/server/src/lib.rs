@@ -9,6 +9,7 @@
 //! - [`http`]: the route table, handlers, negotiation and errors.
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
+//! - [`replication`]: peers, batched replication of writes, start-up sync.
 //! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
 
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod replication;
 pub mod state;
 pub mod tasks;
 
@@ -43,6 +45,7 @@ pub async fn run(
     let token = CancellationToken::new();
     let mut tasks = JoinSet::new();
     tasks::spawn_all(&state, &token, &mut tasks);
+    replication::Replicator::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();
     let served = axum::serve(listener, http::router(state))

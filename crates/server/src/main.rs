@@ -20,6 +20,10 @@ struct Args {
     /// Spring Boot style `application.yml` (or `.properties`) to read settings from.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A peer's service URL, e.g. `--peer http://peer2:8761/eureka/`; repeat for more (adds to
+    /// `eureka.client.service-url.defaultZone`).
+    #[arg(long = "peer", value_name = "URL")]
+    peers: Vec<String>,
     /// Any setting by its Spring key, e.g. `--set eureka.server.enable-self-preservation=false`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     settings: Vec<String>,
@@ -58,6 +62,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         let (k, v) =
             s.split_once('=').with_context(|| format!("--set '{s}': expected KEY=VALUE"))?;
         overrides.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    if !args.peers.is_empty() {
+        overrides.push(("eureka.server.peer-urls".to_string(), args.peers.join(",")));
     }
     if let Some(port) = args.port {
         overrides.push(("server.port".to_string(), port.to_string()));

@@ -9,6 +9,7 @@ use eureka_registry::{Registry, RegistrySettings};
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::replication::Replicator;
 
 /// Shared, immutable-after-start server state.
 pub type SharedState = Arc<ServerState>;
@@ -30,6 +31,8 @@ pub struct ServerState {
     pub own_instance: InstanceInfo,
     /// Requests answered, by kind.
     pub requests: RequestCounters,
+    /// Peers, their replication queues and the start-up sync state.
+    pub replication: Replicator,
 }
 
 /// Kinds of Eureka API requests, counted for tests, the console and metrics.
@@ -85,6 +88,12 @@ impl ServerState {
         };
         let started_ms = clock.now_ms();
         let own_instance = own_instance(&config, started_ms);
+        let mut own_names = vec![own_instance.host_name.clone(), own_instance.ip_addr.clone()];
+        own_names.extend(machine_hostname());
+        if !config.address.is_unspecified() {
+            own_names.push(config.address.to_string());
+        }
+        let replication = Replicator::from_config(&config, own_names);
         Arc::new(ServerState {
             registry: Registry::new(settings),
             cache: ResponseCache::default(),
@@ -93,8 +102,17 @@ impl ServerState {
             started_ms,
             own_instance,
             requests: RequestCounters::default(),
+            replication,
         })
     }
+}
+
+/// The machine's host name (Linux), if it has one.
+fn machine_hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
 }
 
 fn own_instance(config: &ServerConfig, now: u64) -> InstanceInfo {
@@ -102,10 +120,7 @@ fn own_instance(config: &ServerConfig, now: u64) -> InstanceInfo {
         .instance
         .hostname
         .clone()
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string())
-        })
-        .filter(|h| !h.is_empty())
+        .or_else(machine_hostname)
         .unwrap_or_else(|| "localhost".to_string());
     let ip = config.instance.ip_address.clone().unwrap_or_else(|| "127.0.0.1".to_string());
     let app = config.instance.appname.to_uppercase();

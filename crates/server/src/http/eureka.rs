@@ -17,6 +17,7 @@ use super::negotiate::{accepts_gzip, body_type, response_format};
 use super::route::{self, Route, RouteError};
 use super::status;
 use crate::cache::Entity;
+use crate::replication::{receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
@@ -113,20 +114,23 @@ pub async fn api(
             instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
         }
         (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
-        (Route::Instance(app, id), _) => cancel(&state, &app, &id),
-        (Route::InstanceStatus(app, id), Method::PUT) => set_status(&state, &app, &id, &query),
-        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query),
-        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query),
+        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
+        (Route::InstanceStatus(app, id), Method::PUT) => {
+            set_status(&state, &app, &id, &query, origin(&headers))
+        }
+        (Route::InstanceStatus(app, id), _) => {
+            delete_status(&state, &app, &id, &query, origin(&headers))
+        }
+        (Route::InstanceMetadata(app, id), _) => {
+            update_metadata(&state, &app, &id, query, origin(&headers))
+        }
         (Route::InstanceById(id), _) => {
             instance_document(state.registry.find_instance(&id), &headers, &id)
         }
         (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
         (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
-        (Route::PeerBatch, _) => Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "peer replication batches are not accepted by this build yet",
-        )),
+        (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
         (Route::AsgStatus(_), _) => {
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
@@ -155,6 +159,12 @@ fn registry_document(
     entity: Entity,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    if reads_refused(state) {
+        return Err(ApiError::forbidden(
+            "registry not ready: the start-up copy from peers was empty; \
+             retry on another server (eureka.server.wait-time-in-ms-when-sync-empty)",
+        ));
+    }
     let format = response_format(headers);
     let registry = &state.registry;
     let (version, encoded) = match &entity {
@@ -210,6 +220,16 @@ fn registry_document(
     h.insert(HEADER_VERSION, HeaderValue::from(version));
     h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
     Ok(response)
+}
+
+/// Java's "registry not ready" window (§4.12), only when asked for with
+/// `default-open-for-traffic-count: 0` (Spring's default of 1 has no window): reads are refused
+/// while the start-up sync copied nothing and `wait-time-in-ms-when-sync-empty` has not passed.
+fn reads_refused(state: &SharedState) -> bool {
+    state.config.default_open_for_traffic_count == 0
+        && state.replication.synced_count() == 0
+        && state.clock.now_ms().saturating_sub(state.started_ms)
+            < state.config.wait_time_when_sync_empty.as_millis() as u64
 }
 
 fn encoded_response(status: StatusCode, format: Format, bytes: Vec<u8>) -> Response {
@@ -280,6 +300,8 @@ async fn register(
     let origin = origin(headers);
     let stored = state.registry.register(info, origin, state.clock.now_ms());
     tracing::info!(app = %stored.app, instance_id = stored.id(), status = %stored.status, ?origin, "registered");
+    let max_age = state.config.max_time_for_replication;
+    state.replication.replicate(origin, || ReplicationTask::register(stored, max_age));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -295,8 +317,18 @@ fn renew(
         overridden_status: query.status("overriddenstatus")?,
         origin: origin(headers),
     };
+    let now = state.clock.now_ms();
+    let outcome = state.registry.renew(app.as_str(), id, req, now);
+    if outcome.is_ok() {
+        // Java replicates every renew that found the lease, whatever the timestamp check says.
+        if let Some((info, overridden)) = state.registry.replica(app.as_str(), id, now) {
+            state
+                .replication
+                .replicate(req.origin, || ReplicationTask::heartbeat(info, overridden));
+        }
+    }
     // Renew answers carry no body except the 409 instance: Java clients decode any body.
-    Ok(match state.registry.renew(app.as_str(), id, req, state.clock.now_ms()) {
+    Ok(match outcome {
         Ok(RenewOutcome::Renewed) => StatusCode::OK.into_response(),
         Ok(RenewOutcome::CallerNewer) | Err(_) => {
             tracing::debug!(app = %app, instance_id = id, "renew answered 404");
@@ -309,9 +341,18 @@ fn renew(
     })
 }
 
-fn cancel(state: &SharedState, app: &AppName, id: &str) -> Result<Response, ApiError> {
+fn cancel(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     state.registry.cancel(app.as_str(), id, state.clock.now_ms())?;
     tracing::info!(app = %app, instance_id = id, "cancelled");
+    let max_age = state.config.max_time_for_replication;
+    state
+        .replication
+        .replicate(origin(headers), || ReplicationTask::cancel(app.as_str(), id, max_age));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -320,13 +361,23 @@ fn set_status(
     app: &AppName,
     id: &str,
     query: &Query,
+    origin: Origin,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.ok_or_else(|| {
         ApiError::bad_request(format!("missing query parameter 'value': {STATUS_NAMES}"))
     })?;
     let dirty = query.timestamp("lastDirtyTimestamp")?;
-    state.registry.set_status_override(app.as_str(), id, status, dirty, state.clock.now_ms())?;
+    let stored = state.registry.set_status_override(
+        app.as_str(),
+        id,
+        status,
+        dirty,
+        state.clock.now_ms(),
+    )?;
     tracing::info!(app = %app, instance_id = id, %status, "status override set");
+    // Java replicates even a no-op status update; so do we (the peer may lack the override).
+    let max_age = state.config.max_time_for_replication;
+    state.replication.replicate(origin, || ReplicationTask::status_update(stored, max_age));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -335,11 +386,17 @@ fn delete_status(
     app: &AppName,
     id: &str,
     query: &Query,
+    origin: Origin,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.unwrap_or(InstanceStatus::Unknown);
     let dirty = query.timestamp("lastDirtyTimestamp")?;
-    state.registry.delete_status_override(app.as_str(), id, status, dirty, state.clock.now_ms())?;
+    let now = state.clock.now_ms();
+    let stored = state.registry.delete_status_override(app.as_str(), id, status, dirty, now)?;
     tracing::info!(app = %app, instance_id = id, %status, "status override removed");
+    let max_age = state.config.max_time_for_replication;
+    state
+        .replication
+        .replicate(origin, || ReplicationTask::delete_status_override(stored, max_age));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -348,8 +405,29 @@ fn update_metadata(
     app: &AppName,
     id: &str,
     query: Query,
+    origin: Origin,
 ) -> Result<Response, ApiError> {
-    state.registry.update_metadata(app.as_str(), id, query.0, state.clock.now_ms())?;
+    let stored = state.registry.update_metadata(app.as_str(), id, query.0, state.clock.now_ms())?;
     tracing::info!(app = %app, instance_id = id, "metadata updated");
+    // Java replicates a metadata change as a Register of the updated instance.
+    let max_age = state.config.max_time_for_replication;
+    state.replication.replicate(origin, || ReplicationTask::register(stored, max_age));
     Ok(StatusCode::OK.into_response())
+}
+
+/// `POST peerreplication/batch/`: a peer's batch of replicated writes, JSON only (gzip bodies
+/// accepted). A malformed batch is refused whole with 400; otherwise every item is applied and
+/// answered in order.
+async fn peer_batch(
+    state: &SharedState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let list = eureka_model::json::decode_replication_list(&bytes)?;
+    let items = list.replication_list.len();
+    let answer = receive::apply_batch(state, list);
+    tracing::debug!(items, "applied a replication batch");
+    let body = eureka_model::json::encode_replication_list_response(&answer);
+    Ok(encoded_response(StatusCode::OK, Format::Json, body))
 }

@@ -15,7 +15,7 @@ pub mod route;
 pub mod status;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -29,6 +29,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/", get(console::page))
         .route("/health", get(health))
         .route("/actuator/health", get(health))
+        .route("/health/ready", get(ready))
         .route("/serverinfo/statusoverrides", get(status_overrides))
         .fallback(eureka::api)
         .with_state(state)
@@ -36,6 +37,19 @@ pub fn router(state: SharedState) -> Router {
 
 async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"UP"}"#)
+}
+
+/// Readiness: 200 once the start-up sync with peers has finished, 503 before, so an
+/// orchestrator routes clients only to a node that holds the cluster's registry.
+async fn ready(State(state): State<SharedState>) -> impl IntoResponse {
+    let synced = state.replication.is_synced();
+    let status = if synced { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": if synced { "UP" } else { "OUT_OF_SERVICE" },
+        "startupSyncFinished": synced,
+        "instancesCopiedAtStartup": state.replication.synced_count(),
+    });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string())
 }
 
 /// Java's `/serverinfo/statusoverrides`: instance id → override status.

@@ -6,6 +6,7 @@ use eureka_model::Format;
 use serde_json::{json, Map, Value};
 
 use super::negotiate::response_format;
+use crate::replication::PeerView;
 use crate::state::SharedState;
 
 /// Renders `GET status` in the negotiated format.
@@ -45,6 +46,10 @@ pub fn status_document(state: &SharedState) -> Value {
         .ok()
         .and_then(|mut v| v.get_mut("instance").map(Value::take))
         .unwrap_or(Value::Null);
+    let peers = state.replication.views();
+    let (reachable, unreachable): (Vec<&PeerView>, Vec<&PeerView>) =
+        peers.iter().partition(|p| p.health.reachable == Some(true));
+    let peer_docs: Vec<Value> = peers.iter().map(peer_document).collect();
     json!({
         "generalStats": {
             "environment": state.config.environment,
@@ -54,9 +59,9 @@ pub fn status_document(state: &SharedState) -> Value {
             "server-uptime": format_uptime(uptime_ms),
         },
         "applicationStats": {
-            "registered-replicas": "",
-            "available-replicas": "",
-            "unavailable-replicas": "",
+            "registered-replicas": join(peers.iter().map(|p| p.url.as_str())),
+            "available-replicas": join(reachable.iter().map(|p| p.url.as_str())),
+            "unavailable-replicas": join(unreachable.iter().map(|p| p.url.as_str())),
         },
         "healthy": true,
         "instanceInfo": own,
@@ -73,6 +78,35 @@ pub fn status_document(state: &SharedState) -> Value {
             "statusOverrides": stats.overrides,
             "deltaQueueLength": stats.delta_queue_len,
         },
+        "replication": {
+            "startupSyncFinished": state.replication.is_synced(),
+            "instancesCopiedAtStartup": state.replication.synced_count(),
+            "peers": peer_docs,
+        },
+    })
+}
+
+fn join<'a>(urls: impl Iterator<Item = &'a str>) -> String {
+    urls.collect::<Vec<_>>().join(",")
+}
+
+/// One peer's link as we see it: reachability, queue, last success and last error.
+fn peer_document(p: &PeerView) -> Value {
+    let h = &p.health;
+    json!({
+        "url": p.url,
+        "reachable": h.reachable,
+        "queueDepth": p.queue_depth,
+        "lastSuccessMs": h.last_success_ms,
+        "lastErrorMs": h.last_error.as_ref().map(|(at, _)| *at),
+        "lastError": h.last_error.as_ref().map(|(_, e)| e.as_str()),
+        "consecutiveFailures": h.consecutive_failures,
+        "batchesSent": h.batches_sent,
+        "itemsSent": h.items_sent,
+        "batchFailures": h.failures,
+        "itemFailures": h.item_failures,
+        "droppedExpired": p.dropped.expired,
+        "droppedOverflow": p.dropped.overflow,
     })
 }
 
@@ -122,6 +156,13 @@ fn write_xml(out: &mut String, name: &str, value: &Value) {
                 write_xml(out, k, v);
             }
         }
+        Value::Array(items) => {
+            let child = name.strip_suffix('s').unwrap_or("item");
+            for item in items {
+                write_xml(out, child, item);
+            }
+        }
+        Value::Null => {}
         Value::String(s) => out.push_str(&escape(s)),
         other => out.push_str(&escape(&other.to_string())),
     }

@@ -1,0 +1,130 @@
+//! Peer replication: a cluster of servers that share every write, with each other and with
+//! Java Eureka servers.
+//!
+//! - [`peers`]: which configured URLs are peers and which is us (host **and** port).
+//! - [`task`]: replication tasks and the coalescing, bounded per-peer queue.
+//! - [`node`]: one peer's queue, health and sending loop (batches, retries, 404/409 handling).
+//! - [`receive`]: applying a batch a peer sent us.
+//! - [`sync`]: copying the registry from a peer at start-up.
+//!
+//! A client's write is applied to the registry first, then [`Replicator::replicate`] queues it
+//! for every peer without waiting; each peer's dispatcher sends batches in Java's wire shape.
+//! Writes that came from a peer are never replicated again, and evictions are not replicated:
+//! every node evicts on its own, as in Java.
+
+pub mod node;
+pub mod peers;
+pub mod receive;
+pub mod sync;
+pub mod task;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use eureka_client::transport::{redact, Timeouts};
+use eureka_client::EurekaHttp;
+use eureka_registry::Origin;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::state::SharedState;
+pub use node::{DispatchSettings, PeerHealth, PeerNode, PeerView};
+pub use peers::SelfIdentity;
+pub use task::ReplicationTask;
+
+/// The peers of this server and the start-up sync state.
+#[derive(Debug)]
+pub struct Replicator {
+    peers: Vec<Arc<PeerNode>>,
+    synced: AtomicBool,
+    synced_count: AtomicU64,
+    synced_at_ms: AtomicU64,
+}
+
+impl Replicator {
+    /// Builds the peer set from the configuration: every cluster URL except our own.
+    /// A URL the transport cannot use is logged and skipped.
+    pub fn from_config(config: &ServerConfig, own_names: Vec<String>) -> Self {
+        let me = SelfIdentity::new(config.my_url.as_deref(), own_names, config.port);
+        let settings = DispatchSettings {
+            batch_size: config.peer_replication_batch_size,
+            change_delay: config.peer_replication_batch_delay,
+            heartbeat_delay: config.peer_heartbeat_batch_delay,
+            capacity: config.max_elements_in_peer_replication_pool,
+            compress: config.enable_replicated_request_compression,
+        };
+        let timeouts = Timeouts {
+            connect: config.peer_node_connect_timeout,
+            request: config.peer_node_read_timeout,
+        };
+        let peers = peers::peer_urls(&config.peer_urls(), &me)
+            .into_iter()
+            .filter_map(|url| match EurekaHttp::new(&url, timeouts) {
+                Ok(http) => Some(Arc::new(PeerNode::new(http, settings))),
+                Err(e) => {
+                    tracing::error!(peer = %redact(&url), error = %e, "ignoring unusable peer URL");
+                    None
+                }
+            })
+            .collect::<Vec<_>>();
+        let replicator = Replicator {
+            synced: AtomicBool::new(peers.is_empty()),
+            peers,
+            synced_count: AtomicU64::new(0),
+            synced_at_ms: AtomicU64::new(0),
+        };
+        for peer in &replicator.peers {
+            tracing::info!(peer = %peer.url(), "replicating to peer");
+        }
+        replicator
+    }
+
+    /// The peers, in configuration order.
+    pub fn peers(&self) -> &[Arc<PeerNode>] {
+        &self.peers
+    }
+
+    /// Queues a write for every peer, unless it came from a peer. Never waits.
+    pub fn replicate(&self, origin: Origin, task: impl FnOnce() -> ReplicationTask) {
+        if origin == Origin::Peer || self.peers.is_empty() {
+            return;
+        }
+        let task = Arc::new(task());
+        for peer in &self.peers {
+            peer.enqueue(task.clone());
+        }
+    }
+
+    /// Every peer as we see it now.
+    pub fn views(&self) -> Vec<PeerView> {
+        self.peers.iter().map(|p| p.view()).collect()
+    }
+
+    /// Whether the start-up sync has finished (immediately true without peers).
+    pub fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::Acquire)
+    }
+
+    /// Instances copied by the start-up sync.
+    pub fn synced_count(&self) -> u64 {
+        self.synced_count.load(Ordering::Relaxed)
+    }
+
+    fn mark_synced(&self, count: u64, now_ms: u64) {
+        self.synced_count.store(count, Ordering::Relaxed);
+        self.synced_at_ms.store(now_ms, Ordering::Relaxed);
+        self.synced.store(true, Ordering::Release);
+    }
+
+    /// Spawns the start-up sync and one dispatcher per peer into `tasks`.
+    pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+        if state.replication.peers.is_empty() {
+            return;
+        }
+        tasks.spawn(sync::sync_from_peers(state.clone(), shutdown.clone()));
+        for peer in &state.replication.peers {
+            tasks.spawn(node::dispatch(state.clone(), peer.clone(), shutdown.clone()));
+        }
+    }
+}

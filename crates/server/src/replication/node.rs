@@ -1,0 +1,271 @@
+//! One peer: its replication queue, its health as we see it, and the loop that sends to it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eureka_client::{EurekaHttp, TransportError};
+use eureka_model::replication::{ReplicationAction, ReplicationInstanceResponse, ReplicationList};
+use eureka_registry::Origin;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::task::{Dropped, Queued, ReplicationTask, TaskQueue};
+use crate::state::SharedState;
+
+/// First pause after a failed batch; it doubles per consecutive failure.
+const BACKOFF_START: Duration = Duration::from_millis(100);
+/// First pause after a congestion signal (timeout or 503), as Java's 1 s.
+const CONGESTION_BACKOFF_START: Duration = Duration::from_millis(500);
+/// Longest pause between retries. Java caps at 30 s; a short cap lets a healed peer converge
+/// within seconds, and one small request per peer every 2 s costs nothing.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// An idle peer is probed (an empty batch) this often, so its reachability stays true.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Settings of every peer's dispatcher.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchSettings {
+    /// Tasks per batch.
+    pub batch_size: usize,
+    /// How long a change waits for company.
+    pub change_delay: Duration,
+    /// How long a heartbeat waits for company.
+    pub heartbeat_delay: Duration,
+    /// Queue bound.
+    pub capacity: usize,
+    /// Gzip batch bodies.
+    pub compress: bool,
+}
+
+/// What we know of a peer's health, for `status`, the console and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerHealth {
+    /// Whether the last call succeeded; `None` before the first call.
+    pub reachable: Option<bool>,
+    /// When a call last succeeded, epoch ms.
+    pub last_success_ms: Option<u64>,
+    /// The last failure: when (epoch ms) and why.
+    pub last_error: Option<(u64, String)>,
+    /// Consecutive failed calls.
+    pub consecutive_failures: u32,
+    /// Batches the peer accepted.
+    pub batches_sent: u64,
+    /// Items the peer accepted in those batches.
+    pub items_sent: u64,
+    /// Batch calls that failed.
+    pub failures: u64,
+    /// Items the peer answered with a non-2xx code.
+    pub item_failures: u64,
+}
+
+/// A snapshot of one peer for display.
+#[derive(Debug, Clone)]
+pub struct PeerView {
+    /// The peer's service URL (no credentials).
+    pub url: String,
+    /// Its health.
+    pub health: PeerHealth,
+    /// Tasks waiting to be sent.
+    pub queue_depth: usize,
+    /// Tasks dropped unsent.
+    pub dropped: Dropped,
+}
+
+/// One peer server: the queue of writes to send it and the state of our link to it.
+#[derive(Debug)]
+pub struct PeerNode {
+    http: EurekaHttp,
+    queue: Mutex<TaskQueue>,
+    wake: Notify,
+    health: Mutex<PeerHealth>,
+    settings: DispatchSettings,
+}
+
+impl PeerNode {
+    /// A peer reached through `http`.
+    pub fn new(http: EurekaHttp, settings: DispatchSettings) -> Self {
+        PeerNode {
+            http,
+            queue: Mutex::new(TaskQueue::new(settings.capacity)),
+            wake: Notify::new(),
+            health: Mutex::new(PeerHealth::default()),
+            settings,
+        }
+    }
+
+    /// The peer's service URL.
+    pub fn url(&self) -> &str {
+        self.http.url()
+    }
+
+    /// The transport to the peer (also used by the start-up sync).
+    pub fn http(&self) -> &EurekaHttp {
+        &self.http
+    }
+
+    /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
+    /// or when the queue was empty (the sender may be idle until the next probe).
+    pub fn enqueue(&self, task: Arc<ReplicationTask>) {
+        let change = task.is_change();
+        let was_empty = {
+            let mut queue = self.queue.lock();
+            let was_empty = queue.is_empty();
+            queue.push(task, Instant::now());
+            was_empty
+        };
+        if change || was_empty {
+            self.wake.notify_one();
+        }
+    }
+
+    /// The peer as we see it now.
+    pub fn view(&self) -> PeerView {
+        let (queue_depth, dropped) = {
+            let q = self.queue.lock();
+            (q.len(), q.dropped())
+        };
+        PeerView {
+            url: self.url().to_string(),
+            health: self.health.lock().clone(),
+            queue_depth,
+            dropped,
+        }
+    }
+
+    fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
+        let mut h = self.health.lock();
+        if h.reachable != Some(true) {
+            tracing::info!(peer = %self.url(), "peer reachable");
+        }
+        h.reachable = Some(true);
+        h.last_success_ms = Some(now_ms);
+        h.consecutive_failures = 0;
+        if items > 0 {
+            h.batches_sent += 1;
+            h.items_sent += items as u64;
+        }
+        h.item_failures += item_failures;
+    }
+
+    fn record_failure(&self, now_ms: u64, error: &TransportError) -> u32 {
+        let mut h = self.health.lock();
+        if h.reachable != Some(false) {
+            tracing::warn!(peer = %self.url(), %error, "peer unreachable; replication will retry");
+        }
+        h.reachable = Some(false);
+        h.last_error = Some((now_ms, error.to_string()));
+        h.failures += 1;
+        h.consecutive_failures = h.consecutive_failures.saturating_add(1);
+        h.consecutive_failures
+    }
+}
+
+/// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
+/// handles each item's answer, and on retryable failures puts the batch back and backs off.
+pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: CancellationToken) {
+    let s = node.settings;
+    let mut last_contact = Instant::now();
+    let mut backoff: Option<Duration> = None;
+    loop {
+        let due = node.queue.lock().due(s.batch_size, s.change_delay, s.heartbeat_delay);
+        let wake_at = match (backoff, due) {
+            (Some(pause), _) => Instant::now() + pause,
+            (None, Some(due)) => due,
+            (None, None) => last_contact + PROBE_INTERVAL,
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep_until(wake_at) => {},
+            _ = node.wake.notified(), if backoff.is_none() => continue,
+        }
+        let now = Instant::now();
+        let batch = node.queue.lock().take_batch(s.batch_size, now);
+        if batch.is_empty()
+            && now.duration_since(last_contact) < PROBE_INTERVAL
+            && backoff.is_none()
+        {
+            continue;
+        }
+        let list =
+            ReplicationList { replication_list: batch.iter().map(|q| q.task.to_item()).collect() };
+        let sent = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            sent = node.http.replicate(&list, s.compress) => sent,
+        };
+        last_contact = Instant::now();
+        match sent {
+            Ok(answer) => {
+                let failures = handle_answers(&state, &node, &batch, &answer.response_list);
+                node.record_success(state.clock.now_ms(), batch.len(), failures);
+                backoff = None;
+            }
+            Err(error) => {
+                node.record_failure(state.clock.now_ms(), &error);
+                if error.is_retryable() {
+                    let start = if error.is_congestion() {
+                        CONGESTION_BACKOFF_START
+                    } else {
+                        BACKOFF_START
+                    };
+                    backoff = Some(backoff.map_or(start, |b| (b * 2).min(BACKOFF_MAX)));
+                    node.queue.lock().requeue_front(batch);
+                } else {
+                    tracing::warn!(peer = %node.url(), %error, items = batch.len(),
+                        "peer rejected a replication batch; dropping it");
+                    backoff = None;
+                }
+            }
+        }
+    }
+    tracing::debug!(peer = %node.url(), "replication dispatcher stopped");
+}
+
+/// Applies Java's per-item rules (§4.13) and returns how many items failed.
+fn handle_answers(
+    state: &SharedState,
+    node: &PeerNode,
+    batch: &[Queued],
+    answers: &[ReplicationInstanceResponse],
+) -> u64 {
+    if answers.len() != batch.len() {
+        tracing::warn!(peer = %node.url(), sent = batch.len(), answered = answers.len(),
+            "peer answered a batch with the wrong number of items");
+    }
+    let mut failures = 0;
+    for (q, answer) in batch.iter().zip(answers) {
+        let task = &q.task;
+        if (200..300).contains(&answer.status_code) {
+            continue;
+        }
+        failures += 1;
+        match (task.action, answer.status_code) {
+            (ReplicationAction::Heartbeat, 404) => {
+                // The peer lost (or never had) the instance: send it our copy.
+                let now = state.clock.now_ms();
+                if let Some((info, _)) = state.registry.replica(&task.app, &task.id, now) {
+                    tracing::debug!(peer = %node.url(), app = %task.app, instance_id = %task.id,
+                        "peer does not know instance; replicating its registration");
+                    let max_age = state.config.max_time_for_replication;
+                    node.enqueue(Arc::new(ReplicationTask::register(info, max_age)));
+                }
+            }
+            (ReplicationAction::Heartbeat, _) if state.config.sync_when_timestamp_differs => {
+                // 409: the peer holds a newer copy; adopt it (it is not replicated again).
+                if let Some(theirs) = &answer.response_entity {
+                    tracing::info!(peer = %node.url(), app = %task.app, instance_id = %task.id,
+                        "adopting the peer's newer copy of the instance");
+                    let mut theirs = theirs.clone();
+                    theirs.normalize();
+                    state.registry.register(theirs, Origin::Peer, state.clock.now_ms());
+                }
+            }
+            (action, code) => {
+                tracing::debug!(peer = %node.url(), app = %task.app, instance_id = %task.id,
+                    action = action.as_str(), code, "peer did not apply a replicated item");
+            }
+        }
+    }
+    failures
+}

@@ -1,0 +1,92 @@
+//! Applying a batch a peer sent us (`POST peerreplication/batch/`), item by item.
+
+use eureka_model::replication::{
+    ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
+    ReplicationListResponse,
+};
+use eureka_model::{AppName, InstanceStatus};
+use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
+
+use crate::state::SharedState;
+
+/// Applies every item as a replicated call (never replicated again) and answers one entry per
+/// item, in order, with the codes Java peers act on: a heartbeat's 404 makes the sender
+/// register the instance with us, a 409 carries our newer copy for the sender to adopt.
+pub fn apply_batch(state: &SharedState, list: ReplicationList) -> ReplicationListResponse {
+    let response_list = list.replication_list.into_iter().map(|item| apply(state, item)).collect();
+    ReplicationListResponse { response_list }
+}
+
+fn code(status_code: u16) -> ReplicationInstanceResponse {
+    ReplicationInstanceResponse { status_code, response_entity: None }
+}
+
+fn outcome<T>(result: Result<T, RegistryError>) -> ReplicationInstanceResponse {
+    match result {
+        Ok(_) => code(200),
+        Err(RegistryError::NotFound { .. }) => code(404),
+        Err(RegistryError::Invalid(_)) => code(400),
+    }
+}
+
+fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceResponse {
+    let now = state.clock.now_ms();
+    let registry = &state.registry;
+    let (app, id) = (AppName::new(&item.app_name), item.id.as_str());
+    let response = match item.action {
+        ReplicationAction::Register => {
+            let Some(mut info) = item.instance_info else {
+                tracing::debug!(app = %app, instance_id = id, "replicated register without instance");
+                return code(400);
+            };
+            info.normalize();
+            let app = AppName::new(&info.app);
+            match info.validate_for_register(&app) {
+                Ok(()) => {
+                    registry.register(info, Origin::Peer, now);
+                    code(200)
+                }
+                Err(e) => {
+                    tracing::debug!(app = %app, instance_id = id, error = %e, "replicated register rejected");
+                    code(400)
+                }
+            }
+        }
+        ReplicationAction::Heartbeat => {
+            let req = RenewRequest {
+                last_dirty_timestamp: item.last_dirty_timestamp,
+                overridden_status: item.overridden_status,
+                origin: Origin::Peer,
+            };
+            match registry.renew(app.as_str(), id, req, now) {
+                Ok(RenewOutcome::Renewed) => code(200),
+                Ok(RenewOutcome::CallerNewer) | Err(_) => code(404),
+                Ok(RenewOutcome::Conflict(mine)) => ReplicationInstanceResponse {
+                    status_code: 409,
+                    response_entity: Some((*mine).clone()),
+                },
+            }
+        }
+        ReplicationAction::Cancel => outcome(registry.cancel(app.as_str(), id, now)),
+        ReplicationAction::StatusUpdate => match item.status {
+            None => code(400),
+            Some(status) => outcome(registry.set_status_override(
+                app.as_str(),
+                id,
+                status,
+                item.last_dirty_timestamp,
+                now,
+            )),
+        },
+        ReplicationAction::DeleteStatusOverride => outcome(registry.delete_status_override(
+            app.as_str(),
+            id,
+            item.status.unwrap_or(InstanceStatus::Unknown),
+            item.last_dirty_timestamp,
+            now,
+        )),
+    };
+    tracing::debug!(app = %app, instance_id = id, action = item.action.as_str(),
+        code = response.status_code, "applied replicated item");
+    response
+}

@@ -1,0 +1,402 @@
+//! Replication tasks and the per-peer queue that coalesces and bounds them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eureka_model::replication::{ReplicationAction, ReplicationInstance};
+use eureka_model::{InstanceInfo, InstanceStatus};
+use tokio::time::Instant;
+
+/// Java's expiry for a Register or Heartbeat of an instance without lease info: 90 s.
+const DEFAULT_LEASE_RENEWAL: Duration = Duration::from_secs(90);
+
+/// One write to send to peers. Built once per write and shared by every peer's queue.
+#[derive(Debug)]
+pub struct ReplicationTask {
+    /// What the peer is asked to do.
+    pub action: ReplicationAction,
+    /// Application name.
+    pub app: String,
+    /// Instance id.
+    pub id: String,
+    /// The instance as stored here when the write happened (all actions but Cancel).
+    pub instance: Option<Arc<InstanceInfo>>,
+    /// The override held here, sent with heartbeats so peers learn it.
+    pub overridden_status: Option<InstanceStatus>,
+    /// How long the task stays worth sending.
+    pub expiry: Duration,
+}
+
+impl ReplicationTask {
+    /// Replicates a registration of the stored instance. A registration stays worth sending
+    /// for at least `max_age`, whatever the instance's renewal interval.
+    pub fn register(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
+        let expiry = renewal_interval(&instance).max(max_age);
+        Self::with_instance(ReplicationAction::Register, instance, None, expiry)
+    }
+
+    /// Replicates a heartbeat; it is superseded by the next one after a renewal interval.
+    pub fn heartbeat(instance: Arc<InstanceInfo>, overridden: Option<InstanceStatus>) -> Self {
+        let expiry = renewal_interval(&instance);
+        Self::with_instance(ReplicationAction::Heartbeat, instance, overridden, expiry)
+    }
+
+    /// Replicates a status override (the instance carries the new status).
+    pub fn status_update(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
+        Self::with_instance(ReplicationAction::StatusUpdate, instance, None, max_age)
+    }
+
+    /// Replicates the removal of an override (the instance carries the status to set).
+    pub fn delete_status_override(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
+        Self::with_instance(ReplicationAction::DeleteStatusOverride, instance, None, max_age)
+    }
+
+    /// Replicates a cancel.
+    pub fn cancel(app: &str, id: &str, max_age: Duration) -> Self {
+        ReplicationTask {
+            action: ReplicationAction::Cancel,
+            app: app.to_string(),
+            id: id.to_string(),
+            instance: None,
+            overridden_status: None,
+            expiry: max_age,
+        }
+    }
+
+    fn with_instance(
+        action: ReplicationAction,
+        instance: Arc<InstanceInfo>,
+        overridden_status: Option<InstanceStatus>,
+        expiry: Duration,
+    ) -> Self {
+        ReplicationTask {
+            action,
+            app: instance.app.clone(),
+            id: instance.id().to_string(),
+            overridden_status: overridden_status.filter(|s| *s != InstanceStatus::Unknown),
+            instance: Some(instance),
+            expiry,
+        }
+    }
+
+    /// Whether peers wait on this task (everything but heartbeats changes what readers see).
+    pub fn is_change(&self) -> bool {
+        self.action != ReplicationAction::Heartbeat
+    }
+
+    /// The batch item, in Java's shape (§2.9): `lastDirtyTimestamp` and `status` from the
+    /// instance, the full instance only for Register, the override only for Heartbeat.
+    pub fn to_item(&self) -> ReplicationInstance {
+        let info = self.instance.as_deref();
+        ReplicationInstance {
+            app_name: self.app.clone(),
+            id: self.id.clone(),
+            last_dirty_timestamp: info.map(|i| i.last_dirty_timestamp),
+            overridden_status: self
+                .overridden_status
+                .filter(|_| self.action == ReplicationAction::Heartbeat),
+            status: info.map(|i| i.status),
+            instance_info: info
+                .filter(|_| self.action == ReplicationAction::Register)
+                .map(|i| (*i).clone()),
+            action: self.action,
+        }
+    }
+}
+
+fn renewal_interval(info: &InstanceInfo) -> Duration {
+    match info.lease_info.renewal_interval_in_secs {
+        0 => DEFAULT_LEASE_RENEWAL,
+        secs => Duration::from_secs(u64::from(secs)),
+    }
+}
+
+/// Identity of a task for coalescing: (action, app, id), as Java's `register#APP/ID` keys.
+#[derive(Debug, Clone)]
+struct TaskKey(Arc<ReplicationTask>);
+
+impl PartialEq for TaskKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.action == other.0.action && self.0.app == other.0.app && self.0.id == other.0.id
+    }
+}
+
+impl Eq for TaskKey {}
+
+impl Hash for TaskKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.action.hash(state);
+        self.0.app.hash(state);
+        self.0.id.hash(state);
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    seq: i64,
+    task: Arc<ReplicationTask>,
+    queued_at: Instant,
+}
+
+/// What happened to tasks that were not sent, for the peer's counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// Dropped because they outlived their expiry.
+    pub expired: u64,
+    /// Dropped because the queue was full (the oldest goes).
+    pub overflow: u64,
+}
+
+/// A bounded FIFO of tasks for one peer that keeps only the newest task per key.
+///
+/// A newer task with the same (action, app, id) replaces the pending one *and moves to the
+/// back*, so the peer sees writes to one instance in the order they happened (Java keeps the
+/// old position, so register-cancel-register can arrive as register-cancel). When full, the
+/// oldest task is dropped, as Java does.
+#[derive(Debug)]
+pub struct TaskQueue {
+    capacity: usize,
+    next_seq: i64,
+    order: BTreeMap<i64, TaskKey>,
+    changes: BTreeMap<i64, Instant>,
+    pending: HashMap<TaskKey, Pending>,
+    dropped: Dropped,
+}
+
+impl TaskQueue {
+    /// An empty queue holding at most `capacity` tasks.
+    pub fn new(capacity: usize) -> Self {
+        TaskQueue {
+            capacity: capacity.max(1),
+            next_seq: 0,
+            order: BTreeMap::new(),
+            changes: BTreeMap::new(),
+            pending: HashMap::new(),
+            dropped: Dropped::default(),
+        }
+    }
+
+    /// Tasks waiting.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Tasks dropped so far.
+    pub fn dropped(&self) -> Dropped {
+        self.dropped
+    }
+
+    /// Queues a task at the back, replacing a pending one with the same key.
+    pub fn push(&mut self, task: Arc<ReplicationTask>, now: Instant) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.insert(seq, task, now);
+        while self.pending.len() > self.capacity {
+            if let Some((_, key)) = self.order.pop_first() {
+                self.remove_key(&key);
+                self.dropped.overflow += 1;
+            }
+        }
+    }
+
+    fn insert(&mut self, seq: i64, task: Arc<ReplicationTask>, queued_at: Instant) {
+        let key = TaskKey(task.clone());
+        if let Some(old) = self.pending.remove(&key) {
+            self.order.remove(&old.seq);
+            self.changes.remove(&old.seq);
+        }
+        if task.is_change() {
+            self.changes.insert(seq, queued_at);
+        }
+        self.order.insert(seq, key.clone());
+        self.pending.insert(key, Pending { seq, task, queued_at });
+    }
+
+    fn remove_key(&mut self, key: &TaskKey) -> Option<Pending> {
+        let p = self.pending.remove(key)?;
+        self.changes.remove(&p.seq);
+        Some(p)
+    }
+
+    /// When the next batch should leave: at once when `batch_size` tasks wait, when the oldest
+    /// change has waited `change_delay`, or when the oldest task of any kind has waited
+    /// `heartbeat_delay`. `None` when the queue is empty.
+    pub fn due(
+        &self,
+        batch_size: usize,
+        change_delay: Duration,
+        heartbeat_delay: Duration,
+    ) -> Option<Instant> {
+        let oldest = self.order.first_key_value().map(|(_, k)| self.pending[k].queued_at)?;
+        if self.pending.len() >= batch_size {
+            return Some(oldest);
+        }
+        let by_change = self.changes.first_key_value().map(|(_, at)| *at + change_delay);
+        let by_any = oldest + heartbeat_delay;
+        Some(by_change.map_or(by_any, |c| c.min(by_any)))
+    }
+
+    /// Takes up to `max` tasks from the front, dropping those that have expired.
+    pub fn take_batch(&mut self, max: usize, now: Instant) -> Vec<Queued> {
+        let mut batch = Vec::with_capacity(max.min(self.pending.len()));
+        while batch.len() < max {
+            let Some((_, key)) = self.order.pop_first() else { break };
+            let Some(p) = self.remove_key(&key) else { continue };
+            if now.duration_since(p.queued_at) > p.task.expiry {
+                self.dropped.expired += 1;
+                continue;
+            }
+            batch.push(Queued { task: p.task, queued_at: p.queued_at });
+        }
+        batch
+    }
+
+    /// Puts an unsent batch back at the front, in its order, keeping its age; a task already
+    /// superseded by a newer one with the same key is discarded.
+    pub fn requeue_front(&mut self, batch: Vec<Queued>) {
+        let mut seq = self.order.first_key_value().map_or(self.next_seq, |(s, _)| *s);
+        for q in batch.into_iter().rev() {
+            if self.pending.contains_key(&TaskKey(q.task.clone())) {
+                continue;
+            }
+            seq -= 1;
+            self.insert(seq, q.task, q.queued_at);
+        }
+        while self.pending.len() > self.capacity {
+            if let Some((_, key)) = self.order.pop_first() {
+                self.remove_key(&key);
+                self.dropped.overflow += 1;
+            }
+        }
+    }
+}
+
+/// A task taken from the queue, with the time it was queued (kept across retries).
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// The task.
+    pub task: Arc<ReplicationTask>,
+    /// When it was queued.
+    pub queued_at: Instant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eureka_model::LeaseInfo;
+
+    fn instance(id: &str) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo {
+            instance_id: Some(id.to_string()),
+            app: "ORDERS".to_string(),
+            host_name: "h".to_string(),
+            lease_info: LeaseInfo { renewal_interval_in_secs: 30, ..Default::default() },
+            ..Default::default()
+        })
+    }
+
+    const AGE: Duration = Duration::from_secs(30);
+
+    fn actions(batch: &[Queued]) -> Vec<(ReplicationAction, String)> {
+        batch.iter().map(|q| (q.task.action, q.task.id.clone())).collect()
+    }
+
+    #[test]
+    fn newer_task_with_same_key_replaces_and_moves_to_the_back() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new(100);
+        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "a", AGE)), now);
+        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
+        assert_eq!(q.len(), 2);
+        let batch = q.take_batch(10, now);
+        assert_eq!(
+            actions(&batch),
+            vec![
+                (ReplicationAction::Cancel, "a".into()),
+                (ReplicationAction::Register, "a".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn full_queue_drops_the_oldest() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new(2);
+        for id in ["a", "b", "c"] {
+            q.push(Arc::new(ReplicationTask::heartbeat(instance(id), None)), now);
+        }
+        assert_eq!(q.dropped().overflow, 1);
+        let ids: Vec<_> = q.take_batch(10, now).iter().map(|q| q.task.id.clone()).collect();
+        assert_eq!(ids, vec!["b", "c"]);
+    }
+
+    #[test]
+    fn expired_tasks_are_dropped_not_sent() {
+        let t0 = Instant::now();
+        let mut q = TaskQueue::new(10);
+        q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b", Duration::from_secs(60))), t0);
+        let batch = q.take_batch(10, t0 + Duration::from_secs(31));
+        assert_eq!(actions(&batch), vec![(ReplicationAction::Cancel, "b".into())]);
+        assert_eq!(q.dropped().expired, 1);
+    }
+
+    #[test]
+    fn changes_are_due_before_heartbeats() {
+        let t0 = Instant::now();
+        let change = Duration::from_millis(0);
+        let hb = Duration::from_millis(500);
+        let mut q = TaskQueue::new(10);
+        assert_eq!(q.due(250, change, hb), None);
+        q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
+        assert_eq!(q.due(250, change, hb), Some(t0 + hb));
+        let t1 = t0 + Duration::from_millis(100);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b", AGE)), t1);
+        assert_eq!(q.due(250, change, hb), Some(t1));
+        assert_eq!(q.due(2, change, hb), Some(t0), "a full batch leaves at once");
+    }
+
+    #[test]
+    fn requeued_batch_goes_back_to_the_front_unless_superseded() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new(10);
+        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
+        q.push(Arc::new(ReplicationTask::register(instance("b"), AGE)), now);
+        let batch = q.take_batch(10, now);
+        q.push(Arc::new(ReplicationTask::register(instance("c"), AGE)), now);
+        let newer_b = Arc::new(ReplicationTask::register(instance("b"), AGE));
+        q.push(newer_b.clone(), now);
+        q.requeue_front(batch);
+        let again = q.take_batch(10, now);
+        let ids: Vec<_> = again.iter().map(|q| q.task.id.clone()).collect();
+        assert_eq!(ids, vec!["a", "c", "b"]);
+        assert!(Arc::ptr_eq(&again[2].task, &newer_b));
+    }
+
+    #[test]
+    fn items_carry_what_java_sends_per_action() {
+        let mut info = (*instance("a")).clone();
+        info.last_dirty_timestamp = 42;
+        info.status = InstanceStatus::OutOfService;
+        let info = Arc::new(info);
+        let hb =
+            ReplicationTask::heartbeat(info.clone(), Some(InstanceStatus::OutOfService)).to_item();
+        assert_eq!(hb.last_dirty_timestamp, Some(42));
+        assert_eq!(hb.overridden_status, Some(InstanceStatus::OutOfService));
+        assert_eq!(hb.status, Some(InstanceStatus::OutOfService));
+        assert!(hb.instance_info.is_none());
+        let reg = ReplicationTask::register(info.clone(), AGE).to_item();
+        assert!(reg.instance_info.is_some());
+        assert_eq!(reg.overridden_status, None);
+        let cancel = ReplicationTask::cancel("ORDERS", "a", AGE).to_item();
+        assert_eq!((cancel.last_dirty_timestamp, cancel.status), (None, None));
+    }
+}
