@@ -37,8 +37,18 @@ impl TestServer {
     }
 
     /// Starts a server with the given configuration and clock.
-    pub async fn start_with(mut config: ServerConfig, clock: Clock) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    pub async fn start_with(config: ServerConfig, clock: Clock) -> Self {
+        Self::start_on(Self::listener().await, config, clock).await
+    }
+
+    /// A loopback listener on an ephemeral port, for tests that must know a server's address
+    /// before configuring it (e.g. peers naming each other).
+    pub async fn listener() -> TcpListener {
+        TcpListener::bind("127.0.0.1:0").await.expect("bind loopback")
+    }
+
+    /// Starts a server on a listener from [`TestServer::listener`].
+    pub async fn start_on(listener: TcpListener, mut config: ServerConfig, clock: Clock) -> Self {
         let addr = listener.local_addr().expect("local addr");
         config.port = addr.port();
         let state = ServerState::new(config, clock);
