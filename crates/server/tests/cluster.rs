@@ -9,6 +9,7 @@ use std::time::Duration;
 use eureka_model::{json, Applications};
 use eureka_testkit::fixtures::java_json;
 use eureka_testkit::proxy::{Fault, FaultProxy};
+use eureka_testkit::real::free_port;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Client, StatusCode};
 use tokio::process::{Child, Command};
@@ -83,10 +84,6 @@ struct Cluster {
 
 fn http() -> Client {
     Client::builder().timeout(Duration::from_secs(5)).build().unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Cluster {

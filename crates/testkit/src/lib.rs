@@ -3,6 +3,8 @@
 //! - [`TestServer`]: the real server on a real loopback socket (`127.0.0.1:0`), in-process,
 //!   with a handle on its state so tests can assert on the registry directly.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
+//! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
+//! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
 //! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
@@ -12,6 +14,7 @@
 pub mod fixtures;
 /// A fault-injection TCP proxy to partition, slow or cut a peer in loopback tests.
 pub mod proxy;
+pub mod real;
 
 use std::net::SocketAddr;
 

@@ -8,9 +8,6 @@
 //!
 //! Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +16,7 @@ use tokio::time::Instant;
 use eureka_server::state::RequestKind;
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::java_xml;
+use eureka_testkit::real::Ready;
 use eureka_testkit::TestServer;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -27,29 +25,6 @@ use tokio::sync::Mutex;
 /// How long each client watches the registry before its status steps.
 const WATCH_SECONDS: &str = "8";
 const TARGET_APP: &str = "TARGET";
-
-fn ready_file() -> HashMap<String, String> {
-    let path =
-        std::env::var_os("EUREKA_REAL_CLIENTS_READY").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/real-clients/READY")
-        });
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}; run scripts/prepare-real-clients first", path.display())
-    });
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn command(ready: &HashMap<String, String>, key: &str, args: &[&str]) -> Command {
-    let argv = ready.get(key).unwrap_or_else(|| panic!("{key} missing from READY"));
-    let mut parts = argv.split(' ');
-    let mut cmd = Command::new(parts.next().unwrap());
-    cmd.args(parts).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    cmd
-}
 
 struct Run {
     server: TestServer,
@@ -177,12 +152,11 @@ impl Run {
 }
 
 async fn java(profile_key: &'static str, app: &'static str, id: &'static str, port: &str) {
-    let ready = ready_file();
+    let ready = Ready::load();
     let run = Run::start(app, id).await;
     let service_url = run.server.service_url();
     let lines = run
-        .drive(command(
-            &ready,
+        .drive(ready.command(
             profile_key,
             &[&service_url, &app.to_lowercase(), port, TARGET_APP, WATCH_SECONDS],
         ))
@@ -224,14 +198,15 @@ async fn netflix_eureka_client_1_10_18() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn py_eureka_client_0_13_3() {
-    let ready = ready_file();
+    let ready = Ready::load();
     let run = Run::start("PY-HARNESS", "py-harness:18081").await;
     let lines = run
-        .drive(command(
-            &ready,
-            "PY_CMD",
-            &[&run.server.service_url(), TARGET_APP, "18081", WATCH_SECONDS],
-        ))
+        .drive(
+            ready.command(
+                "PY_CMD",
+                &[&run.server.service_url(), TARGET_APP, "18081", WATCH_SECONDS],
+            ),
+        )
         .await;
     run.assert_common(&lines);
     let req = &run.server.state.requests;
@@ -250,12 +225,11 @@ async fn py_eureka_client_0_13_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eureka_js_client_4_5_0() {
-    let ready = ready_file();
+    let ready = Ready::load();
     let run = Run::start("NODE-HARNESS", "node-harness:18082").await;
     let port = run.server.addr.port().to_string();
     let lines = run
-        .drive(command(
-            &ready,
+        .drive(ready.command(
             "NODE_CMD",
             &["127.0.0.1", &port, "/eureka/apps/", TARGET_APP, "18082", WATCH_SECONDS, "delta"],
         ))

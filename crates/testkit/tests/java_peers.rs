@@ -1,0 +1,164 @@
+//! A mixed cluster: our server and a Spring Cloud Netflix Eureka server (the Java registry
+//! users run today) as peers of each other, each naming the other in its `defaultZone`.
+//!
+//! Proves both directions of the wire: Java's replication batches are applied by us, ours by
+//! Java; Java's start-up sync copies from us; heartbeats on either side keep the lease alive on
+//! both; status overrides and cancels cross over.
+//!
+//! Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
+
+use std::time::Duration;
+
+use eureka_model::{json, Applications, InstanceInfo};
+use eureka_server::{Clock, ServerConfig};
+use eureka_testkit::fixtures::java_json;
+use eureka_testkit::real::{free_port, Ready, SpringServer};
+use eureka_testkit::TestServer;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Client, Method, StatusCode};
+use tokio::time::{sleep, Instant};
+
+const JSON: &str = "application/json";
+/// Java batches replication for up to 500 ms; allow for a loaded CI machine.
+const CONVERGE: Duration = Duration::from_secs(10);
+
+fn http() -> Client {
+    Client::builder().timeout(Duration::from_secs(5)).build().unwrap()
+}
+
+async fn apps(base: &str) -> Applications {
+    let r = http().get(format!("{base}apps")).header(ACCEPT, JSON).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {base}apps");
+    json::decode_applications(&r.bytes().await.unwrap()).unwrap()
+}
+
+fn find(apps: &Applications, id: &str) -> Option<InstanceInfo> {
+    apps.applications
+        .iter()
+        .flat_map(|a| a.instances.iter())
+        .find(|i| i.id() == id)
+        .map(|i| (**i).clone())
+}
+
+async fn register(base: &str, app: &str, id: &str, lease: (u32, u32)) {
+    let body = java_json(app, id, 8080)
+        .replace(
+            r#""renewalIntervalInSecs":30,"durationInSecs":90"#,
+            &format!(r#""renewalIntervalInSecs":{},"durationInSecs":{}"#, lease.0, lease.1),
+        )
+        .replace("1700000000000", &now_ms().to_string());
+    let r = http()
+        .post(format!("{base}apps/{app}"))
+        .header(CONTENT_TYPE, JSON)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "register {id} at {base}");
+}
+
+async fn call(base: &str, method: Method, path: &str) -> StatusCode {
+    http().request(method, format!("{base}{path}")).send().await.unwrap().status()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// Waits until `check` holds on both servers.
+async fn on_both(
+    bases: [&str; 2],
+    what: &str,
+    check: impl Fn(Option<InstanceInfo>) -> bool,
+    id: &str,
+) {
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        let mut ok = true;
+        for base in bases {
+            ok &= check(find(&apps(base).await, id));
+        }
+        if ok {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not on both servers within {CONVERGE:?}: {what}");
+        sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spring_eureka_server_and_ours_replicate_to_each_other() {
+    let ready = Ready::load();
+    let java_port = free_port();
+    let java_url = format!("http://127.0.0.1:{java_port}/eureka/");
+    let listener = TestServer::listener().await;
+    let config = ServerConfig {
+        extra_peer_urls: vec![java_url.clone()],
+        enable_self_preservation: false,
+        eviction_interval: Duration::from_millis(500),
+        peer_heartbeat_batch_delay: Duration::from_millis(100),
+        peer_node_read_timeout: Duration::from_secs(2),
+        ..ServerConfig::default()
+    };
+    let ours = TestServer::start_on(listener, config, Clock::System).await;
+    let ours = ours.service_url();
+    // Registered before Java starts: Java must copy it from us at start-up.
+    register(&ours, "EARLY", "early-1", (30, 90)).await;
+
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("spring-peer.log");
+    let java = SpringServer::start(&ready, java_port, &[ours.clone(), java_url.clone()], log).await;
+    let both = [ours.as_str(), java_url.as_str()];
+    on_both(both, "start-up sync from our server", |i| i.is_some(), "early-1").await;
+
+    // Each side's registrations reach the other.
+    register(&java_url, "FROM-JAVA", "j-1", (1, 3)).await;
+    register(&ours, "FROM-OURS", "o-1", (1, 3)).await;
+    on_both(both, "registered on Java", |i| i.is_some(), "j-1").await;
+    on_both(both, "registered on ours", |i| i.is_some(), "o-1").await;
+
+    // Heartbeats only to the node each instance registered with. Our node evicts a 3 s lease
+    // after 3 s, Java after about 2 × 3 s: 9 s of renewals proves both carry heartbeats over.
+    let until = Instant::now() + Duration::from_secs(9);
+    while Instant::now() < until {
+        assert_eq!(call(&java_url, Method::PUT, "apps/FROM-JAVA/j-1").await, 200);
+        assert_eq!(call(&ours, Method::PUT, "apps/FROM-OURS/o-1").await, 200);
+        sleep(Duration::from_millis(700)).await;
+    }
+    for base in both {
+        let apps = apps(base).await;
+        assert!(find(&apps, "j-1").is_some(), "{base} lost j-1 that renewed on Java");
+        assert!(find(&apps, "o-1").is_some(), "{base} lost o-1 that renewed on ours");
+    }
+
+    // Status overrides both ways.
+    assert_eq!(
+        call(&ours, Method::PUT, "apps/FROM-JAVA/j-1/status?value=OUT_OF_SERVICE").await,
+        200
+    );
+    on_both(
+        both,
+        "override set on ours",
+        |i| i.is_some_and(|i| i.status.as_str() == "OUT_OF_SERVICE"),
+        "j-1",
+    )
+    .await;
+    assert_eq!(
+        call(&java_url, Method::PUT, "apps/FROM-OURS/o-1/status?value=OUT_OF_SERVICE").await,
+        200
+    );
+    on_both(
+        both,
+        "override set on Java",
+        |i| i.is_some_and(|i| i.status.as_str() == "OUT_OF_SERVICE"),
+        "o-1",
+    )
+    .await;
+
+    // Cancels both ways.
+    assert_eq!(call(&java_url, Method::DELETE, "apps/FROM-OURS/o-1").await, 200);
+    assert_eq!(call(&ours, Method::DELETE, "apps/FROM-JAVA/j-1").await, 200);
+    on_both(both, "cancelled on Java", |i| i.is_none(), "o-1").await;
+    on_both(both, "cancelled on ours", |i| i.is_none(), "j-1").await;
+
+    java.stop().await;
+}
