@@ -249,3 +249,45 @@ async fn registry_not_ready_window_only_when_asked_for() {
     let default = TestServer::start().await;
     assert_eq!(call(&default, Method::GET, "apps", false).await, 200);
 }
+
+#[tokio::test]
+async fn a_slow_peer_does_not_slow_writes() {
+    use eureka_testkit::proxy::{Fault, FaultProxy};
+    let b = TestServer::start().await;
+    let proxy = FaultProxy::start(b.addr).await.unwrap();
+    proxy.set(Fault::Delay(Duration::from_secs(3)));
+    let config = ServerConfig {
+        peer_node_read_timeout: Duration::from_secs(10),
+        ..peer_config(&format!("http://{}/eureka/", proxy.addr()))
+    };
+    let a = TestServer::start_with(config, Clock::System).await;
+    let started = Instant::now();
+    for i in 0..20 {
+        register(&a, "ORDERS", &format!("o-{i}"), 1_000, false).await;
+    }
+    // Each batch to B takes over 6 s (3 s each way); the writes did not wait for any of them.
+    assert!(started.elapsed() < Duration::from_secs(2), "writes waited for the slow peer");
+    assert_eq!(apps(&a).await.apps_hashcode, "UP_20_");
+    proxy.set(Fault::Pass);
+    eventually("slow peer caught up", async || apps(&b).await.apps_hashcode == "UP_20_").await;
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn a_stopping_server_flushes_its_replication_queue() {
+    let b = TestServer::start().await;
+    let config = ServerConfig {
+        // Changes would wait a minute for company: only the shutdown flush can deliver them.
+        peer_replication_batch_delay: Duration::from_secs(60),
+        peer_heartbeat_batch_delay: Duration::from_secs(60),
+        ..peer_config(&b.service_url())
+    };
+    let a = TestServer::start_with(config, Clock::System).await;
+    // Let the start-up sync and first probe settle, then write.
+    sleep(Duration::from_millis(100)).await;
+    register(&a, "ORDERS", "last-words", 1_000, false).await;
+    sleep(Duration::from_millis(100)).await;
+    assert!(!has(&apps(&b).await, "last-words"), "delivered before the delay");
+    a.stop().await;
+    assert!(has(&apps(&b).await, "last-words"), "the queued register was lost on shutdown");
+}

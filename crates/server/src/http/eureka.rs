@@ -319,7 +319,7 @@ fn renew(
     };
     let now = state.clock.now_ms();
     let outcome = state.registry.renew(app.as_str(), id, req, now);
-    if outcome.is_ok() {
+    if outcome.is_ok() && state.replication.wants(req.origin) {
         // Java replicates every renew that found the lease, whatever the timestamp check says.
         if let Some((info, overridden)) = state.registry.replica(app.as_str(), id, now) {
             state

@@ -85,9 +85,15 @@ impl Replicator {
         &self.peers
     }
 
+    /// Whether a write from `origin` goes to peers: it came from a client and there are peers.
+    /// Lets hot paths skip building a task nobody will send.
+    pub fn wants(&self, origin: Origin) -> bool {
+        origin == Origin::Client && !self.peers.is_empty()
+    }
+
     /// Queues a write for every peer, unless it came from a peer. Never waits.
     pub fn replicate(&self, origin: Origin, task: impl FnOnce() -> ReplicationTask) {
-        if origin == Origin::Peer || self.peers.is_empty() {
+        if !self.wants(origin) {
             return;
         }
         let task = Arc::new(task());

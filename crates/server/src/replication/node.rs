@@ -21,6 +21,8 @@ const CONGESTION_BACKOFF_START: Duration = Duration::from_millis(500);
 /// Longest pause between retries. Java caps at 30 s; a short cap lets a healed peer converge
 /// within seconds, and one small request per peer every 2 s costs nothing.
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Longest a stopping server spends delivering its queues.
+const FLUSH_LIMIT: Duration = Duration::from_secs(2);
 /// An idle peer is probed (an empty batch) this often, so its reachability stays true.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -176,7 +178,10 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
             (None, None) => last_contact + PROBE_INTERVAL,
         };
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled() => {
+                flush(&node).await;
+                break;
+            }
             _ = tokio::time::sleep_until(wake_at) => {},
             _ = node.wake.notified(), if backoff.is_none() => continue,
         }
@@ -191,7 +196,11 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         let list =
             ReplicationList { replication_list: batch.iter().map(|q| q.task.to_item()).collect() };
         let sent = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled() => {
+                node.queue.lock().requeue_front(batch);
+                flush(&node).await;
+                break;
+            }
             sent = node.http.replicate(&list, s.compress) => sent,
         };
         last_contact = Instant::now();
@@ -220,6 +229,34 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         }
     }
     tracing::debug!(peer = %node.url(), "replication dispatcher stopped");
+}
+
+/// On shutdown, one bounded attempt to deliver what is still queued (a cancel or status change
+/// made just before the stop would otherwise be lost); answers are not acted on.
+async fn flush(node: &PeerNode) {
+    let pending = node.queue.lock().take_batch(usize::MAX, Instant::now());
+    if pending.is_empty() {
+        return;
+    }
+    let deadline = Instant::now() + FLUSH_LIMIT;
+    for chunk in pending.chunks(node.settings.batch_size) {
+        let list =
+            ReplicationList { replication_list: chunk.iter().map(|q| q.task.to_item()).collect() };
+        match tokio::time::timeout_at(deadline, node.http.replicate(&list, node.settings.compress))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(peer = %node.url(), %error, "could not flush replication on shutdown");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(peer = %node.url(), "replication flush on shutdown timed out");
+                return;
+            }
+        }
+    }
+    tracing::debug!(peer = %node.url(), tasks = pending.len(), "flushed replication on shutdown");
 }
 
 /// Applies Java's per-item rules (§4.13) and returns how many items failed.
