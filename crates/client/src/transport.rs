@@ -17,6 +17,9 @@ pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
 pub const HEADER_IDENTITY_NAME: &str = "DiscoveryIdentity-Name";
 /// Header Java servers and clients use to give their version (`DiscoveryIdentity-Version`).
 pub const HEADER_IDENTITY_VERSION: &str = "DiscoveryIdentity-Version";
+/// Header naming the sending node on replication batches, so a server can tell that a
+/// configured "peer" is in fact itself.
+pub const HEADER_NODE_ID: &str = "x-eureka-node-id";
 /// Media type of every JSON request and answer.
 const JSON: &str = "application/json";
 
@@ -111,6 +114,7 @@ pub struct EurekaHttp {
     credentials: Option<(String, String)>,
     http: reqwest::Client,
     request_timeout: Duration,
+    node_id: Option<String>,
 }
 
 impl EurekaHttp {
@@ -154,7 +158,13 @@ impl EurekaHttp {
             base.set_path(&path);
         }
         let display = base.to_string();
-        Ok(EurekaHttp { base, display, credentials, http, request_timeout })
+        Ok(EurekaHttp { base, display, credentials, http, request_timeout, node_id: None })
+    }
+
+    /// Sends `id` as [`HEADER_NODE_ID`] with every replication batch.
+    pub fn with_node_id(mut self, id: impl Into<String>) -> Self {
+        self.node_id = Some(id.into());
+        self
     }
 
     /// The service URL without credentials, ending in `/`.
@@ -204,6 +214,9 @@ impl EurekaHttp {
             .header(HEADER_REPLICATION, "true")
             .header(HEADER_IDENTITY_NAME, "DefaultServer")
             .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
+        if let Some(id) = &self.node_id {
+            req = req.header(HEADER_NODE_ID, id);
+        }
         if compress {
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             if gz.write_all(&body).is_ok() {

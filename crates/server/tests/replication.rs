@@ -291,3 +291,23 @@ async fn a_stopping_server_flushes_its_replication_queue() {
     a.stop().await;
     assert!(has(&apps(&b).await, "last-words"), "the queued register was lost on shutdown");
 }
+
+#[tokio::test]
+async fn a_peer_url_that_leads_back_to_ourselves_is_detected_and_dropped() {
+    use eureka_testkit::proxy::FaultProxy;
+    // A's "peer" is a proxy in front of A itself: host and port differ, so only the node id in
+    // the batch can tell.
+    let listener = TestServer::listener().await;
+    let proxy = FaultProxy::start(listener.local_addr().unwrap()).await.unwrap();
+    let config = peer_config(&format!("http://{}/eureka/", proxy.addr()));
+    let a = TestServer::start_on(listener, config, Clock::System).await;
+    register(&a, "ORDERS", "o-1", 1_000, false).await;
+    eventually("loop detected", async || a.state.replication.views()[0].health.is_self).await;
+    let before = proxy.connections();
+    register(&a, "ORDERS", "o-2", 1_000, false).await;
+    assert_eq!(call(&a, Method::PUT, "apps/ORDERS/o-1", false).await, 200);
+    sleep(Duration::from_millis(200)).await;
+    assert_eq!(a.state.replication.views()[0].queue_depth, 0, "tasks still queued for ourselves");
+    assert_eq!(proxy.connections(), before, "still sending to ourselves");
+    proxy.stop().await;
+}

@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod fixtures;
-/// A fault-injection TCP proxy to partition, slow or cut a peer in loopback tests.
 pub mod proxy;
 pub mod real;
 

@@ -17,8 +17,9 @@ use super::negotiate::{accepts_gzip, body_type, response_format};
 use super::route::{self, Route, RouteError};
 use super::status;
 use crate::cache::Entity;
-use crate::replication::{receive, ReplicationTask};
+use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
+use eureka_client::transport::HEADER_NODE_ID;
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
@@ -423,6 +424,13 @@ async fn peer_batch(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let own = state.replication.node_id().as_bytes();
+    if headers.get(HEADER_NODE_ID).is_some_and(|v| v.as_bytes() == own) {
+        return Err(ApiError::new(
+            StatusCode::from_u16(node::LOOP_DETECTED).unwrap_or(StatusCode::CONFLICT),
+            "this batch was sent by this very server: one of its peer URLs leads back to itself",
+        ));
+    }
     let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
     let list = eureka_model::json::decode_replication_list(&bytes)?;
     let items = list.replication_list.len();

@@ -18,6 +18,7 @@ pub mod receive;
 pub mod sync;
 pub mod task;
 
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub use task::ReplicationTask;
 /// The peers of this server and the start-up sync state.
 #[derive(Debug)]
 pub struct Replicator {
+    node_id: String,
     peers: Vec<Arc<PeerNode>>,
     synced: AtomicBool,
     synced_count: AtomicU64,
@@ -58,10 +60,13 @@ impl Replicator {
             connect: config.peer_node_connect_timeout,
             request: config.peer_node_read_timeout,
         };
+        let node_id = node_id();
         let peers = peers::peer_urls(&config.peer_urls(), &me)
             .into_iter()
             .filter_map(|url| match EurekaHttp::new(&url, timeouts) {
-                Ok(http) => Some(Arc::new(PeerNode::new(http, settings))),
+                Ok(http) => {
+                    Some(Arc::new(PeerNode::new(http.with_node_id(node_id.clone()), settings)))
+                }
                 Err(e) => {
                     tracing::error!(peer = %redact(&url), error = %e, "ignoring unusable peer URL");
                     None
@@ -69,6 +74,7 @@ impl Replicator {
             })
             .collect::<Vec<_>>();
         let replicator = Replicator {
+            node_id,
             synced: AtomicBool::new(peers.is_empty()),
             peers,
             synced_count: AtomicU64::new(0),
@@ -78,6 +84,12 @@ impl Replicator {
             tracing::info!(peer = %peer.url(), "replicating to peer");
         }
         replicator
+    }
+
+    /// This process's random identity, sent with every batch so that a peer URL that turns
+    /// out to be this very server (a name self-detection could not know) is noticed.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     /// The peers, in configuration order.
@@ -133,4 +145,13 @@ impl Replicator {
             tasks.spawn(node::dispatch(state.clone(), peer.clone(), shutdown.clone()));
         }
     }
+}
+
+/// A random 64-bit id in hex, different for every process start.
+fn node_id() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    h.write_u128(now.map_or(0, |d| d.as_nanos()));
+    format!("{:016x}", h.finish())
 }

@@ -21,6 +21,8 @@ const CONGESTION_BACKOFF_START: Duration = Duration::from_millis(500);
 /// Longest pause between retries. Java caps at 30 s; a short cap lets a healed peer converge
 /// within seconds, and one small request per peer every 2 s costs nothing.
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// What a server answers to a batch it sent itself (HTTP 508 Loop Detected).
+pub const LOOP_DETECTED: u16 = 508;
 /// Longest a stopping server spends delivering its queues.
 const FLUSH_LIMIT: Duration = Duration::from_secs(2);
 /// An idle peer is probed (an empty batch) this often, so its reachability stays true.
@@ -60,6 +62,8 @@ pub struct PeerHealth {
     pub failures: u64,
     /// Items the peer answered with a non-2xx code.
     pub item_failures: u64,
+    /// The URL turned out to lead back to this server: nothing is sent to it.
+    pub is_self: bool,
 }
 
 /// A snapshot of one peer for display.
@@ -82,6 +86,7 @@ pub struct PeerNode {
     queue: Mutex<TaskQueue>,
     wake: Notify,
     health: Mutex<PeerHealth>,
+    is_self: std::sync::atomic::AtomicBool,
     settings: DispatchSettings,
 }
 
@@ -93,6 +98,7 @@ impl PeerNode {
             queue: Mutex::new(TaskQueue::new(settings.capacity)),
             wake: Notify::new(),
             health: Mutex::new(PeerHealth::default()),
+            is_self: std::sync::atomic::AtomicBool::new(false),
             settings,
         }
     }
@@ -110,6 +116,9 @@ impl PeerNode {
     /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
     /// or when the queue was empty (the sender may be idle until the next probe).
     pub fn enqueue(&self, task: Arc<ReplicationTask>) {
+        if self.is_self.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let change = task.is_change();
         let was_empty = {
             let mut queue = self.queue.lock();
@@ -136,7 +145,17 @@ impl PeerNode {
         }
     }
 
-    fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
+    /// Stops replicating to a URL that leads back to this server.
+    fn disable_as_self(&self) {
+        tracing::error!(peer = %self.url(),
+            "this peer URL leads back to this server; not replicating to it \
+             (set eureka.server.my-url to this URL to silence this)");
+        self.is_self.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.health.lock().is_self = true;
+        *self.queue.lock() = TaskQueue::new(self.settings.capacity);
+    }
+
+    pub(crate) fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
         let mut h = self.health.lock();
         if h.reachable != Some(true) {
             tracing::info!(peer = %self.url(), "peer reachable");
@@ -151,7 +170,7 @@ impl PeerNode {
         h.item_failures += item_failures;
     }
 
-    fn record_failure(&self, now_ms: u64, error: &TransportError) -> u32 {
+    pub(crate) fn record_failure(&self, now_ms: u64, error: &TransportError) -> u32 {
         let mut h = self.health.lock();
         if h.reachable != Some(false) {
             tracing::warn!(peer = %self.url(), %error, "peer unreachable; replication will retry");
@@ -209,6 +228,10 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
                 let failures = handle_answers(&state, &node, &batch, &answer.response_list);
                 node.record_success(state.clock.now_ms(), batch.len(), failures);
                 backoff = None;
+            }
+            Err(TransportError::Status { status: LOOP_DETECTED, .. }) => {
+                node.disable_as_self();
+                break;
             }
             Err(error) => {
                 node.record_failure(state.clock.now_ms(), &error);

@@ -32,6 +32,7 @@ pub async fn sync_from_peers(state: SharedState, shutdown: CancellationToken) {
             match fetched {
                 Ok(apps) => {
                     let now = state.clock.now_ms();
+                    peer.record_success(now, 0, 0);
                     let mut count = 0;
                     for app in apps.applications {
                         for instance in app.instances {
@@ -46,7 +47,8 @@ pub async fn sync_from_peers(state: SharedState, shutdown: CancellationToken) {
                     break 'rounds;
                 }
                 Err(error) => {
-                    tracing::warn!(peer = %peer.url(), %error, round = round + 1, rounds,
+                    peer.record_failure(state.clock.now_ms(), &error);
+                    tracing::debug!(peer = %peer.url(), %error, round = round + 1, rounds,
                         "start-up sync: peer did not answer");
                 }
             }
