@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use eureka_model::{json, Applications};
-use eureka_testkit::fixtures::java_json;
+use eureka_testkit::fixtures::{java_json_lease, now_ms};
 use eureka_testkit::proxy::{Fault, FaultProxy};
 use eureka_testkit::real::free_port;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -175,15 +175,7 @@ impl Cluster {
     }
 
     async fn register(&self, i: usize, app: &str, id: &str, lease_secs: (u32, u32)) {
-        let body = java_json(app, id, 8080)
-            .replace(
-                r#""renewalIntervalInSecs":30,"durationInSecs":90"#,
-                &format!(
-                    r#""renewalIntervalInSecs":{},"durationInSecs":{}"#,
-                    lease_secs.0, lease_secs.1
-                ),
-            )
-            .replace("1700000000000", &now_ms().to_string());
+        let body = java_json_lease(app, id, 8080, lease_secs, now_ms());
         let status = http()
             .post(format!("{}apps/{app}", self.nodes[i].base()))
             .header(CONTENT_TYPE, JSON)
@@ -203,10 +195,6 @@ impl Cluster {
             proxy.stop().await;
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 /// (hash, sorted (app, id, status)) — what must be equal on converged nodes.

@@ -24,3 +24,21 @@ pub fn node_json(app: &str, id: &str, port: u16) -> String {
         vip = app.to_lowercase()
     )
 }
+
+/// [`java_json`] with a given lease (renewal interval, duration in seconds) and
+/// `lastDirtyTimestamp`/`lastUpdatedTimestamp`, for tests of expiry and replication order.
+pub fn java_json_lease(app: &str, id: &str, port: u16, lease: (u32, u32), dirty_ms: u64) -> String {
+    java_json(app, id, port)
+        .replace(
+            r#""renewalIntervalInSecs":30,"durationInSecs":90"#,
+            &format!(r#""renewalIntervalInSecs":{},"durationInSecs":{}"#, lease.0, lease.1),
+        )
+        .replace("1700000000000", &dirty_ms.to_string())
+}
+
+/// The wall clock in epoch milliseconds, as clients stamp `lastDirtyTimestamp`.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

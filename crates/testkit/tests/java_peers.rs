@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use eureka_model::{json, Applications, InstanceInfo};
 use eureka_server::{Clock, ServerConfig};
-use eureka_testkit::fixtures::java_json;
+use eureka_testkit::fixtures::{java_json_lease, now_ms};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
 use eureka_testkit::TestServer;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -41,12 +41,7 @@ fn find(apps: &Applications, id: &str) -> Option<InstanceInfo> {
 }
 
 async fn register(base: &str, app: &str, id: &str, lease: (u32, u32)) {
-    let body = java_json(app, id, 8080)
-        .replace(
-            r#""renewalIntervalInSecs":30,"durationInSecs":90"#,
-            &format!(r#""renewalIntervalInSecs":{},"durationInSecs":{}"#, lease.0, lease.1),
-        )
-        .replace("1700000000000", &now_ms().to_string());
+    let body = java_json_lease(app, id, 8080, lease, now_ms());
     let r = http()
         .post(format!("{base}apps/{app}"))
         .header(CONTENT_TYPE, JSON)
@@ -59,10 +54,6 @@ async fn register(base: &str, app: &str, id: &str, lease: (u32, u32)) {
 
 async fn call(base: &str, method: Method, path: &str) -> StatusCode {
     http().request(method, format!("{base}{path}")).send().await.unwrap().status()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 /// Waits until `check` holds on both servers.
