@@ -302,7 +302,7 @@ async fn a_peer_url_that_leads_back_to_ourselves_is_detected_and_dropped() {
     let config = peer_config(&format!("http://{}/eureka/", proxy.addr()));
     let a = TestServer::start_on(listener, config, Clock::System).await;
     register(&a, "ORDERS", "o-1", 1_000, false).await;
-    eventually("loop detected", async || a.state.replication.views()[0].health.is_self).await;
+    eventually("loop detected", async || a.state.replication.views()[0].is_self).await;
     let before = proxy.connections();
     register(&a, "ORDERS", "o-2", 1_000, false).await;
     assert_eq!(call(&a, Method::PUT, "apps/ORDERS/o-1", false).await, 200);

@@ -167,40 +167,24 @@ fn registry_document(
         ));
     }
     let format = response_format(headers);
-    let registry = &state.registry;
-    let (version, encoded) = match &entity {
-        Entity::Delta => {
-            let (key, delta) = registry.delta();
-            (
-                key.0,
-                state.cache.get_or_build(entity.clone(), format, key, || {
-                    Some(format.encode_applications(&delta))
-                }),
-            )
-        }
-        Entity::AllApps => {
-            let snap = registry.snapshot();
-            let key = (snap.version, 0);
-            (
-                snap.version,
-                state.cache.get_or_build(entity.clone(), format, key, || {
-                    Some(format.encode_applications(&snap.apps))
-                }),
-            )
-        }
-        Entity::App(name) => {
-            let snap = registry.snapshot();
-            let key = (snap.version, 0);
-            let build = || snap.application(name).map(|a| format.encode_application(a));
-            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
-        }
-        Entity::Vip(vip) | Entity::SecureVip(vip) => {
-            let snap = registry.snapshot();
-            let secure = matches!(entity, Entity::SecureVip(_));
-            let key = (snap.version, 0);
-            let build = || Some(format.encode_applications(&snap.by_vip(vip, secure)));
-            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
-        }
+    let (version, encoded) = if let Entity::Delta = entity {
+        let (key, delta) = state.registry.delta();
+        (
+            key.0,
+            state.cache.get_or_build(entity.clone(), format, key, || {
+                Some(format.encode_applications(&delta))
+            }),
+        )
+    } else {
+        let snap = state.registry.snapshot();
+        let build = || match &entity {
+            Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
+            Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
+            Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
+            Entity::AllApps | Entity::Delta => Some(format.encode_applications(&snap.apps)),
+        };
+        let key = (snap.version, 0);
+        (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
     };
     let Some(encoded) = encoded else {
         return Err(match entity {
@@ -301,8 +285,7 @@ async fn register(
     let origin = origin(headers);
     let stored = state.registry.register(info, origin, state.clock.now_ms());
     tracing::info!(app = %stored.app, instance_id = stored.id(), status = %stored.status, ?origin, "registered");
-    let max_age = state.config.max_time_for_replication;
-    state.replication.replicate(origin, || ReplicationTask::register(stored, max_age));
+    state.replication.replicate(origin, || ReplicationTask::register(stored));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -350,10 +333,7 @@ fn cancel(
 ) -> Result<Response, ApiError> {
     state.registry.cancel(app.as_str(), id, state.clock.now_ms())?;
     tracing::info!(app = %app, instance_id = id, "cancelled");
-    let max_age = state.config.max_time_for_replication;
-    state
-        .replication
-        .replicate(origin(headers), || ReplicationTask::cancel(app.as_str(), id, max_age));
+    state.replication.replicate(origin(headers), || ReplicationTask::cancel(app.as_str(), id));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -377,8 +357,7 @@ fn set_status(
     )?;
     tracing::info!(app = %app, instance_id = id, %status, "status override set");
     // Java replicates even a no-op status update; so do we (the peer may lack the override).
-    let max_age = state.config.max_time_for_replication;
-    state.replication.replicate(origin, || ReplicationTask::status_update(stored, max_age));
+    state.replication.replicate(origin, || ReplicationTask::status_update(stored));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -394,10 +373,7 @@ fn delete_status(
     let now = state.clock.now_ms();
     let stored = state.registry.delete_status_override(app.as_str(), id, status, dirty, now)?;
     tracing::info!(app = %app, instance_id = id, %status, "status override removed");
-    let max_age = state.config.max_time_for_replication;
-    state
-        .replication
-        .replicate(origin, || ReplicationTask::delete_status_override(stored, max_age));
+    state.replication.replicate(origin, || ReplicationTask::delete_status_override(stored));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -411,8 +387,7 @@ fn update_metadata(
     let stored = state.registry.update_metadata(app.as_str(), id, query.0, state.clock.now_ms())?;
     tracing::info!(app = %app, instance_id = id, "metadata updated");
     // Java replicates a metadata change as a Register of the updated instance.
-    let max_age = state.config.max_time_for_replication;
-    state.replication.replicate(origin, || ReplicationTask::register(stored, max_age));
+    state.replication.replicate(origin, || ReplicationTask::register(stored));
     Ok(StatusCode::OK.into_response())
 }
 

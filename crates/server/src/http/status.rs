@@ -96,7 +96,7 @@ fn peer_document(p: &PeerView) -> Value {
     json!({
         "url": p.url,
         "reachable": h.reachable,
-        "isThisServer": h.is_self,
+        "isThisServer": p.is_self,
         "queueDepth": p.queue_depth,
         "lastSuccessMs": h.last_success_ms,
         "lastErrorMs": h.last_error.as_ref().map(|(at, _)| *at),

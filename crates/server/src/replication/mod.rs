@@ -41,7 +41,6 @@ pub struct Replicator {
     peers: Vec<Arc<PeerNode>>,
     synced: AtomicBool,
     synced_count: AtomicU64,
-    synced_at_ms: AtomicU64,
 }
 
 impl Replicator {
@@ -54,6 +53,7 @@ impl Replicator {
             change_delay: config.peer_replication_batch_delay,
             heartbeat_delay: config.peer_heartbeat_batch_delay,
             capacity: config.max_elements_in_peer_replication_pool,
+            max_age: config.max_time_for_replication,
             compress: config.enable_replicated_request_compression,
         };
         let timeouts = Timeouts {
@@ -78,7 +78,6 @@ impl Replicator {
             synced: AtomicBool::new(peers.is_empty()),
             peers,
             synced_count: AtomicU64::new(0),
-            synced_at_ms: AtomicU64::new(0),
         };
         for peer in &replicator.peers {
             tracing::info!(peer = %peer.url(), "replicating to peer");
@@ -129,9 +128,8 @@ impl Replicator {
         self.synced_count.load(Ordering::Relaxed)
     }
 
-    fn mark_synced(&self, count: u64, now_ms: u64) {
+    fn mark_synced(&self, count: u64) {
         self.synced_count.store(count, Ordering::Relaxed);
-        self.synced_at_ms.store(now_ms, Ordering::Relaxed);
         self.synced.store(true, Ordering::Release);
     }
 

@@ -1,5 +1,6 @@
 //! One peer: its replication queue, its health as we see it, and the loop that sends to it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub struct DispatchSettings {
     pub heartbeat_delay: Duration,
     /// Queue bound.
     pub capacity: usize,
+    /// Age after which a queued change is dropped (`max-time-for-replication`).
+    pub max_age: Duration,
     /// Gzip batch bodies.
     pub compress: bool,
 }
@@ -62,8 +65,6 @@ pub struct PeerHealth {
     pub failures: u64,
     /// Items the peer answered with a non-2xx code.
     pub item_failures: u64,
-    /// The URL turned out to lead back to this server: nothing is sent to it.
-    pub is_self: bool,
 }
 
 /// A snapshot of one peer for display.
@@ -77,6 +78,8 @@ pub struct PeerView {
     pub queue_depth: usize,
     /// Tasks dropped unsent.
     pub dropped: Dropped,
+    /// The URL turned out to lead back to this server: nothing is sent to it.
+    pub is_self: bool,
 }
 
 /// One peer server: the queue of writes to send it and the state of our link to it.
@@ -86,7 +89,7 @@ pub struct PeerNode {
     queue: Mutex<TaskQueue>,
     wake: Notify,
     health: Mutex<PeerHealth>,
-    is_self: std::sync::atomic::AtomicBool,
+    is_self: AtomicBool,
     settings: DispatchSettings,
 }
 
@@ -95,10 +98,10 @@ impl PeerNode {
     pub fn new(http: EurekaHttp, settings: DispatchSettings) -> Self {
         PeerNode {
             http,
-            queue: Mutex::new(TaskQueue::new(settings.capacity)),
+            queue: Mutex::new(TaskQueue::new(settings.capacity, settings.max_age)),
             wake: Notify::new(),
             health: Mutex::new(PeerHealth::default()),
-            is_self: std::sync::atomic::AtomicBool::new(false),
+            is_self: AtomicBool::new(false),
             settings,
         }
     }
@@ -116,7 +119,7 @@ impl PeerNode {
     /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
     /// or when the queue was empty (the sender may be idle until the next probe).
     pub fn enqueue(&self, task: Arc<ReplicationTask>) {
-        if self.is_self.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.is_self.load(Ordering::Relaxed) {
             return;
         }
         let change = task.is_change();
@@ -142,6 +145,7 @@ impl PeerNode {
             health: self.health.lock().clone(),
             queue_depth,
             dropped,
+            is_self: self.is_self.load(Ordering::Relaxed),
         }
     }
 
@@ -150,9 +154,8 @@ impl PeerNode {
         tracing::error!(peer = %self.url(),
             "this peer URL leads back to this server; not replicating to it \
              (set eureka.server.my-url to this URL to silence this)");
-        self.is_self.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.health.lock().is_self = true;
-        *self.queue.lock() = TaskQueue::new(self.settings.capacity);
+        self.is_self.store(true, Ordering::Relaxed);
+        *self.queue.lock() = TaskQueue::new(self.settings.capacity, self.settings.max_age);
     }
 
     pub(crate) fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
@@ -212,8 +215,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         {
             continue;
         }
-        let list =
-            ReplicationList { replication_list: batch.iter().map(|q| q.task.to_item()).collect() };
+        let list = batch_of(&batch);
         let sent = tokio::select! {
             _ = shutdown.cancelled() => {
                 node.queue.lock().requeue_front(batch);
@@ -263,8 +265,7 @@ async fn flush(node: &PeerNode) {
     }
     let deadline = Instant::now() + FLUSH_LIMIT;
     for chunk in pending.chunks(node.settings.batch_size) {
-        let list =
-            ReplicationList { replication_list: chunk.iter().map(|q| q.task.to_item()).collect() };
+        let list = batch_of(chunk);
         match tokio::time::timeout_at(deadline, node.http.replicate(&list, node.settings.compress))
             .await
         {
@@ -280,6 +281,11 @@ async fn flush(node: &PeerNode) {
         }
     }
     tracing::debug!(peer = %node.url(), tasks = pending.len(), "flushed replication on shutdown");
+}
+
+/// The wire batch for queued tasks, items in queue order.
+fn batch_of(tasks: &[Queued]) -> ReplicationList {
+    ReplicationList { replication_list: tasks.iter().map(|q| q.task.to_item()).collect() }
 }
 
 /// Applies Java's per-item rules (§4.13) and returns how many items failed.
@@ -307,8 +313,7 @@ fn handle_answers(
                 if let Some((info, _)) = state.registry.replica(&task.app, &task.id, now) {
                     tracing::debug!(peer = %node.url(), app = %task.app, instance_id = %task.id,
                         "peer does not know instance; replicating its registration");
-                    let max_age = state.config.max_time_for_replication;
-                    node.enqueue(Arc::new(ReplicationTask::register(info, max_age)));
+                    node.enqueue(Arc::new(ReplicationTask::register(info)));
                 }
             }
             (ReplicationAction::Heartbeat, _) if state.config.sync_when_timestamp_differs => {

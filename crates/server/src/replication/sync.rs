@@ -36,7 +36,7 @@ pub async fn sync_from_peers(state: SharedState, shutdown: CancellationToken) {
                     let mut count = 0;
                     for app in apps.applications {
                         for instance in app.instances {
-                            let mut info = (*instance).clone();
+                            let mut info = std::sync::Arc::unwrap_or_clone(instance);
                             info.normalize();
                             state.registry.register(info, Origin::Peer, now);
                             count += 1;
@@ -57,5 +57,5 @@ pub async fn sync_from_peers(state: SharedState, shutdown: CancellationToken) {
     if copied.is_none() && !replicator.peers().is_empty() {
         tracing::warn!("start-up sync: no peer answered; starting with an empty registry");
     }
-    replicator.mark_synced(copied.unwrap_or(0), state.clock.now_ms());
+    replicator.mark_synced(copied.unwrap_or(0));
 }

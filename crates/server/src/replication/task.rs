@@ -25,43 +25,37 @@ pub struct ReplicationTask {
     pub instance: Option<Arc<InstanceInfo>>,
     /// The override held here, sent with heartbeats so peers learn it.
     pub overridden_status: Option<InstanceStatus>,
-    /// How long the task stays worth sending.
-    pub expiry: Duration,
 }
 
 impl ReplicationTask {
-    /// Replicates a registration of the stored instance. A registration stays worth sending
-    /// for at least `max_age`, whatever the instance's renewal interval.
-    pub fn register(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
-        let expiry = renewal_interval(&instance).max(max_age);
-        Self::with_instance(ReplicationAction::Register, instance, None, expiry)
+    /// Replicates a registration of the stored instance.
+    pub fn register(instance: Arc<InstanceInfo>) -> Self {
+        Self::with_instance(ReplicationAction::Register, instance, None)
     }
 
-    /// Replicates a heartbeat; it is superseded by the next one after a renewal interval.
+    /// Replicates a heartbeat, with the override held here for the instance.
     pub fn heartbeat(instance: Arc<InstanceInfo>, overridden: Option<InstanceStatus>) -> Self {
-        let expiry = renewal_interval(&instance);
-        Self::with_instance(ReplicationAction::Heartbeat, instance, overridden, expiry)
+        Self::with_instance(ReplicationAction::Heartbeat, instance, overridden)
     }
 
     /// Replicates a status override (the instance carries the new status).
-    pub fn status_update(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
-        Self::with_instance(ReplicationAction::StatusUpdate, instance, None, max_age)
+    pub fn status_update(instance: Arc<InstanceInfo>) -> Self {
+        Self::with_instance(ReplicationAction::StatusUpdate, instance, None)
     }
 
     /// Replicates the removal of an override (the instance carries the status to set).
-    pub fn delete_status_override(instance: Arc<InstanceInfo>, max_age: Duration) -> Self {
-        Self::with_instance(ReplicationAction::DeleteStatusOverride, instance, None, max_age)
+    pub fn delete_status_override(instance: Arc<InstanceInfo>) -> Self {
+        Self::with_instance(ReplicationAction::DeleteStatusOverride, instance, None)
     }
 
     /// Replicates a cancel.
-    pub fn cancel(app: &str, id: &str, max_age: Duration) -> Self {
+    pub fn cancel(app: &str, id: &str) -> Self {
         ReplicationTask {
             action: ReplicationAction::Cancel,
             app: app.to_string(),
             id: id.to_string(),
             instance: None,
             overridden_status: None,
-            expiry: max_age,
         }
     }
 
@@ -69,7 +63,6 @@ impl ReplicationTask {
         action: ReplicationAction,
         instance: Arc<InstanceInfo>,
         overridden_status: Option<InstanceStatus>,
-        expiry: Duration,
     ) -> Self {
         ReplicationTask {
             action,
@@ -77,7 +70,18 @@ impl ReplicationTask {
             id: instance.id().to_string(),
             overridden_status: overridden_status.filter(|s| *s != InstanceStatus::Unknown),
             instance: Some(instance),
-            expiry,
+        }
+    }
+
+    /// How long the task stays worth sending: a heartbeat until the next one supersedes it
+    /// (one renewal interval); a registration at least `max_age` whatever that interval;
+    /// anything else `max_age` (`max-time-for-replication`).
+    pub fn expiry(&self, max_age: Duration) -> Duration {
+        let renewal = || self.instance.as_deref().map_or(DEFAULT_LEASE_RENEWAL, renewal_interval);
+        match self.action {
+            ReplicationAction::Heartbeat => renewal(),
+            ReplicationAction::Register => renewal().max(max_age),
+            _ => max_age,
         }
     }
 
@@ -158,6 +162,7 @@ pub struct Dropped {
 #[derive(Debug)]
 pub struct TaskQueue {
     capacity: usize,
+    max_age: Duration,
     next_seq: i64,
     order: BTreeMap<i64, TaskKey>,
     changes: BTreeMap<i64, Instant>,
@@ -166,10 +171,12 @@ pub struct TaskQueue {
 }
 
 impl TaskQueue {
-    /// An empty queue holding at most `capacity` tasks.
-    pub fn new(capacity: usize) -> Self {
+    /// An empty queue holding at most `capacity` tasks; changes expire after `max_age`
+    /// (see [`ReplicationTask::expiry`]).
+    pub fn new(capacity: usize, max_age: Duration) -> Self {
         TaskQueue {
             capacity: capacity.max(1),
+            max_age,
             next_seq: 0,
             order: BTreeMap::new(),
             changes: BTreeMap::new(),
@@ -198,11 +205,15 @@ impl TaskQueue {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.insert(seq, task, now);
+        self.trim();
+    }
+
+    /// Drops the oldest tasks beyond the capacity.
+    fn trim(&mut self) {
         while self.pending.len() > self.capacity {
-            if let Some((_, key)) = self.order.pop_first() {
-                self.remove_key(&key);
-                self.dropped.overflow += 1;
-            }
+            let Some((_, key)) = self.order.pop_first() else { break };
+            self.remove_key(&key);
+            self.dropped.overflow += 1;
         }
     }
 
@@ -249,7 +260,7 @@ impl TaskQueue {
         while batch.len() < max {
             let Some((_, key)) = self.order.pop_first() else { break };
             let Some(p) = self.remove_key(&key) else { continue };
-            if now.duration_since(p.queued_at) > p.task.expiry {
+            if now.duration_since(p.queued_at) > p.task.expiry(self.max_age) {
                 self.dropped.expired += 1;
                 continue;
             }
@@ -269,12 +280,7 @@ impl TaskQueue {
             seq -= 1;
             self.insert(seq, q.task, q.queued_at);
         }
-        while self.pending.len() > self.capacity {
-            if let Some((_, key)) = self.order.pop_first() {
-                self.remove_key(&key);
-                self.dropped.overflow += 1;
-            }
-        }
+        self.trim();
     }
 }
 
@@ -311,10 +317,10 @@ mod tests {
     #[test]
     fn newer_task_with_same_key_replaces_and_moves_to_the_back() {
         let now = Instant::now();
-        let mut q = TaskQueue::new(100);
-        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
-        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "a", AGE)), now);
-        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
+        let mut q = TaskQueue::new(100, AGE);
+        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "a")), now);
+        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
         assert_eq!(q.len(), 2);
         let batch = q.take_batch(10, now);
         assert_eq!(
@@ -329,7 +335,7 @@ mod tests {
     #[test]
     fn full_queue_drops_the_oldest() {
         let now = Instant::now();
-        let mut q = TaskQueue::new(2);
+        let mut q = TaskQueue::new(2, AGE);
         for id in ["a", "b", "c"] {
             q.push(Arc::new(ReplicationTask::heartbeat(instance(id), None)), now);
         }
@@ -341,9 +347,9 @@ mod tests {
     #[test]
     fn expired_tasks_are_dropped_not_sent() {
         let t0 = Instant::now();
-        let mut q = TaskQueue::new(10);
+        let mut q = TaskQueue::new(10, Duration::from_secs(60));
         q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
-        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b", Duration::from_secs(60))), t0);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b")), t0);
         let batch = q.take_batch(10, t0 + Duration::from_secs(31));
         assert_eq!(actions(&batch), vec![(ReplicationAction::Cancel, "b".into())]);
         assert_eq!(q.dropped().expired, 1);
@@ -354,12 +360,12 @@ mod tests {
         let t0 = Instant::now();
         let change = Duration::from_millis(0);
         let hb = Duration::from_millis(500);
-        let mut q = TaskQueue::new(10);
+        let mut q = TaskQueue::new(10, AGE);
         assert_eq!(q.due(250, change, hb), None);
         q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
         assert_eq!(q.due(250, change, hb), Some(t0 + hb));
         let t1 = t0 + Duration::from_millis(100);
-        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b", AGE)), t1);
+        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b")), t1);
         assert_eq!(q.due(250, change, hb), Some(t1));
         assert_eq!(q.due(2, change, hb), Some(t0), "a full batch leaves at once");
     }
@@ -367,12 +373,12 @@ mod tests {
     #[test]
     fn requeued_batch_goes_back_to_the_front_unless_superseded() {
         let now = Instant::now();
-        let mut q = TaskQueue::new(10);
-        q.push(Arc::new(ReplicationTask::register(instance("a"), AGE)), now);
-        q.push(Arc::new(ReplicationTask::register(instance("b"), AGE)), now);
+        let mut q = TaskQueue::new(10, AGE);
+        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
+        q.push(Arc::new(ReplicationTask::register(instance("b"))), now);
         let batch = q.take_batch(10, now);
-        q.push(Arc::new(ReplicationTask::register(instance("c"), AGE)), now);
-        let newer_b = Arc::new(ReplicationTask::register(instance("b"), AGE));
+        q.push(Arc::new(ReplicationTask::register(instance("c"))), now);
+        let newer_b = Arc::new(ReplicationTask::register(instance("b")));
         q.push(newer_b.clone(), now);
         q.requeue_front(batch);
         let again = q.take_batch(10, now);
@@ -393,10 +399,10 @@ mod tests {
         assert_eq!(hb.overridden_status, Some(InstanceStatus::OutOfService));
         assert_eq!(hb.status, Some(InstanceStatus::OutOfService));
         assert!(hb.instance_info.is_none());
-        let reg = ReplicationTask::register(info.clone(), AGE).to_item();
+        let reg = ReplicationTask::register(info.clone()).to_item();
         assert!(reg.instance_info.is_some());
         assert_eq!(reg.overridden_status, None);
-        let cancel = ReplicationTask::cancel("ORDERS", "a", AGE).to_item();
+        let cancel = ReplicationTask::cancel("ORDERS", "a").to_item();
         assert_eq!((cancel.last_dirty_timestamp, cancel.status), (None, None));
     }
 }
