@@ -6,11 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eureka_model::{json, Applications};
+use eureka_model::Applications;
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
 use eureka_testkit::proxy::{Fault, FaultProxy};
 use eureka_testkit::real::free_port;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use eureka_testkit::{fetch_apps, find_instance};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, Instant};
@@ -124,16 +125,7 @@ impl Cluster {
     }
 
     async fn apps(&self, i: usize) -> Applications {
-        let body = http()
-            .get(format!("{}apps", self.nodes[i].base()))
-            .header(ACCEPT, JSON)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        json::decode_applications(&body).unwrap()
+        fetch_apps(&self.nodes[i].base()).await
     }
 
     /// Polls every node until `check` holds on all of them, or fails after [`CONVERGE`].
@@ -208,10 +200,6 @@ fn summary(apps: &Applications) -> (String, BTreeSet<(String, String, String)>) 
     (apps.apps_hashcode.clone(), set)
 }
 
-fn find<'a>(apps: &'a Applications, id: &str) -> Option<&'a eureka_model::InstanceInfo> {
-    apps.applications.iter().flat_map(|a| a.instances.iter()).find(|i| i.id() == id).map(|i| &**i)
-}
-
 const LONG_LEASE: (u32, u32) = (30, 90);
 
 #[tokio::test]
@@ -220,29 +208,33 @@ async fn every_kind_of_write_on_any_node_reaches_the_other_two() {
     let c = Cluster::start("writes").await;
 
     c.register(0, "ORDERS", "o-1", LONG_LEASE).await;
-    c.converge("register on node 0", |a| find(a, "o-1").is_some()).await;
+    c.converge("register on node 0", |a| find_instance(a, "o-1").is_some()).await;
 
     assert_eq!(c.send(1, Method::PUT, "apps/ORDERS/o-1/status?value=OUT_OF_SERVICE").await, 200);
     c.converge("status override on node 1", |a| {
-        find(a, "o-1").is_some_and(|i| i.status.as_str() == "OUT_OF_SERVICE")
+        find_instance(a, "o-1").is_some_and(|i| i.status.as_str() == "OUT_OF_SERVICE")
     })
     .await;
 
     assert_eq!(c.send(2, Method::PUT, "apps/ORDERS/o-1/metadata?build=42").await, 200);
     c.converge("metadata on node 2", |a| {
-        find(a, "o-1").is_some_and(|i| i.metadata.get("build").map(String::as_str) == Some("42"))
+        find_instance(a, "o-1")
+            .is_some_and(|i| i.metadata.get("build").map(String::as_str) == Some("42"))
     })
     .await;
 
     assert_eq!(c.send(0, Method::DELETE, "apps/ORDERS/o-1/status?value=UP").await, 200);
     c.converge("override removed on node 0", |a| {
-        find(a, "o-1").is_some_and(|i| i.status.as_str() == "UP")
+        find_instance(a, "o-1").is_some_and(|i| i.status.as_str() == "UP")
     })
     .await;
 
     c.register(1, "BILLING", "b-1", LONG_LEASE).await;
     assert_eq!(c.send(2, Method::DELETE, "apps/ORDERS/o-1").await, 200);
-    c.converge("cancel on node 2", |a| find(a, "o-1").is_none() && find(a, "b-1").is_some()).await;
+    c.converge("cancel on node 2", |a| {
+        find_instance(a, "o-1").is_none() && find_instance(a, "b-1").is_some()
+    })
+    .await;
     let apps = c.converge_equal().await;
     assert_eq!(apps.apps_hashcode, "UP_1_");
     c.stop().await;
@@ -277,8 +269,8 @@ async fn a_partitioned_node_converges_after_healing() {
     assert_eq!(c.send(1, reqwest::Method::DELETE, "apps/PART/before").await, 200);
     sleep(Duration::from_millis(500)).await;
     let isolated = c.apps(2).await;
-    assert!(find(&isolated, "during-a").is_none(), "the partition let a write through");
-    assert!(find(&isolated, "before").is_some());
+    assert!(find_instance(&isolated, "during-a").is_none(), "the partition let a write through");
+    assert!(find_instance(&isolated, "before").is_some());
 
     c.partition(2, Fault::Pass);
     let healed = c.converge_equal().await;
@@ -301,8 +293,8 @@ async fn renewing_on_one_node_keeps_the_lease_on_all() {
     }
     for i in 0..3 {
         let apps = c.apps(i).await;
-        assert!(find(&apps, "kept").is_some(), "node {i} lost a renewed lease");
-        assert!(find(&apps, "dropped").is_none(), "node {i} kept an expired lease");
+        assert!(find_instance(&apps, "kept").is_some(), "node {i} lost a renewed lease");
+        assert!(find_instance(&apps, "dropped").is_none(), "node {i} kept an expired lease");
     }
     c.stop().await;
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use eureka_model::{json, Applications};
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::java_json;
-use eureka_testkit::TestServer;
+use eureka_testkit::{fetch_apps, TestServer};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
@@ -41,8 +41,7 @@ async fn post_batch(s: &TestServer, body: String) -> (StatusCode, String) {
 }
 
 async fn apps(s: &TestServer) -> Applications {
-    let body = http().get(s.url("apps")).header(ACCEPT, JSON).send().await.unwrap();
-    json::decode_applications(&body.bytes().await.unwrap()).unwrap()
+    fetch_apps(&s.service_url()).await
 }
 
 async fn register(s: &TestServer, app: &str, id: &str, dirty: u64, replicated: bool) {

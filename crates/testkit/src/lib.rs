@@ -17,6 +17,7 @@ pub mod real;
 
 use std::net::SocketAddr;
 
+use eureka_model::{json, Applications, InstanceInfo};
 use eureka_server::{Clock, ServerConfig, ServerState, SharedState};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -85,4 +86,24 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// `GET {service_url}apps` as JSON from any Eureka server (ours or Java), decoded; panics
+/// with the URL on any failure, as a test wants.
+pub async fn fetch_apps(service_url: &str) -> Applications {
+    let url = format!("{service_url}apps");
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("http client");
+    let resp = http.get(&url).header("Accept", "application/json").send().await;
+    let resp = resp.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert_eq!(resp.status(), 200, "GET {url}");
+    let body = resp.bytes().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    json::decode_applications(&body).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// The instance with this id in any application of `apps`.
+pub fn find_instance<'a>(apps: &'a Applications, id: &str) -> Option<&'a InstanceInfo> {
+    apps.applications.iter().flat_map(|a| a.instances.iter()).find(|i| i.id() == id).map(|i| &**i)
 }

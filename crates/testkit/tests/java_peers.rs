@@ -9,12 +9,12 @@
 
 use std::time::Duration;
 
-use eureka_model::{json, Applications, InstanceInfo};
+use eureka_model::{Applications, InstanceInfo};
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
-use eureka_testkit::TestServer;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use eureka_testkit::{fetch_apps, find_instance, TestServer};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use tokio::time::{sleep, Instant};
 
@@ -27,17 +27,11 @@ fn http() -> Client {
 }
 
 async fn apps(base: &str) -> Applications {
-    let r = http().get(format!("{base}apps")).header(ACCEPT, JSON).send().await.unwrap();
-    assert_eq!(r.status(), 200, "GET {base}apps");
-    json::decode_applications(&r.bytes().await.unwrap()).unwrap()
+    fetch_apps(base).await
 }
 
 fn find(apps: &Applications, id: &str) -> Option<InstanceInfo> {
-    apps.applications
-        .iter()
-        .flat_map(|a| a.instances.iter())
-        .find(|i| i.id() == id)
-        .map(|i| (**i).clone())
+    find_instance(apps, id).cloned()
 }
 
 async fn register(base: &str, app: &str, id: &str, lease: (u32, u32)) {
