@@ -32,6 +32,24 @@ pub trait EurekaApi: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<(), TransportError>> + Send;
 
+    /// Sets an operator status override (sticks across re-registrations).
+    fn set_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: u64,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// Removes the status override, leaving the instance at `status`.
+    fn delete_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: Option<InstanceStatus>,
+        last_dirty_timestamp: u64,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send;
+
     /// Fetches the full registry.
     fn applications(&self) -> impl Future<Output = Result<Applications, TransportError>> + Send;
 
@@ -56,6 +74,26 @@ impl EurekaApi for EurekaHttp {
 
     async fn cancel(&self, app: &str, id: &str) -> Result<(), TransportError> {
         EurekaHttp::cancel(self, app, id).await
+    }
+
+    async fn set_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        EurekaHttp::set_status_override(self, app, id, status, last_dirty_timestamp).await
+    }
+
+    async fn delete_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: Option<InstanceStatus>,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        EurekaHttp::delete_status_override(self, app, id, status, last_dirty_timestamp).await
     }
 
     async fn applications(&self) -> Result<Applications, TransportError> {

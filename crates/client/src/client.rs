@@ -463,14 +463,41 @@ impl<A: EurekaApi> DiscoveryClient<A> {
         self.inner.me.as_ref().is_some_and(|me| lock(me).registered)
     }
 
-    /// Changes the registered status and pushes it at once, within the on-demand rate limit
-    /// (a burst of 2, then 4 per minute; pushes that must wait are merged).
+    /// Changes the instance's own status (UP, DOWN, STARTING) and pushes it at once, within
+    /// the on-demand rate limit (a burst of 2, then 4 per minute; pushes that must wait are
+    /// merged).
+    ///
+    /// Eureka servers (Java's and ours) keep an UP lease UP when its client re-registers as
+    /// OUT_OF_SERVICE; to take an instance out of traffic use
+    /// [`DiscoveryClient::take_out_of_service`], which sets an override.
     pub fn set_status(&self, status: InstanceStatus) {
         self.update(|info| {
             let changed = info.status != status;
             info.status = status;
             changed
         });
+    }
+
+    /// Takes this instance out of traffic with an OUT_OF_SERVICE override on the server (what
+    /// Spring's service-registry endpoint does); it sticks until
+    /// [`DiscoveryClient::return_to_service`].
+    pub async fn take_out_of_service(&self) -> Result<(), TransportError> {
+        let Some((app, id, dirty)) = self.identity() else { return Ok(()) };
+        let status = InstanceStatus::OutOfService;
+        self.inner.api.set_status_override(&app, &id, status, dirty).await
+    }
+
+    /// Removes the override set by [`DiscoveryClient::take_out_of_service`]; the instance
+    /// returns to its own status.
+    pub async fn return_to_service(&self) -> Result<(), TransportError> {
+        let Some((app, id, dirty)) = self.identity() else { return Ok(()) };
+        let own = self.instance().map(|i| i.status);
+        self.inner.api.delete_status_override(&app, &id, own, dirty).await
+    }
+
+    fn identity(&self) -> Option<(String, String, u64)> {
+        let me = lock(self.inner.me.as_ref()?);
+        Some((me.info.app.clone(), me.info.id().to_string(), me.info.last_dirty_timestamp))
     }
 
     /// Sets a metadata entry and pushes it (as a re-registration, like Java).
@@ -579,6 +606,7 @@ mod tests {
         registered: Vec<InstanceInfo>,
         heartbeats: usize,
         cancels: usize,
+        overrides: Vec<Option<InstanceStatus>>,
         full_fetches: usize,
         delta_fetches: usize,
         full: Applications,
@@ -618,6 +646,26 @@ mod tests {
             let mut s = self.get();
             s.cancels += 1;
             s.lease = false;
+            Ok(())
+        }
+        async fn set_status_override(
+            &self,
+            _: &str,
+            _: &str,
+            status: InstanceStatus,
+            _: u64,
+        ) -> Result<(), TransportError> {
+            self.get().overrides.push(Some(status));
+            Ok(())
+        }
+        async fn delete_status_override(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<InstanceStatus>,
+            _: u64,
+        ) -> Result<(), TransportError> {
+            self.get().overrides.push(None);
             Ok(())
         }
         async fn applications(&self) -> Result<Applications, TransportError> {
@@ -778,6 +826,16 @@ mod tests {
         elapse(EVERY * 2).await;
         assert_eq!(client.instance().unwrap().status, InstanceStatus::OutOfService);
         assert_eq!(server.get().registered.last().unwrap().status, InstanceStatus::OutOfService);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn out_of_service_is_an_override_and_returning_removes_it() {
+        let server = Arc::new(FakeServer::default());
+        let client = client(&server, true).await;
+        client.take_out_of_service().await.unwrap();
+        client.return_to_service().await.unwrap();
+        assert_eq!(server.get().overrides, [Some(InstanceStatus::OutOfService), None]);
+        assert_eq!(server.get().registered.len(), 1, "no re-registration needed");
     }
 
     #[tokio::test(start_paused = true)]

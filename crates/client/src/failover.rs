@@ -172,6 +172,26 @@ impl EurekaApi for Failover {
         self.call(|s| s.cancel(app, id)).await
     }
 
+    async fn set_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        self.call(|s| s.set_status_override(app, id, status, last_dirty_timestamp)).await
+    }
+
+    async fn delete_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: Option<InstanceStatus>,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        self.call(|s| s.delete_status_override(app, id, status, last_dirty_timestamp)).await
+    }
+
     async fn applications(&self) -> Result<Applications, TransportError> {
         self.call(|s| s.applications()).await
     }

@@ -19,8 +19,9 @@
 //!     println!("calling {}", eureka_client::base_url(&instance));
 //! }
 //!
-//! // Take this instance out of traffic, then leave the registry for good.
-//! client.set_status(InstanceStatus::OutOfService);
+//! // Report trouble, take this instance out of traffic, then leave the registry for good.
+//! client.set_status(InstanceStatus::Down);
+//! client.take_out_of_service().await?;
 //! client.shutdown().await;
 //! # Ok(())
 //! # }
