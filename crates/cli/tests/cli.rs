@@ -1,0 +1,689 @@
+//! End-to-end tests: the real `eurekactl` binary against an in-process server on a real
+//! loopback socket. The registry is read directly from the server's state, so every
+//! assertion checks what the command really did, not what it printed.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use eureka_client::{EurekaHttp, Instance, InstanceStatus, Timeouts};
+use eureka_model::{json, xml, InstanceInfo};
+use eureka_server::{Clock, ServerConfig};
+use eureka_testkit::TestServer;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::time::{sleep, timeout, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_eurekactl");
+/// Longest any single wait may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(15);
+const T: Timeouts = Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(5) };
+
+/// What one run of the binary left behind.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn command(server: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--server").arg(server).args(args).env_remove("EUREKA_URL").kill_on_drop(true);
+    cmd
+}
+
+/// Runs `eurekactl --server SERVER ARGS...` to completion.
+async fn ctl(server: &str, args: &[&str]) -> Run {
+    finish(command(server, args)).await
+}
+
+async fn finish(mut cmd: Command) -> Run {
+    let out = timeout(DEADLINE, cmd.output()).await.expect("eurekactl finished").unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+impl Run {
+    #[track_caller]
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "{self:?}");
+        self
+    }
+
+    /// Asserts a failure with `code` and one line on stderr, and returns that line.
+    #[track_caller]
+    fn fails(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "{self:?}");
+        assert_eq!(self.stderr.lines().count(), 1, "one line on stderr: {self:?}");
+        assert!(self.stderr.starts_with("eurekactl: "), "{self:?}");
+        self.stderr.trim_end()
+    }
+}
+
+fn instance(app: &str, id: &str, port: u16) -> InstanceInfo {
+    let mut info = Instance::new(app, port)
+        .instance_id(id)
+        .host_name(format!("{id}.test"))
+        .ip_addr("127.0.0.1")
+        .metadata("zone", "a")
+        .to_instance_info();
+    info.last_dirty_timestamp = eureka_testkit::fixtures::now_ms();
+    info
+}
+
+async fn api(s: &TestServer) -> EurekaHttp {
+    EurekaHttp::new(&s.service_url(), T).unwrap()
+}
+
+/// Registers through the REST API, as any client would.
+async fn register(s: &TestServer, app: &str, id: &str, port: u16) -> InstanceInfo {
+    let info = instance(app, id, port);
+    api(s).await.register(&info).await.unwrap();
+    info
+}
+
+/// A service URL on which nothing listens.
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/eureka/")
+}
+
+/// Polls `probe` until it gives a value, failing the test after [`DEADLINE`].
+async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends a signal by name with `kill`, and waits for the process to exit.
+async fn signal_and_wait(child: &mut Child, signal: &str) -> i32 {
+    let pid = child.id().expect("child still running").to_string();
+    let status = Command::new("kill").args([&format!("-{signal}"), &pid]).status().await.unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+    let status = timeout(DEADLINE, child.wait()).await.expect("exit after a signal").unwrap();
+    status.code().unwrap_or(-1)
+}
+
+async fn read_stream(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
+    let mut text = String::new();
+    if let Some(mut stream) = stream {
+        stream.read_to_string(&mut text).await.unwrap();
+    }
+    text
+}
+
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn apps_table_counts_instances_by_status_sorted_with_a_total_row() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    register(&s, "orders", "o-2", 8081).await;
+    register(&s, "billing", "b-1", 9090).await;
+    api(&s).await.set_status_override("ORDERS", "o-2", InstanceStatus::Down, 0).await.unwrap();
+
+    let run = ctl(&s.service_url(), &["apps"]).await.ok();
+    let lines: Vec<Vec<&str>> = run.stdout.lines().map(words).collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["APP", "UP", "DOWN", "STARTING", "OUT_OF_SERVICE", "UNKNOWN", "TOTAL"],
+            vec!["BILLING", "1", "0", "0", "0", "0", "1"],
+            vec!["ORDERS", "1", "1", "0", "0", "0", "2"],
+            vec!["2", "apps", "2", "1", "0", "0", "0", "3"],
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[tokio::test]
+async fn apps_json_and_xml_are_the_registry_document() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    register(&s, "billing", "b-1", 9090).await;
+    let registry = s.state.registry.snapshot().apps;
+
+    let run = ctl(&s.service_url(), &["apps", "--output", "json"]).await.ok();
+    assert_eq!(run.stdout.lines().count(), 1, "one document on one line");
+    assert_eq!(json::decode_applications(run.stdout.as_bytes()).unwrap(), *registry);
+
+    let run = ctl(&s.service_url(), &["-o", "xml", "apps"]).await.ok();
+    assert!(run.stdout.starts_with("<applications>"), "{}", run.stdout);
+    assert_eq!(xml::decode_applications(run.stdout.as_bytes()).unwrap(), *registry);
+}
+
+#[tokio::test]
+async fn app_lists_its_instances_and_documents_decode() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-2", 8081).await;
+    register(&s, "orders", "o-1", 8080).await;
+    api(&s)
+        .await
+        .set_status_override("ORDERS", "o-2", InstanceStatus::OutOfService, 0)
+        .await
+        .unwrap();
+
+    let run = ctl(&s.service_url(), &["app", "orders"]).await.ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert_eq!(
+        words(lines[0]),
+        ["INSTANCE", "ID", "HOST:PORT", "STATUS", "VIP", "LAST", "RENEWAL", "METADATA"]
+    );
+    assert_eq!(words(lines[1])[..4], ["o-1", "o-1.test:8080", "UP", "orders"]);
+    assert_eq!(
+        words(lines[2])[..5],
+        ["o-2", "o-2.test:8081", "OUT_OF_SERVICE", "[override]", "orders"]
+    );
+    assert!(lines[1].ends_with("zone=a"), "{}", run.stdout);
+
+    let expected = s.state.registry.snapshot().apps.applications[0].clone();
+    let run = ctl(&s.service_url(), &["app", "ORDERS", "-o", "json"]).await.ok();
+    assert_eq!(json::decode_application(run.stdout.as_bytes()).unwrap(), expected);
+    let run = ctl(&s.service_url(), &["app", "orders", "-o", "xml"]).await.ok();
+    assert_eq!(xml::decode_application(run.stdout.as_bytes()).unwrap(), expected);
+}
+
+#[tokio::test]
+async fn unknown_app_exits_3() {
+    let s = TestServer::start().await;
+    let run = ctl(&s.service_url(), &["app", "nobody"]).await;
+    assert_eq!(run.fails(3), "eurekactl: application NOBODY not found");
+    assert_eq!(run.stdout, "");
+}
+
+#[tokio::test]
+async fn instance_by_id_or_by_app_and_404_exits_3_in_one_line() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "web-1:orders:8080", 8080).await;
+    let stored = s.state.registry.get_instance("ORDERS", "web-1:orders:8080").unwrap();
+
+    let run = ctl(&s.service_url(), &["instance", "web-1:orders:8080"]).await.ok();
+    assert!(run.stdout.starts_with("Instance ID   web-1:orders:8080\nApp           ORDERS\n"));
+    assert!(run.stdout.contains("\nMetadata      zone=a\n"), "{}", run.stdout);
+
+    for args in [
+        &["instance", "web-1:orders:8080", "-o", "json"][..],
+        &["instance", "web-1:orders:8080", "--app", "orders", "-o", "json"],
+    ] {
+        let run = ctl(&s.service_url(), args).await.ok();
+        assert_eq!(json::decode_instance(run.stdout.as_bytes()).unwrap(), *stored, "{args:?}");
+    }
+    let run = ctl(&s.service_url(), &["instance", "web-1:orders:8080", "-o", "xml"]).await.ok();
+    assert_eq!(xml::decode_instance(run.stdout.as_bytes()).unwrap(), *stored);
+
+    let run = ctl(&s.service_url(), &["instance", "web-9:orders:8080"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance web-9:orders:8080 not found");
+    let run = ctl(&s.service_url(), &["instance", "--app", "orders", "web-9:orders:8080"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance web-9:orders:8080 not found in ORDERS");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn status_set_and_clear_reach_the_registry() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let status = || {
+        let i = s.state.registry.get_instance("ORDERS", "o-1").unwrap();
+        (i.status, i.overridden_status)
+    };
+
+    let run = ctl(&s.service_url(), &["status", "set", "orders", "o-1", "out_of_service"]).await;
+    assert_eq!(run.ok().stderr, "ORDERS/o-1: status override set to OUT_OF_SERVICE\n");
+    assert_eq!(status(), (InstanceStatus::OutOfService, InstanceStatus::OutOfService));
+
+    ctl(&s.service_url(), &["status", "clear", "orders", "o-1", "--to", "UP"]).await.ok();
+    assert_eq!(status(), (InstanceStatus::Up, InstanceStatus::Unknown));
+
+    ctl(&s.service_url(), &["status", "set", "orders", "o-1", "DOWN"]).await.ok();
+    ctl(&s.service_url(), &["status", "clear", "orders", "o-1"]).await.ok();
+    assert_eq!(status(), (InstanceStatus::Unknown, InstanceStatus::Unknown), "Eureka's default");
+
+    let run = ctl(&s.service_url(), &["status", "set", "orders", "o-9", "UP"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance o-9 not found in ORDERS");
+    let run = ctl(&s.service_url(), &["status", "set", "orders", "o-1", "SLEEPING"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("'SLEEPING' is not a status"), "{run:?}");
+}
+
+#[tokio::test]
+async fn metadata_set_merges_entries() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let run = ctl(&s.service_url(), &["metadata", "set", "orders", "o-1", "zone=b", "v=1=2"]).await;
+    run.ok();
+    let stored = s.state.registry.get_instance("ORDERS", "o-1").unwrap();
+    assert_eq!(stored.metadata["zone"], "b");
+    assert_eq!(stored.metadata["v"], "1=2");
+
+    let run = ctl(&s.service_url(), &["metadata", "set", "orders", "o-9", "a=b"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance o-9 not found in ORDERS");
+}
+
+#[tokio::test]
+async fn cancel_removes_the_lease_and_a_second_cancel_exits_3() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let run = ctl(&s.service_url(), &["cancel", "orders", "o-1"]).await.ok();
+    assert_eq!(run.stderr, "cancelled ORDERS/o-1\n");
+    assert!(s.state.registry.get_instance("ORDERS", "o-1").is_none());
+    let run = ctl(&s.service_url(), &["cancel", "orders", "o-1"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance o-1 not found in ORDERS");
+}
+
+// ---------------------------------------------------------------------------------------------
+// register
+// ---------------------------------------------------------------------------------------------
+
+/// Starts `register`, waits until the server holds the lease, stops it with `signal`, and
+/// checks that the lease is gone and the exit was clean.
+async fn register_until(signal: &str) {
+    let s = TestServer::start().await;
+    let mut cmd = command(
+        &s.service_url(),
+        &[
+            "register",
+            "--app",
+            "cli-reg",
+            "--port",
+            "9001",
+            "--id",
+            "reg-1",
+            "--host",
+            "reg.test",
+            "--ip",
+            "127.0.0.2",
+            "--secure-port",
+            "9443",
+            "--vip",
+            "reg-vip",
+            "--metadata",
+            "zone=a",
+            "--metadata",
+            "team=core",
+            "--renewal-interval",
+            "1s",
+            "--lease-duration",
+            "5s",
+        ],
+    );
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+
+    let info =
+        eventually("the registration", || s.state.registry.get_instance("CLI-REG", "reg-1")).await;
+    assert_eq!((info.host_name.as_str(), info.ip_addr.as_str()), ("reg.test", "127.0.0.2"));
+    assert_eq!(
+        (info.port.port, info.secure_port.port, info.secure_port.enabled),
+        (9001, 9443, true)
+    );
+    assert_eq!(info.vip_address.as_deref(), Some("reg-vip"));
+    assert_eq!(info.metadata["team"], "core");
+    assert_eq!(
+        (info.lease_info.renewal_interval_in_secs, info.lease_info.duration_in_secs),
+        (1, 5)
+    );
+
+    assert_eq!(signal_and_wait(&mut child, signal).await, 0, "clean exit on SIG{signal}");
+    assert!(s.state.registry.get_instance("CLI-REG", "reg-1").is_none(), "lease cancelled");
+    let stderr = read_stream(child.stderr.take()).await;
+    assert_eq!(
+        stderr,
+        format!("registered CLI-REG/reg-1 on {}\ncancelled CLI-REG/reg-1\n", s.service_url())
+    );
+    assert_eq!(read_stream(child.stdout.take()).await, "", "no data on stdout");
+}
+
+#[tokio::test]
+async fn register_keeps_the_lease_until_sigint_then_cancels_it() {
+    register_until("INT").await;
+}
+
+#[tokio::test]
+async fn register_keeps_the_lease_until_sigterm_then_cancels_it() {
+    register_until("TERM").await;
+}
+
+#[tokio::test]
+async fn register_fails_at_once_when_no_server_answers() {
+    let url = dead_url();
+    let run =
+        ctl(&url, &["register", "--app", "a", "--port", "1", "--id", "a-1", "--host", "h"]).await;
+    let line = run.fails(4);
+    assert_eq!(
+        line,
+        format!("eurekactl: cannot register A/a-1: cannot reach {url}: connection refused")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// watch
+// ---------------------------------------------------------------------------------------------
+
+/// Reads NDJSON events until one matches, failing after [`DEADLINE`].
+async fn next_event(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    action: &str,
+    id: &str,
+) -> serde_json::Value {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = timeout(left, lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no {action} event for {id}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("watch ended before the {action} event for {id}"));
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        // The instance object is the model's JSON encoding: wrapped in its root, it decodes.
+        let wrapped = format!("{{\"instance\":{}}}", event["instance"]);
+        let info = json::decode_instance(wrapped.as_bytes()).unwrap();
+        assert_eq!(event["id"], info.id());
+        assert_eq!(event["app"], info.app);
+        if event["action"] == action && event["id"] == id {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn watch_prints_the_registry_then_each_change_as_json_lines() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let mut watch =
+        command(&s.service_url(), &["watch", "--interval", "200ms", "--output", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut filtered = command(&s.service_url(), &["watch", "billing", "--interval", "200ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+
+    let first = next_event(&mut lines, "ADDED", "o-1").await;
+    assert_eq!(first["instance"]["status"], "UP");
+
+    register(&s, "billing", "b-1", 9090).await;
+    let added = next_event(&mut lines, "ADDED", "b-1").await;
+    assert_eq!(added["app"], "BILLING");
+    assert_eq!(added["instance"]["port"]["$"], 9090);
+
+    api(&s)
+        .await
+        .set_status_override("BILLING", "b-1", InstanceStatus::OutOfService, 0)
+        .await
+        .unwrap();
+    let modified = next_event(&mut lines, "MODIFIED", "b-1").await;
+    assert_eq!(modified["instance"]["overriddenStatus"], "OUT_OF_SERVICE");
+
+    api(&s).await.cancel("BILLING", "b-1").await.unwrap();
+    next_event(&mut lines, "DELETED", "b-1").await;
+
+    assert_eq!(signal_and_wait(&mut watch, "INT").await, 0);
+    let stderr = read_stream(watch.stderr.take()).await;
+    assert_eq!(stderr, format!("watching {} every 200ms (Ctrl-C to stop)\n", s.service_url()));
+
+    // The filtered table watch polls on its own, so two changes may land in one poll and
+    // show as one line; but it starts with b-1's arrival, ends with its departure, and never
+    // mentions ORDERS.
+    let mut table = BufReader::new(filtered.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while !seen.last().is_some_and(|l: &String| l.contains("  DELETED ")) {
+        let line = timeout(DEADLINE, table.next_line()).await.expect("DELETED line").unwrap();
+        seen.push(line.expect("watch still running"));
+    }
+    assert_eq!(words(&seen[0])[1..4], ["ADDED", "BILLING", "b-1"], "{seen:?}");
+    for line in &seen {
+        assert_eq!(words(line)[2..4], ["BILLING", "b-1"], "{seen:?}");
+    }
+    assert_eq!(signal_and_wait(&mut filtered, "TERM").await, 0);
+}
+
+#[tokio::test]
+async fn watch_refuses_xml_and_a_dead_server() {
+    let s = TestServer::start().await;
+    let run = ctl(&s.service_url(), &["watch", "-o", "xml"]).await;
+    assert!(run.fails(2).contains("--output json"), "{run:?}");
+    let url = dead_url();
+    let run = ctl(&url, &["watch", "--interval", "200ms"]).await;
+    assert_eq!(run.fails(4), format!("eurekactl: cannot reach {url}: connection refused"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers, errors and exit codes
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unreachable_server_exits_4_and_the_next_server_in_the_list_is_used() {
+    let dead = dead_url();
+    let run = ctl(&dead, &["apps"]).await;
+    assert_eq!(run.fails(4), format!("eurekactl: cannot reach {dead}: connection refused"));
+    assert_eq!(run.stdout, "");
+
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let both = format!("{dead},{}", s.service_url());
+    let run = ctl(&both, &["app", "orders"]).await.ok();
+    assert!(run.stdout.contains("o-1.test:8080"), "{run:?}");
+
+    let other_dead = dead_url();
+    let run = ctl(&format!("{dead}, {other_dead}"), &["apps"]).await;
+    let line = run.fails(4);
+    assert!(line.starts_with(&format!("eurekactl: cannot reach any of {dead}, {other_dead}: ")));
+}
+
+#[tokio::test]
+async fn credentials_are_sent_but_never_printed() {
+    let dead = dead_url();
+    let with_credentials = dead.replace("http://", "http://admin:s3cret@");
+    let run = ctl(&with_credentials, &["apps"]).await;
+    assert_eq!(run.fails(4), format!("eurekactl: cannot reach {dead}: connection refused"));
+    assert!(!run.stderr.contains("s3cret"));
+
+    let s = TestServer::start().await;
+    let url = s.service_url().replace("http://", "http://admin:s3cret@");
+    let run = ctl(&url, &["apps", "-o", "json"]).await.ok();
+    assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
+}
+
+#[tokio::test]
+async fn the_server_url_can_come_from_eureka_url() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["apps"]).env("EUREKA_URL", s.service_url());
+    let run = finish(cmd).await.ok();
+    assert!(run.stdout.contains("ORDERS"), "{run:?}");
+}
+
+#[tokio::test]
+async fn a_refused_request_exits_5_with_the_servers_message() {
+    // Java's "registry not ready" window: every read gets 403 for the first five minutes.
+    let config = ServerConfig { default_open_for_traffic_count: 0, ..ServerConfig::default() };
+    let s = TestServer::start_with(config, Clock::System).await;
+    let run = ctl(&s.service_url(), &["apps"]).await;
+    let line = run.fails(5);
+    assert!(
+        line.starts_with("eurekactl: the server answered 403 Forbidden: registry not ready"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn an_undecodable_answer_exits_6() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/eureka/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            let body = "this is not a registry";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let run = ctl(&url, &["apps"]).await;
+    let line = run.fails(6);
+    assert!(line.starts_with(&format!("eurekactl: cannot decode the answer of {url}: ")), "{line}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_and_help_lists_the_exit_codes() {
+    let run = ctl("ftp://example.invalid/eureka/", &["apps"]).await;
+    assert!(run
+        .fails(2)
+        .starts_with("eurekactl: invalid server URL 'ftp://example.invalid/eureka/'"));
+    let run = ctl(&dead_url(), &["apps", "--timeout", "soon"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    let run = ctl(&dead_url(), &["--help"]).await.ok();
+    assert!(run.stdout.contains("Exit codes:\n  0  success"), "{}", run.stdout);
+    assert!(run.stdout.contains("6  the server's answer could not be decoded"), "{}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Java server
+// ---------------------------------------------------------------------------------------------
+
+/// The same commands against the Spring Cloud Netflix Eureka server, the registry users run
+/// today. Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
+#[cfg(feature = "real-clients")]
+mod java_server {
+    use eureka_model::Applications;
+    use eureka_testkit::real::{free_port, Ready, SpringServer};
+    use eureka_testkit::{fetch_apps, find_instance};
+
+    use super::*;
+
+    /// Polls the Java registry until `check` holds for instance `id` (None: absent).
+    async fn until(url: &str, what: &str, id: &str, check: impl Fn(Option<&InstanceInfo>) -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let apps: Applications = fetch_apps(url).await;
+            if check(find_instance(&apps, id)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "Java server: timed out waiting for {what}");
+            sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_command_works_against_the_spring_eureka_server() {
+        let ready = Ready::load();
+        let port = free_port();
+        let own = format!("http://127.0.0.1:{port}/eureka/");
+        let log = std::env::temp_dir().join(format!("eurekactl-spring-{port}.log"));
+        let java = SpringServer::start(&ready, port, &[own], log).await;
+        let url = java.service_url();
+
+        let mut register = command(
+            &url,
+            &[
+                "register",
+                "--app",
+                "cli-java",
+                "--port",
+                "8080",
+                "--id",
+                "j-1",
+                "--host",
+                "j.test",
+                "--ip",
+                "127.0.0.1",
+                "--metadata",
+                "zone=a",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        until(&url, "the registration", "j-1", |i| i.is_some()).await;
+
+        let mut watch = command(&url, &["watch", "--interval", "500ms", "--output", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut events = BufReader::new(watch.stdout.take().unwrap()).lines();
+        next_event(&mut events, "ADDED", "j-1").await;
+
+        let run = ctl(&url, &["apps"]).await.ok();
+        let row = run.stdout.lines().find(|l| l.starts_with("CLI-JAVA")).map(words);
+        assert_eq!(row, Some(vec!["CLI-JAVA", "1", "0", "0", "0", "0", "1"]), "{}", run.stdout);
+        let run = ctl(&url, &["apps", "-o", "json"]).await.ok();
+        let apps = json::decode_applications(run.stdout.as_bytes()).unwrap();
+        assert_eq!(find_instance(&apps, "j-1").unwrap().metadata["zone"], "a");
+        let run = ctl(&url, &["app", "cli-java"]).await.ok();
+        assert_eq!(words(run.stdout.lines().nth(1).unwrap())[..3], ["j-1", "j.test:8080", "UP"]);
+        let run = ctl(&url, &["instance", "j-1"]).await.ok();
+        assert!(run.stdout.starts_with("Instance ID   j-1\nApp           CLI-JAVA\n"), "{run:?}");
+        let run = ctl(&url, &["instance", "--app", "cli-java", "j-1", "-o", "xml"]).await.ok();
+        assert_eq!(xml::decode_instance(run.stdout.as_bytes()).unwrap().id(), "j-1");
+        let run = ctl(&url, &["instance", "--app", "cli-java", "j-9"]).await;
+        assert_eq!(run.fails(3), "eurekactl: instance j-9 not found in CLI-JAVA");
+
+        ctl(&url, &["status", "set", "cli-java", "j-1", "OUT_OF_SERVICE"]).await.ok();
+        let oos =
+            |i: Option<&InstanceInfo>| i.is_some_and(|i| i.status == InstanceStatus::OutOfService);
+        until(&url, "the override", "j-1", oos).await;
+        let modified = next_event(&mut events, "MODIFIED", "j-1").await;
+        assert_eq!(modified["instance"]["status"], "OUT_OF_SERVICE");
+        ctl(&url, &["status", "clear", "cli-java", "j-1", "--to", "UP"]).await.ok();
+        let up = |i: Option<&InstanceInfo>| i.is_some_and(|i| i.status == InstanceStatus::Up);
+        until(&url, "the cleared override", "j-1", up).await;
+
+        ctl(&url, &["metadata", "set", "cli-java", "j-1", "team=core"]).await.ok();
+        let has_team = |i: Option<&InstanceInfo>| {
+            i.is_some_and(|i| i.metadata.get("team").map(String::as_str) == Some("core"))
+        };
+        until(&url, "the metadata", "j-1", has_team).await;
+
+        assert_eq!(signal_and_wait(&mut register, "INT").await, 0);
+        until(&url, "the cancel", "j-1", |i| i.is_none()).await;
+        let stderr = read_stream(register.stderr.take()).await;
+        assert!(stderr.ends_with("cancelled CLI-JAVA/j-1\n"), "{stderr}");
+        next_event(&mut events, "DELETED", "j-1").await;
+        let run = ctl(&url, &["cancel", "cli-java", "j-1"]).await;
+        assert_eq!(run.fails(3), "eurekactl: instance j-1 not found in CLI-JAVA");
+
+        assert_eq!(signal_and_wait(&mut watch, "INT").await, 0);
+        java.stop().await;
+    }
+}
