@@ -1,5 +1,6 @@
 //! `eureka-server`: starts a standalone registry with embedded defaults, or as configured.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -100,7 +101,8 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        LogFormat::Text => builder.init(),
+        // Colour codes only for a person at a terminal, not in files or pipes.
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).init(),
     }
 }

@@ -267,6 +267,49 @@ async fn request_ids_are_taken_when_sane_and_made_otherwise() {
     assert!(id_of(&spaced).is_some_and(|id| id != "a b"));
 }
 
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let port = eureka_testkit::real::free_port();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("json-logs.log");
+    let log = std::fs::File::create(&path).unwrap();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_eureka-server"))
+        .args(["--port", &port.to_string(), "--log-format", "json"])
+        .env("RUST_LOG", "info")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    eventually("server up", async || {
+        http().get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    let body = java_json_lease("ORDERS", "o1", 8080, LONG_LEASE, now_ms());
+    let r = http()
+        .post(format!("{base}/eureka/apps/ORDERS"))
+        .header(CONTENT_TYPE, JSON)
+        .header("X-Request-Id", "json-log-test-1")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    server.kill().await.unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let registered = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "registered")
+        .unwrap_or_else(|| panic!("no registration logged: {text}"));
+    assert_eq!(registered["span"]["request_id"], "json-log-test-1", "{registered}");
+    assert_eq!(registered["fields"]["instance_id"], "o1", "{registered}");
+}
+
 /// `eureka_*` and `process_*` names in a PromQL expression.
 fn metric_names(expr: &str) -> Vec<String> {
     let mut names = Vec::new();
