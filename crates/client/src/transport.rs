@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use eureka_model::json;
 use eureka_model::replication::{ReplicationList, ReplicationListResponse};
-use eureka_model::{Applications, DecodeError, Format};
-use percent_encoding::percent_decode_str;
+use eureka_model::{Application, Applications, DecodeError, Format, InstanceInfo, InstanceStatus};
+use percent_encoding::{
+    percent_decode_str, utf8_percent_encode, AsciiSet, PercentEncode, CONTROLS,
+};
 use reqwest::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use thiserror::Error;
@@ -22,6 +24,10 @@ pub const HEADER_IDENTITY_VERSION: &str = "DiscoveryIdentity-Version";
 pub const HEADER_NODE_ID: &str = "x-eureka-node-id";
 /// Media type of every JSON request and answer.
 const JSON: &str = "application/json";
+/// What clients send as [`HEADER_IDENTITY_NAME`], as Java's `DiscoveryClient` does.
+const CLIENT_IDENTITY: &str = "DefaultClient";
+/// What peer servers send as [`HEADER_IDENTITY_NAME`].
+const SERVER_IDENTITY: &str = "DefaultServer";
 
 /// Why a call to a Eureka server failed, sorted by what the caller should do about it.
 #[derive(Debug, Error)]
@@ -115,6 +121,8 @@ pub struct EurekaHttp {
     http: reqwest::Client,
     request_timeout: Duration,
     node_id: Option<String>,
+    identity: &'static str,
+    format: Format,
 }
 
 impl EurekaHttp {
@@ -158,12 +166,23 @@ impl EurekaHttp {
             base.set_path(&path);
         }
         let display = base.to_string();
-        Ok(EurekaHttp { base, display, credentials, http, request_timeout, node_id: None })
+        Ok(EurekaHttp {
+            base,
+            display,
+            credentials,
+            http,
+            request_timeout,
+            node_id: None,
+            identity: CLIENT_IDENTITY,
+            format: Format::Json,
+        })
     }
 
-    /// Sends `id` as [`HEADER_NODE_ID`] with every replication batch.
+    /// Marks this transport as a peer server's: it sends `id` as [`HEADER_NODE_ID`] with every
+    /// replication batch and names itself `DefaultServer`, as Java peers do.
     pub fn with_node_id(mut self, id: impl Into<String>) -> Self {
         self.node_id = Some(id.into());
+        self.identity = SERVER_IDENTITY;
         self
     }
 
@@ -177,6 +196,17 @@ impl EurekaHttp {
         &self.base
     }
 
+    /// Sends and accepts `format` on registry calls (JSON by default).
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The format this transport speaks.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", self.display);
         let mut req = self.http.request(method, url).timeout(self.request_timeout);
@@ -186,17 +216,155 @@ impl EurekaHttp {
         req
     }
 
-    /// `GET apps`: the full registry, as JSON (gzip on the wire).
+    /// A client call: identity headers and the negotiated format.
+    fn call(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request(method, path)
+            .header(ACCEPT, self.format.media_type())
+            .header(HEADER_IDENTITY_NAME, self.identity)
+            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"))
+    }
+
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, TransportError> {
+        req.send().await.map_err(TransportError::from_reqwest)
+    }
+
+    /// `POST apps/{APP}`: registers (or re-registers) `info`. Succeeds on 204 only, as Java's
+    /// client does.
+    pub async fn register(&self, info: &InstanceInfo) -> Result<(), TransportError> {
+        let body = self.format.encode_instance(info);
+        let req = self
+            .call(reqwest::Method::POST, &format!("apps/{}", segment(&info.app)))
+            .header(CONTENT_TYPE, self.format.media_type())
+            .body(body);
+        expect_success(self.send(req).await?, StatusCode::NO_CONTENT).await.map(drop)
+    }
+
+    /// `PUT apps/{APP}/{ID}?status=..&lastDirtyTimestamp=..`: renews a lease. A 404 is an
+    /// answer, not a failure: it tells the caller to register again.
+    pub async fn heartbeat(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: u64,
+    ) -> Result<Renewal, TransportError> {
+        let path = format!(
+            "{}?status={}&lastDirtyTimestamp={last_dirty_timestamp}",
+            instance_path(app, id),
+            status.as_str()
+        );
+        let resp = self.send(self.call(reqwest::Method::PUT, &path)).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(Renewal::NotFound);
+        }
+        expect_success(resp, StatusCode::OK).await.map(|_| Renewal::Renewed)
+    }
+
+    /// `DELETE apps/{APP}/{ID}`: cancels a lease.
+    pub async fn cancel(&self, app: &str, id: &str) -> Result<(), TransportError> {
+        let resp = self.send(self.call(reqwest::Method::DELETE, &instance_path(app, id))).await?;
+        expect_success(resp, StatusCode::OK).await.map(drop)
+    }
+
+    /// `PUT apps/{APP}/{ID}/status?value=..`: sets an operator status override.
+    pub async fn set_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        let path = format!(
+            "{}/status?value={}&lastDirtyTimestamp={last_dirty_timestamp}",
+            instance_path(app, id),
+            status.as_str()
+        );
+        let resp = self.send(self.call(reqwest::Method::PUT, &path)).await?;
+        expect_success(resp, StatusCode::OK).await.map(drop)
+    }
+
+    /// `DELETE apps/{APP}/{ID}/status`: removes an override, leaving the instance at `status`
+    /// (Java's `value` parameter; `None` lets the server choose, which is UNKNOWN).
+    pub async fn delete_status_override(
+        &self,
+        app: &str,
+        id: &str,
+        status: Option<InstanceStatus>,
+        last_dirty_timestamp: u64,
+    ) -> Result<(), TransportError> {
+        let mut path =
+            format!("{}/status?lastDirtyTimestamp={last_dirty_timestamp}", instance_path(app, id));
+        if let Some(status) = status {
+            path.push_str("&value=");
+            path.push_str(status.as_str());
+        }
+        let resp = self.send(self.call(reqwest::Method::DELETE, &path)).await?;
+        expect_success(resp, StatusCode::OK).await.map(drop)
+    }
+
+    /// `PUT apps/{APP}/{ID}/metadata?k=v..`: merges `entries` into the instance's metadata.
+    pub async fn update_metadata(
+        &self,
+        app: &str,
+        id: &str,
+        entries: &[(String, String)],
+    ) -> Result<(), TransportError> {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in entries {
+            query.append_pair(k, v);
+        }
+        let path = format!("{}/metadata?{}", instance_path(app, id), query.finish());
+        let resp = self.send(self.call(reqwest::Method::PUT, &path)).await?;
+        expect_success(resp, StatusCode::OK).await.map(drop)
+    }
+
+    /// `GET apps`: the full registry.
     pub async fn applications(&self) -> Result<Applications, TransportError> {
-        let resp = self
-            .request(reqwest::Method::GET, "apps/")
-            .header(ACCEPT, JSON)
-            .header(HEADER_IDENTITY_NAME, "DefaultServer")
-            .send()
-            .await
-            .map_err(TransportError::from_reqwest)?;
-        let body = expect_success(resp, StatusCode::OK).await?;
-        Ok(Format::Json.decode_applications(&body)?)
+        let resp = self.send(self.call(reqwest::Method::GET, "apps/")).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_applications(&body)?)
+    }
+
+    /// `GET apps/delta`: the changes of the last few minutes, with the hash of the whole
+    /// registry to reconcile against.
+    pub async fn delta(&self) -> Result<Applications, TransportError> {
+        let resp = self.send(self.call(reqwest::Method::GET, "apps/delta")).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_applications(&body)?)
+    }
+
+    /// `GET apps/{APP}`: one application.
+    pub async fn application(&self, app: &str) -> Result<Application, TransportError> {
+        let resp =
+            self.send(self.call(reqwest::Method::GET, &format!("apps/{}", segment(app)))).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_application(&body)?)
+    }
+
+    /// `GET apps/{APP}/{ID}`: one instance of one application.
+    pub async fn instance(&self, app: &str, id: &str) -> Result<InstanceInfo, TransportError> {
+        let resp = self.send(self.call(reqwest::Method::GET, &instance_path(app, id))).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_instance(&body)?)
+    }
+
+    /// `GET instances/{ID}`: an instance by id, whatever its application.
+    pub async fn instance_by_id(&self, id: &str) -> Result<InstanceInfo, TransportError> {
+        let path = format!("instances/{}", segment(id));
+        let resp = self.send(self.call(reqwest::Method::GET, &path)).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_instance(&body)?)
+    }
+
+    /// `GET vips/{VIP}` (or `svips/` when `secure`): the instances behind a VIP address.
+    pub async fn vip(&self, vip: &str, secure: bool) -> Result<Applications, TransportError> {
+        let path = format!("{}/{}", if secure { "svips" } else { "vips" }, segment(vip));
+        let resp = self.send(self.call(reqwest::Method::GET, &path)).await?;
+        let (format, body) = expect_document(resp).await?;
+        Ok(format.decode_applications(&body)?)
     }
 
     /// `POST peerreplication/batch/`: sends a replication batch as Java peers do (JSON, the
@@ -212,7 +380,7 @@ impl EurekaHttp {
             .header(CONTENT_TYPE, JSON)
             .header(ACCEPT, JSON)
             .header(HEADER_REPLICATION, "true")
-            .header(HEADER_IDENTITY_NAME, "DefaultServer")
+            .header(HEADER_IDENTITY_NAME, self.identity)
             .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
         if let Some(id) = &self.node_id {
             req = req.header(HEADER_NODE_ID, id);
@@ -230,6 +398,43 @@ impl EurekaHttp {
         let body = expect_success(resp, StatusCode::OK).await?;
         Ok(json::decode_replication_list_response(&body)?)
     }
+}
+
+/// What a heartbeat learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The lease was renewed (200).
+    Renewed,
+    /// The server does not know the instance (404): register again.
+    NotFound,
+}
+
+/// Characters that cannot appear raw in one path segment. Ids such as `host:app:8080` keep
+/// their colons, which every Eureka server accepts, while `/`, `?`, `#` and `%` are escaped.
+const SEGMENT: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b'?').add(b'<').add(b'>');
+
+fn segment(s: &str) -> PercentEncode<'_> {
+    utf8_percent_encode(s, SEGMENT)
+}
+
+fn instance_path(app: &str, id: &str) -> String {
+    format!("apps/{}/{}", segment(app), segment(id))
+}
+
+/// Reads a registry document, with the format the server actually answered in (servers may
+/// ignore `Accept`).
+async fn expect_document(
+    resp: reqwest::Response,
+) -> Result<(Format, bytes::Bytes), TransportError> {
+    let is_xml = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("xml"));
+    let body = expect_success(resp, StatusCode::OK).await?;
+    let sniffed_xml = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+    Ok((if is_xml || sniffed_xml { Format::Xml } else { Format::Json }, body))
 }
 
 /// Reads the body of a successful answer, or turns any other status into an error carrying

@@ -1,0 +1,412 @@
+//! The client's copy of the registry: kept by full fetches and deltas, reconciled with the
+//! server's `apps__hashcode`, and published as immutable [`Snapshot`]s that answer lookups
+//! without a network call.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use eureka_model::InstanceStatus;
+use eureka_model::{reconcile_hash_code, ActionType, Application, Applications, InstanceInfo};
+use rand::seq::SliceRandom;
+
+/// The registry as the last fetches left it: every instance of every application, any status.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocalRegistry {
+    apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>>,
+}
+
+/// What applying a delta found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeltaResult {
+    /// Applied; the local hash equals the server's.
+    Applied,
+    /// Applied, but the local hash differs from the server's: a full fetch is needed.
+    Mismatch {
+        /// The local hash after applying.
+        local: String,
+        /// The server's.
+        remote: String,
+    },
+}
+
+impl LocalRegistry {
+    /// Replaces everything with a full fetch.
+    pub(crate) fn from_full(full: &Applications) -> Self {
+        let mut apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>> = BTreeMap::new();
+        for app in &full.applications {
+            let entry = apps.entry(app.name.to_uppercase()).or_default();
+            for info in &app.instances {
+                entry.insert(info.id().to_string(), Arc::clone(info));
+            }
+        }
+        LocalRegistry { apps }
+    }
+
+    /// Whether the registry holds no application (Java then fetches in full, not a delta).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.apps.values().all(BTreeMap::is_empty)
+    }
+
+    /// Applies a delta as Java's client does: ADDED and MODIFIED replace by id, DELETED
+    /// removes, entries without a known action are ignored; then compares hashes.
+    pub(crate) fn apply_delta(&mut self, delta: &Applications) -> DeltaResult {
+        for app in &delta.applications {
+            let name = app.name.to_uppercase();
+            for info in &app.instances {
+                match info.action_type {
+                    Some(ActionType::Added | ActionType::Modified) => {
+                        self.apps
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(info.id().to_string(), Arc::clone(info));
+                    }
+                    Some(ActionType::Deleted) => {
+                        if let Some(instances) = self.apps.get_mut(&name) {
+                            instances.remove(info.id());
+                            if instances.is_empty() {
+                                self.apps.remove(&name);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        let local = self.hash_code();
+        if local == delta.apps_hashcode {
+            DeltaResult::Applied
+        } else {
+            DeltaResult::Mismatch { local, remote: delta.apps_hashcode.clone() }
+        }
+    }
+
+    /// The reconcile hash over every instance, whatever its status.
+    pub(crate) fn hash_code(&self) -> String {
+        reconcile_hash_code(self.apps.values().flat_map(|m| m.values()).map(|i| i.status))
+    }
+
+    /// An immutable view for lookups, with `changes` against `previous`.
+    pub(crate) fn snapshot(&self, previous: &Snapshot, view: View) -> Snapshot {
+        let apps: BTreeMap<String, Vec<Arc<InstanceInfo>>> = self
+            .apps
+            .iter()
+            .map(|(name, instances)| (name.clone(), instances.values().cloned().collect()))
+            .collect();
+        let mut snapshot = Snapshot::index(apps, view);
+        snapshot.version = previous.version + 1;
+        snapshot.changes = previous.diff(&snapshot);
+        snapshot
+    }
+}
+
+/// How lookups see the registry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View {
+    /// Only UP instances in app and VIP lookups (Java's `shouldFilterOnlyUpInstances`).
+    pub(crate) only_up: bool,
+    /// Shuffle each lookup list so that clients spread their calls.
+    pub(crate) shuffle: bool,
+}
+
+/// What happened to one instance between two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// It appeared.
+    Added(Arc<InstanceInfo>),
+    /// It changed (status, address, metadata...); carries the new state.
+    Modified(Arc<InstanceInfo>),
+    /// It disappeared (cancelled or evicted); carries its last known state.
+    Removed(Arc<InstanceInfo>),
+}
+
+impl Change {
+    /// The instance concerned.
+    pub fn instance(&self) -> &Arc<InstanceInfo> {
+        match self {
+            Change::Added(i) | Change::Modified(i) | Change::Removed(i) => i,
+        }
+    }
+
+    /// `ADDED`, `MODIFIED` or `DELETED`, as Eureka deltas name them.
+    pub fn action(&self) -> ActionType {
+        match self {
+            Change::Added(_) => ActionType::Added,
+            Change::Modified(_) => ActionType::Modified,
+            Change::Removed(_) => ActionType::Deleted,
+        }
+    }
+}
+
+/// The registry at one moment, as the client last fetched it. Cheap to share (`Arc`), never
+/// changes; each refresh that changes something publishes a new one.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    version: u64,
+    apps: BTreeMap<String, Vec<Arc<InstanceInfo>>>,
+    usable: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    changes: Vec<Change>,
+}
+
+impl Snapshot {
+    fn index(apps: BTreeMap<String, Vec<Arc<InstanceInfo>>>, view: View) -> Snapshot {
+        let mut usable: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
+        let mut vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
+        let mut secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
+        for (name, instances) in &apps {
+            for info in instances {
+                if view.only_up && info.status != InstanceStatus::Up {
+                    continue;
+                }
+                usable.entry(name.clone()).or_default().push(Arc::clone(info));
+                for vip in info.vips() {
+                    vips.entry(vip.to_uppercase()).or_default().push(Arc::clone(info));
+                }
+                for vip in info.secure_vips() {
+                    secure_vips.entry(vip.to_uppercase()).or_default().push(Arc::clone(info));
+                }
+            }
+        }
+        if view.shuffle {
+            let mut rng = rand::thread_rng();
+            for list in usable.values_mut().chain(vips.values_mut()).chain(secure_vips.values_mut())
+            {
+                list.shuffle(&mut rng);
+            }
+        }
+        Snapshot { version: 0, apps, usable, vips, secure_vips, changes: Vec::new() }
+    }
+
+    /// A local counter, raised by one for every refresh that changed something; 0 before the
+    /// first fetch. Not the server's `versions__delta`.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The instances of `app` that callers should use: UP only (unless configured otherwise),
+    /// in this client's shuffled order. Case-insensitive.
+    pub fn instances(&self, app: &str) -> &[Arc<InstanceInfo>] {
+        self.usable.get(&app.to_uppercase()).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every instance of `app`, whatever its status, sorted by id.
+    pub fn all_instances(&self, app: &str) -> &[Arc<InstanceInfo>] {
+        self.apps.get(&app.to_uppercase()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The usable instances behind a VIP address (case-insensitive).
+    pub fn instances_by_vip(&self, vip: &str) -> &[Arc<InstanceInfo>] {
+        self.vips.get(&vip.to_uppercase()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The usable instances behind a secure VIP address (case-insensitive).
+    pub fn instances_by_secure_vip(&self, vip: &str) -> &[Arc<InstanceInfo>] {
+        self.secure_vips.get(&vip.to_uppercase()).map_or(&[], Vec::as_slice)
+    }
+
+    /// An instance by id, in any application.
+    pub fn instance(&self, id: &str) -> Option<&Arc<InstanceInfo>> {
+        self.apps.values().flatten().find(|i| i.id() == id)
+    }
+
+    /// Application names, sorted.
+    pub fn app_names(&self) -> impl Iterator<Item = &str> {
+        self.apps.keys().map(String::as_str)
+    }
+
+    /// Number of instances, any status.
+    pub fn len(&self) -> usize {
+        self.apps.values().map(Vec::len).sum()
+    }
+
+    /// Whether the registry holds no instance.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What changed since the previous snapshot this client published.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The reconcile hash (`apps__hashcode`) of this registry.
+    pub fn hash_code(&self) -> String {
+        reconcile_hash_code(self.apps.values().flatten().map(|i| i.status))
+    }
+
+    /// The registry as a wire document (e.g. to print it as Eureka JSON or XML).
+    pub fn to_applications(&self) -> Applications {
+        Applications {
+            versions_delta: "1".into(),
+            apps_hashcode: self.hash_code(),
+            applications: self
+                .apps
+                .iter()
+                .map(|(name, instances)| Application {
+                    name: name.clone(),
+                    instances: instances.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The changes from `self` to `newer`, by instance id. Lease timestamps, which move with
+    /// every renewal, do not count as a change.
+    pub fn diff(&self, newer: &Snapshot) -> Vec<Change> {
+        let index = |s: &Snapshot| -> BTreeMap<(String, String), Arc<InstanceInfo>> {
+            s.apps
+                .iter()
+                .flat_map(|(app, list)| {
+                    list.iter().map(move |i| ((app.clone(), i.id().to_string()), Arc::clone(i)))
+                })
+                .collect()
+        };
+        let (old, new) = (index(self), index(newer));
+        let mut changes = Vec::new();
+        for (key, info) in &new {
+            match old.get(key) {
+                None => changes.push(Change::Added(Arc::clone(info))),
+                Some(before) if !same_registration(before, info) => {
+                    changes.push(Change::Modified(Arc::clone(info)))
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, info) in &old {
+            if !new.contains_key(key) {
+                changes.push(Change::Removed(Arc::clone(info)));
+            }
+        }
+        changes
+    }
+}
+
+/// Equal but for what renewals and delta bookkeeping move.
+fn same_registration(a: &Arc<InstanceInfo>, b: &Arc<InstanceInfo>) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    let mut a = InstanceInfo::clone(a);
+    a.lease_info = b.lease_info;
+    a.action_type = b.action_type;
+    a == **b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InstanceStatus::*;
+
+    fn inst(app: &str, id: &str, status: InstanceStatus) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo {
+            instance_id: Some(id.into()),
+            host_name: id.into(),
+            app: app.into(),
+            ip_addr: "10.0.0.1".into(),
+            status,
+            vip_address: Some(format!("{}, shared", app.to_lowercase())),
+            ..Default::default()
+        })
+    }
+
+    fn with_action(info: &Arc<InstanceInfo>, action: ActionType) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo { action_type: Some(action), ..InstanceInfo::clone(info) })
+    }
+
+    fn doc(hash: &str, apps: &[(&str, Vec<Arc<InstanceInfo>>)]) -> Applications {
+        Applications {
+            versions_delta: "1".into(),
+            apps_hashcode: hash.into(),
+            applications: apps
+                .iter()
+                .map(|(n, i)| Application { name: n.to_string(), instances: i.clone() })
+                .collect(),
+        }
+    }
+
+    const VIEW: View = View { only_up: true, shuffle: false };
+
+    #[test]
+    fn delta_adds_modifies_and_deletes_like_java() {
+        let a1 = inst("A", "a1", Up);
+        let a2 = inst("A", "a2", Up);
+        let mut local = LocalRegistry::from_full(&doc("UP_2_", &[("A", vec![a1.clone(), a2])]));
+        let delta = doc(
+            "DOWN_1_UP_1_",
+            &[
+                ("A", vec![with_action(&inst("A", "a1", Down), ActionType::Modified)]),
+                ("A", vec![with_action(&inst("A", "a2", Up), ActionType::Deleted)]),
+                ("B", vec![with_action(&inst("B", "b1", Up), ActionType::Added)]),
+            ],
+        );
+        assert_eq!(local.apply_delta(&delta), DeltaResult::Applied);
+        let snap = local.snapshot(&Snapshot::default(), VIEW);
+        assert_eq!(snap.all_instances("a").len(), 1);
+        assert_eq!(snap.all_instances("A")[0].status, Down);
+        assert!(snap.instances("A").is_empty(), "DOWN is filtered out of usable instances");
+        assert_eq!(snap.instances("b")[0].id(), "b1");
+        assert_eq!(snap.hash_code(), "DOWN_1_UP_1_");
+    }
+
+    #[test]
+    fn a_delta_that_leaves_a_different_hash_asks_for_a_full_fetch() {
+        let mut local =
+            LocalRegistry::from_full(&doc("UP_1_", &[("A", vec![inst("A", "a1", Up)])]));
+        // The server counts an instance this client never heard of.
+        let delta =
+            doc("UP_3_", &[("A", vec![with_action(&inst("A", "a2", Up), ActionType::Added)])]);
+        assert_eq!(
+            local.apply_delta(&delta),
+            DeltaResult::Mismatch { local: "UP_2_".into(), remote: "UP_3_".into() }
+        );
+    }
+
+    #[test]
+    fn entries_without_action_are_ignored_and_deleting_unknowns_is_harmless() {
+        let mut local =
+            LocalRegistry::from_full(&doc("UP_1_", &[("A", vec![inst("A", "a1", Up)])]));
+        let delta = doc(
+            "UP_1_",
+            &[(
+                "A",
+                vec![inst("A", "x", Up), with_action(&inst("Z", "z", Up), ActionType::Deleted)],
+            )],
+        );
+        assert_eq!(local.apply_delta(&delta), DeltaResult::Applied);
+    }
+
+    #[test]
+    fn vip_lookups_are_case_insensitive_and_cover_every_listed_vip() {
+        let local = LocalRegistry::from_full(&doc(
+            "UP_2_",
+            &[("A", vec![inst("A", "a1", Up)]), ("B", vec![inst("B", "b1", Up)])],
+        ));
+        let snap = local.snapshot(&Snapshot::default(), VIEW);
+        assert_eq!(snap.instances_by_vip("a").len(), 1);
+        assert_eq!(snap.instances_by_vip("SHARED").len(), 2);
+        assert!(snap.instances_by_secure_vip("a").is_empty());
+    }
+
+    #[test]
+    fn diff_ignores_renewals_but_sees_status_and_membership() {
+        let empty = Snapshot::default();
+        let one = LocalRegistry::from_full(&doc("", &[("A", vec![inst("A", "a1", Up)])]))
+            .snapshot(&empty, VIEW);
+        assert_eq!(one.version(), 1);
+        assert!(matches!(one.changes(), [Change::Added(i)] if i.id() == "a1"));
+
+        let mut renewed = InstanceInfo::clone(&inst("A", "a1", Up));
+        renewed.lease_info.last_renewal_timestamp = 99;
+        let same = LocalRegistry::from_full(&doc("", &[("A", vec![Arc::new(renewed)])]))
+            .snapshot(&one, VIEW);
+        assert!(same.changes().is_empty());
+
+        let down = LocalRegistry::from_full(&doc("", &[("A", vec![inst("A", "a1", Down)])]))
+            .snapshot(&one, VIEW);
+        assert!(matches!(down.changes(), [Change::Modified(i)] if i.status == Down));
+        let gone = LocalRegistry::default().snapshot(&down, VIEW);
+        assert!(matches!(gone.changes(), [Change::Removed(i)] if i.id() == "a1"));
+        assert_eq!(gone.changes()[0].action(), ActionType::Deleted);
+    }
+}
