@@ -23,6 +23,7 @@ pub mod snapshot;
 pub use error::RegistryError;
 pub use registry::{
     Origin, RecentEvent, Registry, RegistrySettings, RegistryStats, RenewOutcome, RenewRequest,
+    StatusCount,
 };
 pub use snapshot::Snapshot;
 

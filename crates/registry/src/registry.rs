@@ -3,6 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use eureka_model::{
     reconcile_hash_code, ActionType, Application, Applications, InstanceInfo, InstanceStatus,
@@ -112,6 +113,21 @@ pub struct RegistryStats {
     pub overrides: usize,
     /// Entries in the delta queue.
     pub delta_queue_len: usize,
+    /// Full snapshots built so far (one per registry version that was read).
+    pub snapshot_builds: u64,
+    /// Time spent building those snapshots, in total.
+    pub snapshot_build_time: Duration,
+}
+
+/// Instances of one application in one status, for the per-app gauges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    /// Application name.
+    pub app: String,
+    /// The instances' status.
+    pub status: InstanceStatus,
+    /// How many instances of `app` are in `status`.
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,6 +180,25 @@ fn raise_dirty(info: &mut InstanceInfo, caller: Option<Millis>) {
     }
 }
 
+/// Every status, in the order [`Registry::status_counts`] lists them.
+const ALL_STATUSES: [InstanceStatus; 5] = [
+    InstanceStatus::Up,
+    InstanceStatus::Down,
+    InstanceStatus::Starting,
+    InstanceStatus::OutOfService,
+    InstanceStatus::Unknown,
+];
+
+fn status_index(status: InstanceStatus) -> usize {
+    match status {
+        InstanceStatus::Up => 0,
+        InstanceStatus::Down => 1,
+        InstanceStatus::Starting => 2,
+        InstanceStatus::OutOfService => 3,
+        InstanceStatus::Unknown => 4,
+    }
+}
+
 fn not_found(app: &str, id: &str) -> RegistryError {
     RegistryError::NotFound { app: app.to_string(), id: id.to_string() }
 }
@@ -182,6 +217,8 @@ pub struct Registry {
     preservation: Mutex<PreservationState>,
     snapshot_cache: Mutex<Option<Snapshot>>,
     delta_cache: Mutex<Option<(u64, u64, Arc<Applications>)>>,
+    snapshot_builds: AtomicU64,
+    snapshot_build_nanos: AtomicU64,
 }
 
 impl Registry {
@@ -196,6 +233,8 @@ impl Registry {
             preservation: Mutex::new(PreservationState::default()),
             snapshot_cache: Mutex::new(None),
             delta_cache: Mutex::new(None),
+            snapshot_builds: AtomicU64::new(0),
+            snapshot_build_nanos: AtomicU64::new(0),
         }
     }
 
@@ -527,6 +566,9 @@ impl Registry {
         if let Some(s) = self.snapshot_cache.lock().as_ref().filter(|s| s.version == version) {
             return s.clone();
         }
+        // What a build costs is measured in real time, whatever clock drives lease time.
+        #[allow(clippy::disallowed_methods)]
+        let started = std::time::Instant::now();
         let snapshot = {
             let inner = self.inner.read();
             let version = self.version();
@@ -556,6 +598,9 @@ impl Registry {
                 }),
             }
         };
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.snapshot_build_nanos.fetch_add(took, Ordering::Relaxed);
+        self.snapshot_builds.fetch_add(1, Ordering::Relaxed);
         let mut cache = self.snapshot_cache.lock();
         if cache.as_ref().is_none_or(|c| c.version < snapshot.version) {
             *cache = Some(snapshot.clone());
@@ -725,6 +770,33 @@ impl Registry {
             lease_expiration_enabled,
             overrides: inner.overrides.len(),
             delta_queue_len: inner.delta.len(),
+            snapshot_builds: self.snapshot_builds.load(Ordering::Relaxed),
+            snapshot_build_time: Duration::from_nanos(
+                self.snapshot_build_nanos.load(Ordering::Relaxed),
+            ),
         }
+    }
+
+    /// Instances by application and status, sorted by application then status; only
+    /// non-empty combinations. Walks the leases under a read lock without copying instances.
+    pub fn status_counts(&self) -> Vec<StatusCount> {
+        let inner = self.inner.read();
+        let mut counts = Vec::with_capacity(inner.apps.len());
+        for (app, leases) in &inner.apps {
+            let mut by_status = [0u64; 5];
+            for lease in leases.values() {
+                by_status[status_index(lease.instance.status)] += 1;
+            }
+            for status in ALL_STATUSES {
+                let count = by_status[status_index(status)];
+                if count > 0 {
+                    counts.push(StatusCount { app: app.clone(), status, count });
+                }
+            }
+        }
+        counts.sort_unstable_by(|a, b| {
+            a.app.cmp(&b.app).then(status_index(a.status).cmp(&status_index(b.status)))
+        });
+        counts
     }
 }

@@ -75,6 +75,29 @@ fn snapshot_is_reused_until_the_version_changes() {
     let s3 = r.snapshot();
     assert!(s3.version > s1.version);
     assert_eq!(s3.apps.apps_hashcode, "UP_2_");
+    assert_eq!(r.stats().snapshot_builds, 2, "one build per version that was read");
+}
+
+#[test]
+fn status_counts_group_instances_by_app_and_status() {
+    let r = registry();
+    for id in ["o1", "o2", "o3"] {
+        r.register(instance("ORDERS", id), Origin::Client, T0);
+    }
+    r.register(instance("BILLING", "b1"), Origin::Client, T0);
+    r.set_status_override("ORDERS", "o2", OutOfService, None, T0 + 1).unwrap();
+    let counts: Vec<(String, InstanceStatus, u64)> =
+        r.status_counts().into_iter().map(|c| (c.app, c.status, c.count)).collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("BILLING".to_string(), Up, 1),
+            ("ORDERS".to_string(), Up, 2),
+            ("ORDERS".to_string(), OutOfService, 1),
+        ]
+    );
+    r.cancel("BILLING", "b1", T0 + 2).unwrap();
+    assert!(r.status_counts().iter().all(|c| c.app != "BILLING"), "an emptied app disappears");
 }
 
 #[test]

@@ -97,6 +97,8 @@ pub mod defaults {
     pub const ENVIRONMENT: &str = "test";
     /// `eureka.datacenter`: "default", what the dashboard shows.
     pub const DATACENTER: &str = "default";
+    /// `logging.format`: human-readable lines.
+    pub const LOG_FORMAT: super::LogFormat = super::LogFormat::Text;
     /// `eureka.instance.appname`: "eureka" when neither it nor `spring.application.name` is set.
     pub const APPNAME: &str = "eureka";
     /// `eureka.instance.prefer-ip-address`: advertise the host name.
@@ -214,10 +216,22 @@ pub struct ServerConfig {
     pub environment: String,
     /// `eureka.datacenter`, default "default": shown on the dashboard.
     pub datacenter: String,
+    /// `logging.format` (`--log-format`), default text: `json` writes one JSON object per line
+    /// for log pipelines.
+    pub log_format: LogFormat,
     /// `eureka.instance.*`: how this server describes itself when it registers.
     pub instance: InstanceSettings,
     /// `eureka.client.*`: peers and whether to register with or fetch from them.
     pub client: ClientSettings,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the fields of the current spans (request id, peer, task).
+    Json,
 }
 
 /// `eureka.instance.*`: this server's own instance record, used when it registers with peers.
@@ -298,6 +312,7 @@ impl Default for ServerConfig {
             compat_ignored: Vec::new(),
             environment: d::ENVIRONMENT.to_string(),
             datacenter: d::DATACENTER.to_string(),
+            log_format: d::LOG_FORMAT,
             instance: InstanceSettings::default(),
             client: ClientSettings::default(),
         }
@@ -342,7 +357,7 @@ impl ClientSettings {
 pub struct ConfigSources<'a> {
     /// A Spring Boot style file (`.yml`, `.yaml` or `.properties`), if any.
     pub file: Option<&'a Path>,
-    /// Environment variables as (name, value); only `EUREKA_*`, `SERVER_*` and
+    /// Environment variables as (name, value); only `EUREKA_*`, `SERVER_*`, `LOGGING_*` and
     /// `SPRING_APPLICATION_NAME` bind keys, but any may be named by a `${NAME}` placeholder.
     pub env: Vec<(String, String)>,
     /// Explicit overrides from command-line flags as (dotted key, value), applied in order, highest
@@ -676,6 +691,7 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.server.initial-capacity-of-response-cache" => no_effect parse_usize),
     bind!("eureka.environment" => environment: parse_text, any),
     bind!("eureka.datacenter" => datacenter: parse_text, any),
+    bind!("logging.format" => log_format: parse_log_format, any),
     Binding {
         key: "eureka.instance.appname",
         apply: Apply::Scalar(|b, raw| {
@@ -866,6 +882,14 @@ fn parse_ip(raw: &str) -> Result<IpAddr, &'static str> {
     }
     let bare = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(raw);
     bare.parse().map_err(|_| "an IP address such as 0.0.0.0 or ::1")
+}
+
+fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {
+    match raw.to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("text or json"),
+    }
 }
 
 fn parse_text(raw: &str) -> Result<String, &'static str> {
@@ -1081,6 +1105,7 @@ fn is_our_env_var(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     upper.starts_with("EUREKA_")
         || upper.starts_with("SERVER_")
+        || upper.starts_with("LOGGING_")
         || (upper.starts_with("SPRING_") && env_form(name) == env_form(SPRING_APPLICATION_NAME_KEY))
 }
 
@@ -1806,6 +1831,29 @@ mod tests {
         assert_eq!(c.eviction_interval, Duration::from_millis(1000));
         assert_eq!(c.instance.appname, "discovery");
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn log_format_from_file_environment_or_flag() {
+        assert_eq!(ServerConfig::default().log_format, LogFormat::Text);
+        assert_eq!(load_yaml(&["logging:", "  format: JSON"]).config.log_format, LogFormat::Json);
+        let from_env = ServerConfig::load(ConfigSources {
+            env: pairs(&[("LOGGING_FORMAT", "json"), ("LOGGING_LEVEL_ROOT", "debug")]),
+            ..ConfigSources::default()
+        })
+        .expect("loads");
+        assert_eq!(from_env.config.log_format, LogFormat::Json);
+        assert!(from_env.warnings.is_empty(), "{:?}", from_env.warnings);
+        let bad = ServerConfig::load(ConfigSources {
+            overrides: pairs(&[("logging.format", "xml")]),
+            ..ConfigSources::default()
+        })
+        .expect_err("xml is no log format");
+        assert_eq!(
+            bad.to_string(),
+            "invalid value 'xml' for logging.format in the command-line overrides: \
+             expected text or json"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
 
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod replication;
 pub mod state;
 pub mod tasks;

@@ -1,12 +1,13 @@
 //! `eureka-server`: starts a standalone registry with embedded defaults, or as configured.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use eureka_server::config::{ConfigSources, ServerConfig};
+use eureka_server::config::{ConfigSources, Loaded, LogFormat, ServerConfig};
 use eureka_server::{Clock, ServerState};
 use tokio::net::TcpListener;
 
@@ -27,6 +28,9 @@ struct Args {
     /// Any setting by its Spring key, e.g. `--set eureka.server.enable-self-preservation=false`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     settings: Vec<String>,
+    /// Log line format, `text` or `json` (`logging.format`; default text).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
 }
 
 /// How long in-flight requests get to finish after SIGINT/SIGTERM.
@@ -34,12 +38,18 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // Configuration first: it says how to log. Its own warnings wait for the logger.
+    let loaded = match load_config(&args) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("eureka-server: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(loaded.config.log_format);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -47,16 +57,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    match runtime.block_on(serve(loaded.config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            tracing::error!("{e:#}");
             eprintln!("eureka-server: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn serve(args: Args) -> anyhow::Result<()> {
+/// Defaults < file < environment < flags.
+fn load_config(args: &Args) -> anyhow::Result<Loaded> {
     let mut overrides = Vec::new();
     for s in &args.settings {
         let (k, v) =
@@ -69,18 +81,33 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     if let Some(port) = args.port {
         overrides.push(("server.port".to_string(), port.to_string()));
     }
-    let loaded = ServerConfig::load(ConfigSources {
+    if let Some(format) = &args.log_format {
+        overrides.push(("logging.format".to_string(), format.clone()));
+    }
+    Ok(ServerConfig::load(ConfigSources {
         file: args.config.as_deref(),
         // Lossy: a non-UTF-8 variable elsewhere in the environment must not stop start-up.
         env: std::env::vars_os()
             .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
             .collect(),
         overrides,
-    })?;
-    for warning in &loaded.warnings {
-        tracing::warn!("{warning}");
+    })?)
+}
+
+/// Logs to stdout at `RUST_LOG` (default `info`), as text or as one JSON object per line
+/// carrying the fields of every enclosing span (request id, peer, background job).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        // Colour codes only for a person at a terminal, not in files or pipes.
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).init(),
     }
-    let config = loaded.config;
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     for key in &config.compat_ignored {
         tracing::info!(key = %key, "setting has no effect: reads are never served from a stale cache");
     }
@@ -88,7 +115,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let addr = std::net::SocketAddr::new(config.address, config.port);
     let listener =
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(%addr, "eureka server listening; API at http://{addr}/eureka/");
+    tracing::info!(%addr, "eureka server listening; API at http://{addr}/eureka/, metrics at /metrics");
     let state = ServerState::new(config, Clock::System);
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();

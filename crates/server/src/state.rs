@@ -9,6 +9,7 @@ use eureka_registry::{Registry, RegistrySettings};
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::replication::Replicator;
 
 /// Shared, immutable-after-start server state.
@@ -33,9 +34,12 @@ pub struct ServerState {
     pub requests: RequestCounters,
     /// Peers, their replication queues and the start-up sync state.
     pub replication: Replicator,
+    /// Prometheus metrics: event counters, and gauges read from this state when scraped.
+    pub metrics: Metrics,
 }
 
-/// Kinds of Eureka API requests, counted for tests, the console and metrics.
+/// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
+/// read the richer [`Metrics`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
     /// `GET apps`.
@@ -94,7 +98,7 @@ impl ServerState {
             own_names.push(config.address.to_string());
         }
         let replication = Replicator::from_config(&config, own_names);
-        Arc::new(ServerState {
+        Arc::new_cyclic(|state| ServerState {
             registry: Registry::new(settings),
             cache: ResponseCache::default(),
             config,
@@ -103,6 +107,7 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
+            metrics: Metrics::new(state.clone()),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! The registry's background jobs: eviction, the renew-rate minute, delta retention.
 //!
-//! Each is a named loop owned by the server's `JoinSet`; each `select!`s on its tick and on
-//! the shutdown token and returns when the server stops.
+//! Each is a named loop owned by the server's `JoinSet`, running in a span of its name (so its
+//! logs say which job spoke); each `select!`s on its tick and on the shutdown token and
+//! returns when the server stops.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use rand::SeedableRng;
 use tokio::task::JoinSet;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
+use tracing::{info_span, Instrument};
 
 use crate::state::SharedState;
 
@@ -18,9 +20,11 @@ pub const RENEW_METER_PERIOD: Duration = Duration::from_secs(60);
 
 /// Spawns every background job into `tasks`.
 pub fn spawn_all(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-    tasks.spawn(eviction(state.clone(), shutdown.clone()));
-    tasks.spawn(renew_meter(state.clone(), shutdown.clone()));
-    tasks.spawn(delta_retention(state.clone(), shutdown.clone()));
+    tasks.spawn(eviction(state.clone(), shutdown.clone()).instrument(info_span!("eviction")));
+    tasks.spawn(renew_meter(state.clone(), shutdown.clone()).instrument(info_span!("renew_meter")));
+    tasks.spawn(
+        delta_retention(state.clone(), shutdown.clone()).instrument(info_span!("delta_retention")),
+    );
 }
 
 fn ticker(period: Duration) -> tokio::time::Interval {
@@ -43,6 +47,7 @@ async fn eviction(state: SharedState, shutdown: CancellationToken) {
                 let compensation = (now - last_run).saturating_sub(period);
                 last_run = now;
                 let evicted = state.registry.evict(state.clock.now_ms(), compensation.as_millis() as u64, &mut rng);
+                state.metrics.evicted(evicted.len());
                 for gone in &evicted {
                     tracing::info!(app = %gone.app, instance_id = gone.id(), "evicted expired lease");
                 }

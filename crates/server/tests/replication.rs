@@ -6,7 +6,7 @@ use std::time::Duration;
 use eureka_model::{json, Applications};
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::java_json;
-use eureka_testkit::{fetch_apps, TestServer};
+use eureka_testkit::{eventually, fetch_apps, TestServer};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
@@ -61,15 +61,6 @@ async fn call(s: &TestServer, method: Method, path: &str, replicated: bool) -> S
         req = req.header(REPLICATION, "true");
     }
     req.send().await.unwrap().status()
-}
-
-/// Polls until `check` holds, for up to 5 s.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn peer_config(peer: &str) -> ServerConfig {

@@ -4,6 +4,7 @@
 //!   with a handle on its state so tests can assert on the registry directly.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
+//! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
@@ -12,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod fixtures;
+pub mod prom;
 pub mod proxy;
 pub mod real;
 
@@ -73,6 +75,11 @@ impl TestServer {
         format!("{}{}", self.service_url(), path.trim_start_matches('/'))
     }
 
+    /// `GET /metrics`, parsed; panics on any failure, as a test wants.
+    pub async fn scrape(&self) -> prom::Scrape {
+        scrape(&format!("http://{}/metrics", self.addr)).await
+    }
+
     /// Stops the server and waits for it to drain.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
@@ -106,4 +113,29 @@ pub async fn fetch_apps(service_url: &str) -> Applications {
 /// The instance with this id in any application of `apps`.
 pub fn find_instance<'a>(apps: &'a Applications, id: &str) -> Option<&'a InstanceInfo> {
     apps.applications.iter().flat_map(|a| a.instances.iter()).find(|i| i.id() == id).map(|i| &**i)
+}
+
+/// `GET url` of a Prometheus scrape endpoint (any server, e.g. a cluster node's
+/// `http://127.0.0.1:PORT/metrics`), parsed; panics with the URL on any failure.
+pub async fn scrape(url: &str) -> prom::Scrape {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("http client");
+    let resp = http.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert_eq!(resp.status(), 200, "GET {url}");
+    let text = resp.text().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    prom::Scrape::parse(&text).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// How long [`eventually`] waits.
+pub const EVENTUALLY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Polls `check` every 20 ms until it holds; panics naming `what` after [`EVENTUALLY`].
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -14,9 +14,11 @@ use http_body_util::BodyExt;
 
 use super::error::ApiError;
 use super::negotiate::{accepts_gzip, body_type, response_format};
+use super::observe::RouteLabel;
 use super::route::{self, Route, RouteError};
 use super::status;
 use crate::cache::Entity;
+use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
 use eureka_client::transport::HEADER_NODE_ID;
@@ -76,20 +78,17 @@ pub async fn api(
 ) -> Response {
     let route = match route::resolve(&method, uri.path()) {
         Ok(r) => r,
-        Err(RouteError::NotFound) => {
-            return ApiError::not_found(format!("no Eureka resource at {}", uri.path()))
-                .into_response()
-        }
-        Err(RouteError::BadEncoding(seg)) => {
-            return ApiError::bad_request(format!(
-                "path segment '{seg}' is not valid percent-encoded UTF-8"
-            ))
-            .into_response()
-        }
-        Err(RouteError::MethodNotAllowed(allow)) => {
-            return ApiError::method_not_allowed(allow).into_response()
+        Err(e) => {
+            let response = route_error(e, uri.path()).into_response();
+            let status = response.status().as_u16();
+            state.metrics.rejected(Operation::Unmatched, origin(&headers), status);
+            return response;
         }
     };
+    let op = operation(&route, &method);
+    let template = route.template();
+    // A batch is replication by nature; Java peers set the header only on single calls.
+    let origin = if route == Route::PeerBatch { Origin::Peer } else { origin(&headers) };
     let query = Query::parse(&uri);
     let kind = match (&route, &method) {
         (Route::Apps, _) => Some(RequestKind::FullFetch),
@@ -117,14 +116,10 @@ pub async fn api(
         (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
         (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
         (Route::InstanceStatus(app, id), Method::PUT) => {
-            set_status(&state, &app, &id, &query, origin(&headers))
+            set_status(&state, &app, &id, &query, origin)
         }
-        (Route::InstanceStatus(app, id), _) => {
-            delete_status(&state, &app, &id, &query, origin(&headers))
-        }
-        (Route::InstanceMetadata(app, id), _) => {
-            update_metadata(&state, &app, &id, query, origin(&headers))
-        }
+        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
+        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query, origin),
         (Route::InstanceById(id), _) => {
             instance_document(state.registry.find_instance(&id), &headers, &id)
         }
@@ -136,18 +131,60 @@ pub async fn api(
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
     };
-    let response = result.unwrap_or_else(IntoResponse::into_response);
-    if let Some(kind) = kind {
-        count(&state, kind, response.status());
-    }
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    count(&state, kind, op, origin, response.status());
+    response.extensions_mut().insert(RouteLabel(template));
     response
 }
 
-fn count(state: &SharedState, kind: RequestKind, status: StatusCode) {
-    let kind = match (kind, status.as_u16()) {
-        (RequestKind::Renew, 404) => RequestKind::RenewNotFound,
-        (_, 400..=499) => RequestKind::Rejected,
-        (kind, 200..=299) => kind,
+fn route_error(e: RouteError, path: &str) -> ApiError {
+    match e {
+        RouteError::NotFound => ApiError::not_found(format!("no Eureka resource at {path}")),
+        RouteError::BadEncoding(seg) => ApiError::bad_request(format!(
+            "path segment '{seg}' is not valid percent-encoded UTF-8"
+        )),
+        RouteError::MethodNotAllowed(allow) => ApiError::method_not_allowed(allow),
+    }
+}
+
+/// What a resolved call does, for the metrics.
+fn operation(route: &Route, method: &Method) -> Operation {
+    match (route, method) {
+        (Route::App(_), &Method::POST) => Operation::Register,
+        (Route::Apps | Route::Delta | Route::App(_) | Route::Vip(_) | Route::SecureVip(_), _) => {
+            Operation::Fetch
+        }
+        (Route::Instance(..), &Method::PUT) => Operation::Renew,
+        (Route::Instance(..), &Method::DELETE) => Operation::Cancel,
+        (Route::Instance(..) | Route::InstanceById(_) | Route::Status, _) => Operation::Lookup,
+        (Route::InstanceStatus(..), &Method::PUT) => Operation::StatusUpdate,
+        (Route::InstanceStatus(..), _) => Operation::StatusDelete,
+        (Route::InstanceMetadata(..), _) => Operation::Metadata,
+        (Route::PeerBatch, _) => Operation::PeerBatch,
+        (Route::AsgStatus(_), _) => Operation::Other,
+    }
+}
+
+/// Counts an answered call: a write answered 2xx was applied; any 4xx was rejected. A renew
+/// answered 404 or 409 is not a renewal, whatever the lease saw.
+fn count(
+    state: &SharedState,
+    kind: Option<RequestKind>,
+    op: Operation,
+    origin: Origin,
+    status: StatusCode,
+) {
+    let code = status.as_u16();
+    match code {
+        200..=299 => state.metrics.applied(op, origin),
+        400..=499 => state.metrics.rejected(op, origin, code),
+        _ => {}
+    }
+    let kind = match (kind, code) {
+        (None, _) => return,
+        (Some(RequestKind::Renew), 404) => RequestKind::RenewNotFound,
+        (Some(_), 400..=499) => RequestKind::Rejected,
+        (Some(kind), 200..=299) => kind,
         _ => return,
     };
     state.requests.hit(kind);

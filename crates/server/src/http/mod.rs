@@ -5,12 +5,14 @@
 //! - [`eureka`]: the Eureka API handlers.
 //! - [`status`]: `GET status`.
 //! - [`console`]: the HTML page at `/`.
+//! - [`observe`]: request ids, request spans and the request-duration histogram.
 //! - [`error`]: the one error type and its HTTP mapping.
 
 pub mod console;
 pub mod error;
 pub mod eureka;
 pub mod negotiate;
+pub mod observe;
 pub mod route;
 pub mod status;
 
@@ -21,37 +23,87 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
+use crate::metrics;
 use crate::state::SharedState;
+
+/// The console page.
+pub const PATH_CONSOLE: &str = "/";
+/// Liveness.
+pub const PATH_HEALTH: &str = "/health";
+/// Liveness where Spring Boot serves it.
+pub const PATH_ACTUATOR_HEALTH: &str = "/actuator/health";
+/// Readiness.
+pub const PATH_READY: &str = "/health/ready";
+/// Prometheus scrape endpoint.
+pub const PATH_METRICS: &str = "/metrics";
+/// The scrape endpoint where Spring Boot serves it.
+pub const PATH_ACTUATOR_PROMETHEUS: &str = "/actuator/prometheus";
+/// Java's override listing.
+pub const PATH_STATUS_OVERRIDES: &str = "/serverinfo/statusoverrides";
+
+/// Every path the axum table routes (the rest goes to the Eureka API): the `route` labels
+/// these requests get.
+const FIXED_ROUTES: [&str; 7] = [
+    PATH_CONSOLE,
+    PATH_HEALTH,
+    PATH_ACTUATOR_HEALTH,
+    PATH_READY,
+    PATH_METRICS,
+    PATH_ACTUATOR_PROMETHEUS,
+    PATH_STATUS_OVERRIDES,
+];
+
+/// The `'static` route label of a path the axum table matched.
+fn fixed_route(matched: &str) -> &'static str {
+    FIXED_ROUTES.iter().copied().find(|r| *r == matched).unwrap_or(route::UNMATCHED)
+}
 
 /// The whole HTTP surface. A function of the state so tests can drive it in-process.
 pub fn router(state: SharedState) -> Router {
     Router::new()
-        .route("/", get(console::page))
-        .route("/health", get(health))
-        .route("/actuator/health", get(health))
-        .route("/health/ready", get(ready))
-        .route("/serverinfo/statusoverrides", get(status_overrides))
+        .route(PATH_CONSOLE, get(console::page))
+        .route(PATH_HEALTH, get(health))
+        .route(PATH_ACTUATOR_HEALTH, get(health))
+        .route(PATH_READY, get(ready))
+        .route(PATH_METRICS, get(scrape))
+        .route(PATH_ACTUATOR_PROMETHEUS, get(scrape))
+        .route(PATH_STATUS_OVERRIDES, get(status_overrides))
         .fallback(eureka::api)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
+/// Liveness: the process answers HTTP. Says nothing about peers, so an orchestrator never
+/// restarts a node only because its cluster is unreachable.
 async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"UP"}"#)
 }
 
-/// Readiness: 200 once the start-up sync with peers has finished, 503 before, so an
-/// orchestrator routes clients only to a node that holds the cluster's registry.
+/// Readiness: 200 once this node holds the cluster's registry, 503 before, so an orchestrator
+/// routes clients only to a synced node. Configuration was validated and the listener bound
+/// before anything could answer; what remains is the start-up sync with peers (done at once
+/// without peers).
 async fn ready(State(state): State<SharedState>) -> impl IntoResponse {
     let synced = state.replication.is_synced();
     let status = if synced { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let up = |ok: bool| if ok { "UP" } else { "DOWN" };
     let body = json!({
         "status": if synced { "UP" } else { "OUT_OF_SERVICE" },
+        "checks": {
+            "configuration": up(true),
+            "listener": up(true),
+            "startupSync": up(synced),
+        },
         "startupSyncFinished": synced,
         "instancesCopiedAtStartup": state.replication.synced_count(),
     });
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string())
 }
 
+/// The Prometheus scrape: counters, histograms and the gauges read now.
+async fn scrape(State(state): State<SharedState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], state.metrics.render())
+}
 /// Java's `/serverinfo/statusoverrides`: instance id → override status.
 async fn status_overrides(State(state): State<SharedState>) -> impl IntoResponse {
     let map: serde_json::Map<String, serde_json::Value> = state

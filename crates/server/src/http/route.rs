@@ -37,6 +37,30 @@ pub enum Route {
     AsgStatus(String),
 }
 
+impl Route {
+    /// The path template of the route, whatever prefix, case or id the request used: the
+    /// `route` label of request metrics (raw paths carry instance ids, an unbounded set).
+    pub fn template(&self) -> &'static str {
+        match self {
+            Route::Apps => "/eureka/apps",
+            Route::Delta => "/eureka/apps/delta",
+            Route::App(_) => "/eureka/apps/{app}",
+            Route::Instance(..) => "/eureka/apps/{app}/{id}",
+            Route::InstanceStatus(..) => "/eureka/apps/{app}/{id}/status",
+            Route::InstanceMetadata(..) => "/eureka/apps/{app}/{id}/metadata",
+            Route::InstanceById(_) => "/eureka/instances/{id}",
+            Route::Vip(_) => "/eureka/vips/{vip}",
+            Route::SecureVip(_) => "/eureka/svips/{svip}",
+            Route::Status => "/eureka/status",
+            Route::PeerBatch => "/eureka/peerreplication/batch",
+            Route::AsgStatus(_) => "/eureka/asg/{asg}/status",
+        }
+    }
+}
+
+/// The `route` label of a request that matched no route (404, 405 or an undecodable path).
+pub const UNMATCHED: &str = "unmatched";
+
 /// Why a path is not a Eureka route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteError {
@@ -139,6 +163,14 @@ mod tests {
             resolve(&Method::DELETE, "/eureka/v2/apps/orders/web-1:orders:8080/status"),
             Ok(Route::InstanceStatus(app("ORDERS"), "web-1:orders:8080".into()))
         );
+    }
+
+    #[test]
+    fn templates_do_not_depend_on_prefix_or_ids() {
+        let a = resolve(&Method::PUT, "/eureka/v2/apps/orders/web-1%3Aorders").unwrap();
+        let b = resolve(&Method::PUT, "/eureka/apps/BILLING/b-2/").unwrap();
+        assert_eq!(a.template(), "/eureka/apps/{app}/{id}");
+        assert_eq!(a.template(), b.template());
     }
 
     #[test]

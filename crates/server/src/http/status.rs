@@ -98,6 +98,7 @@ fn peer_document(p: &PeerView) -> Value {
         "reachable": h.reachable,
         "isThisServer": p.is_self,
         "queueDepth": p.queue_depth,
+        "oldestTaskAgeMs": p.oldest_task_age.map(|d| d.as_millis() as u64),
         "lastSuccessMs": h.last_success_ms,
         "lastErrorMs": h.last_error.as_ref().map(|(at, _)| *at),
         "lastError": h.last_error.as_ref().map(|(_, e)| e.as_str()),

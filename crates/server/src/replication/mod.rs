@@ -27,6 +27,7 @@ use eureka_client::EurekaHttp;
 use eureka_registry::Origin;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::{info_span, Instrument};
 
 use crate::config::ServerConfig;
 use crate::state::SharedState;
@@ -133,14 +134,20 @@ impl Replicator {
         self.synced.store(true, Ordering::Release);
     }
 
-    /// Spawns the start-up sync and one dispatcher per peer into `tasks`.
+    /// Spawns the start-up sync and one dispatcher per peer into `tasks`, each in its span.
     pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
         if state.replication.peers.is_empty() {
             return;
         }
-        tasks.spawn(sync::sync_from_peers(state.clone(), shutdown.clone()));
+        tasks.spawn(
+            sync::sync_from_peers(state.clone(), shutdown.clone())
+                .instrument(info_span!("startup_sync")),
+        );
         for peer in &state.replication.peers {
-            tasks.spawn(node::dispatch(state.clone(), peer.clone(), shutdown.clone()));
+            let span = info_span!("replication", peer = %peer.url());
+            tasks.spawn(
+                node::dispatch(state.clone(), peer.clone(), shutdown.clone()).instrument(span),
+            );
         }
     }
 }

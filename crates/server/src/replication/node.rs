@@ -76,6 +76,8 @@ pub struct PeerView {
     pub health: PeerHealth,
     /// Tasks waiting to be sent.
     pub queue_depth: usize,
+    /// How long the oldest waiting task has waited; `None` when nothing waits.
+    pub oldest_task_age: Option<Duration>,
     /// Tasks dropped unsent.
     pub dropped: Dropped,
     /// The URL turned out to lead back to this server: nothing is sent to it.
@@ -136,14 +138,15 @@ impl PeerNode {
 
     /// The peer as we see it now.
     pub fn view(&self) -> PeerView {
-        let (queue_depth, dropped) = {
+        let (queue_depth, oldest, dropped) = {
             let q = self.queue.lock();
-            (q.len(), q.dropped())
+            (q.len(), q.oldest_queued_at(), q.dropped())
         };
         PeerView {
             url: self.url().to_string(),
             health: self.health.lock().clone(),
             queue_depth,
+            oldest_task_age: oldest.map(|at| Instant::now().saturating_duration_since(at)),
             dropped,
             is_self: self.is_self.load(Ordering::Relaxed),
         }

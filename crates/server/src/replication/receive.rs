@@ -7,6 +7,7 @@ use eureka_model::replication::{
 use eureka_model::{AppName, InstanceStatus};
 use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
 
+use crate::metrics::Operation;
 use crate::state::SharedState;
 
 /// Applies every item as a replicated call (never replicated again) and answers one entry per
@@ -34,24 +35,26 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
     let registry = &state.registry;
     let (app, id) = (AppName::new(&item.app_name), item.id.as_str());
     let response = match item.action {
-        ReplicationAction::Register => {
-            let Some(mut info) = item.instance_info else {
+        ReplicationAction::Register => match item.instance_info {
+            None => {
                 tracing::debug!(app = %app, instance_id = id, "replicated register without instance");
-                return code(400);
-            };
-            info.normalize();
-            let app = AppName::new(&info.app);
-            match info.validate_for_register(&app) {
-                Ok(()) => {
-                    registry.register(info, Origin::Peer, now);
-                    code(200)
-                }
-                Err(e) => {
-                    tracing::debug!(app = %app, instance_id = id, error = %e, "replicated register rejected");
-                    code(400)
+                code(400)
+            }
+            Some(mut info) => {
+                info.normalize();
+                let app = AppName::new(&info.app);
+                match info.validate_for_register(&app) {
+                    Ok(()) => {
+                        registry.register(info, Origin::Peer, now);
+                        code(200)
+                    }
+                    Err(e) => {
+                        tracing::debug!(app = %app, instance_id = id, error = %e, "replicated register rejected");
+                        code(400)
+                    }
                 }
             }
-        }
+        },
         ReplicationAction::Heartbeat => {
             let req = RenewRequest {
                 last_dirty_timestamp: item.last_dirty_timestamp,
@@ -88,5 +91,21 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
     };
     tracing::debug!(app = %app, instance_id = id, action = item.action.as_str(),
         code = response.status_code, "applied replicated item");
+    let op = operation(item.action);
+    match response.status_code {
+        200..=299 => state.metrics.applied(op, Origin::Peer),
+        code @ 400..=499 => state.metrics.rejected(op, Origin::Peer, code),
+        _ => {}
+    }
     response
+}
+
+fn operation(action: ReplicationAction) -> Operation {
+    match action {
+        ReplicationAction::Register => Operation::Register,
+        ReplicationAction::Heartbeat => Operation::Renew,
+        ReplicationAction::Cancel => Operation::Cancel,
+        ReplicationAction::StatusUpdate => Operation::StatusUpdate,
+        ReplicationAction::DeleteStatusOverride => Operation::StatusDelete,
+    }
 }

@@ -195,6 +195,12 @@ impl TaskQueue {
         self.pending.is_empty()
     }
 
+    /// When the task at the front was queued: how far behind the peer is. Requeued tasks
+    /// keep their first time, so retries do not hide the lag.
+    pub fn oldest_queued_at(&self) -> Option<Instant> {
+        self.order.first_key_value().map(|(_, k)| self.pending[k].queued_at)
+    }
+
     /// Tasks dropped so far.
     pub fn dropped(&self) -> Dropped {
         self.dropped
@@ -245,7 +251,7 @@ impl TaskQueue {
         change_delay: Duration,
         heartbeat_delay: Duration,
     ) -> Option<Instant> {
-        let oldest = self.order.first_key_value().map(|(_, k)| self.pending[k].queued_at)?;
+        let oldest = self.oldest_queued_at()?;
         if self.pending.len() >= batch_size {
             return Some(oldest);
         }

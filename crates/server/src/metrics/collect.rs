@@ -1,0 +1,365 @@
+//! Gauges read when scraped: the registry's figures, self-preservation, readiness, each
+//! peer's replication link, and the process.
+
+use std::fmt;
+use std::sync::Weak;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
+
+use super::process::ProcessStats;
+use crate::replication::PeerView;
+use crate::state::ServerState;
+
+/// Reads the server's state on every scrape.
+pub struct StateCollector {
+    state: Weak<ServerState>,
+}
+
+impl StateCollector {
+    /// A collector over the state `state` points to; a scrape after the state is gone
+    /// yields nothing.
+    pub fn new(state: Weak<ServerState>) -> Self {
+        StateCollector { state }
+    }
+}
+
+impl fmt::Debug for StateCollector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StateCollector")
+    }
+}
+
+impl Collector for StateCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
+        let Some(state) = self.state.upgrade() else { return Ok(()) };
+        registry(&state, &mut encoder)?;
+        replication(&state, &mut encoder)?;
+        process(&ProcessStats::read(), &mut encoder)
+    }
+}
+
+/// A sample value: integers print as integers, the rest as floats.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Int(u64),
+    Float(f64),
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        Value::Int(v as u64)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(u64::from(v))
+    }
+}
+
+fn emit(metric: MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Result {
+    match (kind, value) {
+        (MetricType::Counter, Value::Int(n)) => ConstCounter::new(n).encode(metric),
+        (MetricType::Counter, Value::Float(x)) => ConstCounter::new(x).encode(metric),
+        (_, Value::Int(n)) => ConstGauge::new(n).encode(metric),
+        (_, Value::Float(x)) => ConstGauge::new(x).encode(metric),
+    }
+}
+
+/// One unlabelled series.
+fn single(
+    enc: &mut DescriptorEncoder<'_>,
+    (name, help, unit, kind): Descriptor,
+    value: impl Into<Value>,
+) -> fmt::Result {
+    emit(enc.encode_descriptor(name, help, unit.as_ref(), kind)?, kind, value.into())
+}
+
+/// A series' name, help, unit and type.
+type Descriptor = (&'static str, &'static str, Option<Unit>, MetricType);
+
+const GAUGE: MetricType = MetricType::Gauge;
+const COUNTER: MetricType = MetricType::Counter;
+
+/// Instances by app and status, the renew rate against the self-preservation threshold, the
+/// delta queue, the registry version and snapshot builds, and readiness.
+fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let counts = state.registry.status_counts();
+    let mut metric = enc.encode_descriptor(
+        "eureka_instances",
+        "Registered instances by application and status.",
+        None,
+        GAUGE,
+    )?;
+    for c in &counts {
+        let labels = [("app", c.app.as_str()), ("status", c.status.as_str())];
+        emit(metric.encode_family(&labels)?, GAUGE, c.count.into())?;
+    }
+
+    let s = state.registry.stats();
+    let series: [(Descriptor, Value); 14] = [
+        (
+            ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
+            s.applications.into(),
+        ),
+        (
+            (
+                "eureka_renews_last_minute",
+                "Renewals counted in the last complete minute (what self-preservation compares).",
+                None,
+                GAUGE,
+            ),
+            s.renews_last_min.into(),
+        ),
+        (
+            (
+                "eureka_expected_renews_per_minute",
+                "Renewals per minute the registered leases promise, from their own intervals.",
+                None,
+                GAUGE,
+            ),
+            s.expected_renews_per_min.into(),
+        ),
+        (
+            (
+                "eureka_renew_threshold",
+                "Self-preservation threshold: renewals per minute must exceed it for eviction.",
+                None,
+                GAUGE,
+            ),
+            s.renew_threshold.into(),
+        ),
+        (
+            (
+                "eureka_self_preservation_enabled",
+                "1 if self-preservation is configured on.",
+                None,
+                GAUGE,
+            ),
+            s.self_preservation_enabled.into(),
+        ),
+        (
+            (
+                "eureka_lease_expiration_enabled",
+                "1 if eviction may run now (0 while self-preservation holds, and in the first minute).",
+                None,
+                GAUGE,
+            ),
+            s.lease_expiration_enabled.into(),
+        ),
+        (
+            (
+                "eureka_self_preservation_active",
+                "1 if self-preservation is on and keeping expired leases now.",
+                None,
+                GAUGE,
+            ),
+            (s.self_preservation_enabled && !s.lease_expiration_enabled).into(),
+        ),
+        (("eureka_status_overrides", "Status overrides held.", None, GAUGE), s.overrides.into()),
+        (
+            ("eureka_delta_queue_length", "Entries in the delta queue.", None, GAUGE),
+            s.delta_queue_len.into(),
+        ),
+        (
+            (
+                "eureka_registry_version",
+                "Registry version; advances with every visible change.",
+                None,
+                GAUGE,
+            ),
+            s.version.into(),
+        ),
+        (
+            (
+                "eureka_snapshot_rebuilds",
+                "Full registry snapshots built (one per changed version that was read).",
+                None,
+                COUNTER,
+            ),
+            s.snapshot_builds.into(),
+        ),
+        (
+            (
+                "eureka_snapshot_rebuild",
+                "Time spent building snapshots; its rate over the rebuilds' rate is the mean.",
+                Some(Unit::Seconds),
+                COUNTER,
+            ),
+            s.snapshot_build_time.as_secs_f64().into(),
+        ),
+        (
+            (
+                "eureka_ready",
+                "1 once the node serves the cluster's registry (start-up sync with peers done).",
+                None,
+                GAUGE,
+            ),
+            state.replication.is_synced().into(),
+        ),
+        (
+            (
+                "eureka_startup_sync_instances",
+                "Instances copied from a peer by the start-up sync.",
+                None,
+                GAUGE,
+            ),
+            state.replication.synced_count().into(),
+        ),
+    ];
+    for (descriptor, value) in series {
+        single(enc, descriptor, value)?;
+    }
+    Ok(())
+}
+
+/// What a per-peer series needs besides the peer.
+struct Now {
+    now_ms: u64,
+    started_ms: u64,
+}
+
+type PeerSeries =
+    (&'static str, &'static str, Option<Unit>, MetricType, fn(&PeerView, &Now) -> Value);
+
+/// One row per per-peer series: name, help, unit, type, value.
+const PEER_SERIES: [PeerSeries; 9] = [
+    ("eureka_peer_reachable", "1 if the last call to the peer succeeded.", None, GAUGE, |p, _| {
+        (p.health.reachable == Some(true)).into()
+    }),
+    ("eureka_peer_queue_depth", "Replication tasks waiting for the peer.", None, GAUGE, |p, _| {
+        p.queue_depth.into()
+    }),
+    (
+        "eureka_peer_replication_lag",
+        "How long the oldest task queued for the peer has waited (0 when none waits).",
+        Some(Unit::Seconds),
+        GAUGE,
+        |p, _| p.oldest_task_age.map_or(0.0, |d| d.as_secs_f64()).into(),
+    ),
+    (
+        "eureka_peer_last_success_age",
+        "Time since a call to the peer last succeeded (since start-up if none has).",
+        Some(Unit::Seconds),
+        GAUGE,
+        |p, now| {
+            let since = p.health.last_success_ms.unwrap_or(now.started_ms);
+            (now.now_ms.saturating_sub(since) as f64 / 1000.0).into()
+        },
+    ),
+    (
+        "eureka_peer_consecutive_failures",
+        "Calls to the peer that failed in a row.",
+        None,
+        GAUGE,
+        |p, _| u64::from(p.health.consecutive_failures).into(),
+    ),
+    (
+        "eureka_peer_batches_sent",
+        "Replication batches the peer accepted.",
+        None,
+        COUNTER,
+        |p, _| p.health.batches_sent.into(),
+    ),
+    (
+        "eureka_peer_items_sent",
+        "Replicated items in the batches the peer accepted.",
+        None,
+        COUNTER,
+        |p, _| p.health.items_sent.into(),
+    ),
+    (
+        "eureka_peer_batch_failures",
+        "Calls to the peer that failed (connection, timeout, 5xx) and were retried or dropped.",
+        None,
+        COUNTER,
+        |p, _| p.health.failures.into(),
+    ),
+    (
+        "eureka_peer_item_failures",
+        "Replicated items the peer answered with a non-2xx code.",
+        None,
+        COUNTER,
+        |p, _| p.health.item_failures.into(),
+    ),
+];
+
+/// Each peer's replication link, labelled by its URL (credentials removed).
+fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let peers = state.replication.views();
+    if peers.is_empty() {
+        return Ok(());
+    }
+    let now = Now { now_ms: state.clock.now_ms(), started_ms: state.started_ms };
+    for (name, help, unit, kind, value) in PEER_SERIES {
+        let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
+        for p in &peers {
+            let labels = [("peer", p.url.as_str())];
+            emit(metric.encode_family(&labels)?, kind, value(p, &now))?;
+        }
+    }
+    let mut metric = enc.encode_descriptor(
+        "eureka_peer_dropped_tasks",
+        "Replication tasks dropped unsent: expired (max-time-for-replication) or overflow (queue full).",
+        None,
+        COUNTER,
+    )?;
+    for p in &peers {
+        for (reason, n) in [("expired", p.dropped.expired), ("overflow", p.dropped.overflow)] {
+            let labels = [("peer", p.url.as_str()), ("reason", reason)];
+            emit(metric.encode_family(&labels)?, COUNTER, n.into())?;
+        }
+    }
+    Ok(())
+}
+
+/// The `process_*` series every Prometheus client exports, where `/proc` provides them.
+fn process(p: &ProcessStats, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let series: [(Descriptor, Option<Value>); 7] = [
+        (
+            ("process_cpu", "User and system CPU time.", Some(Unit::Seconds), COUNTER),
+            p.cpu_seconds.map(Value::from),
+        ),
+        (
+            ("process_resident_memory", "Resident memory size.", Some(Unit::Bytes), GAUGE),
+            p.resident_bytes.map(Value::from),
+        ),
+        (
+            ("process_virtual_memory", "Virtual memory size.", Some(Unit::Bytes), GAUGE),
+            p.virtual_bytes.map(Value::from),
+        ),
+        (("process_open_fds", "Open file descriptors.", None, GAUGE), p.open_fds.map(Value::from)),
+        (
+            ("process_max_fds", "Limit on open file descriptors.", None, GAUGE),
+            p.max_fds.map(Value::from),
+        ),
+        (("process_threads", "OS threads.", None, GAUGE), p.threads.map(Value::from)),
+        (
+            ("process_start_time", "Start time since the Unix epoch.", Some(Unit::Seconds), GAUGE),
+            p.start_time_seconds.map(Value::from),
+        ),
+    ];
+    for (descriptor, value) in series {
+        if let Some(value) = value {
+            single(enc, descriptor, value)?;
+        }
+    }
+    Ok(())
+}
