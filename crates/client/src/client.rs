@@ -422,8 +422,10 @@ impl<A: EurekaApi> DiscoveryClient<A> {
         self.registry.borrow().clone()
     }
 
-    /// A receiver that sees every new snapshot: `changed().await`, then `borrow()`; each
-    /// snapshot lists its [`Snapshot::changes`].
+    /// A receiver of new snapshots: `changed().await`, then `borrow_and_update()`. Each
+    /// snapshot lists its [`Snapshot::changes`] against the one before it; a subscriber that
+    /// may miss snapshots (it only ever sees the latest) should [`Snapshot::diff`] against
+    /// the last one it handled instead.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.registry.clone()
     }

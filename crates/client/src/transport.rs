@@ -135,7 +135,7 @@ impl EurekaHttp {
             .user_agent(concat!("eureka-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TransportError::InvalidUrl {
-                url: service_url.to_string(),
+                url: redact(service_url),
                 reason: root_cause(&e),
             })?;
         Self::with_client(service_url, http, timeouts.request)

@@ -132,8 +132,17 @@ pub async fn scrape(url: &str) -> prom::Scrape {
 pub const EVENTUALLY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Polls `check` every 20 ms until it holds; panics naming `what` after [`EVENTUALLY`].
-pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+pub async fn eventually(what: &str, check: impl AsyncFnMut() -> bool) {
+    eventually_within(EVENTUALLY, what, check).await
+}
+
+/// [`eventually`] with its own limit, for slower peers such as the Java server.
+pub async fn eventually_within(
+    limit: std::time::Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
     while !check().await {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
