@@ -42,3 +42,25 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
+
+/// A discovery-client instance on loopback with a 1 s renewal and a 3 s lease, so tests see
+/// renewals (and expiries) quickly.
+pub fn loopback_instance(app: &str, port: u16) -> eureka_client::Instance {
+    eureka_client::Instance::new(app, port)
+        .host_name("127.0.0.1")
+        .ip_addr("127.0.0.1")
+        .renewal_interval(std::time::Duration::from_secs(1))
+        .lease_duration(std::time::Duration::from_secs(3))
+}
+
+/// A discovery-client builder for `service_url` that refreshes every 200 ms, with short
+/// timeouts.
+pub fn fast_client(service_url: &str) -> eureka_client::ClientBuilder {
+    eureka_client::ClientBuilder::new(service_url).configure(|c| {
+        c.registry_fetch_interval = std::time::Duration::from_millis(200);
+        c.timeouts = eureka_client::Timeouts {
+            connect: std::time::Duration::from_secs(2),
+            request: std::time::Duration::from_secs(5),
+        };
+    })
+}

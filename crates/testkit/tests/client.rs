@@ -5,29 +5,17 @@
 use std::time::Duration;
 
 use eureka_client::{
-    ClientBuilder, DiscoveryClient, EurekaHttp, Failover, Format, Instance, InstanceStatus,
-    Timeouts,
+    ClientBuilder, DiscoveryClient, EurekaHttp, Failover, Format, InstanceStatus, Timeouts,
 };
 use eureka_server::state::RequestKind;
+use eureka_testkit::fixtures::{fast_client, loopback_instance as instance};
 use eureka_testkit::{eventually, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const FAST: Duration = Duration::from_millis(200);
 const T: Timeouts = Timeouts { connect: Duration::from_secs(1), request: Duration::from_secs(2) };
 
-fn instance(app: &str, port: u16) -> Instance {
-    Instance::new(app, port)
-        .host_name("127.0.0.1")
-        .ip_addr("127.0.0.1")
-        .renewal_interval(Duration::from_secs(1))
-        .lease_duration(Duration::from_secs(3))
-}
-
 fn builder(server: &TestServer) -> ClientBuilder {
-    ClientBuilder::new(&server.service_url()).configure(|c| {
-        c.registry_fetch_interval = FAST;
-        c.timeouts = T;
-    })
+    fast_client(&server.service_url())
 }
 
 #[tokio::test]

@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eureka_client::{
-    ClientBuilder, DiscoveryClient, EurekaApi, EurekaHttp, Failover, Instance, InstanceInfo,
-    InstanceStatus, Renewal, Timeouts, TransportError,
+    DiscoveryClient, EurekaApi, EurekaHttp, Failover, InstanceInfo, InstanceStatus, Renewal,
+    Timeouts, TransportError,
 };
 use eureka_model::Applications;
+use eureka_testkit::fixtures::{fast_client as builder, loopback_instance as instance};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
 use eureka_testkit::{eventually_within, fetch_apps, find_instance};
 
@@ -70,21 +71,6 @@ impl EurekaApi for Counting {
         self.deltas.fetch_add(1, Ordering::Relaxed);
         self.inner.delta().await
     }
-}
-
-fn instance(app: &str, port: u16) -> Instance {
-    Instance::new(app, port)
-        .host_name("127.0.0.1")
-        .ip_addr("127.0.0.1")
-        .renewal_interval(Duration::from_secs(1))
-        .lease_duration(Duration::from_secs(3))
-}
-
-fn builder(url: &str) -> ClientBuilder {
-    ClientBuilder::new(url).configure(|c| {
-        c.registry_fetch_interval = Duration::from_millis(300);
-        c.timeouts = T;
-    })
 }
 
 async fn on_java(url: &str, id: &str) -> Option<InstanceInfo> {
