@@ -79,6 +79,28 @@ pub enum RenewOutcome {
     Conflict(Arc<InstanceInfo>),
 }
 
+/// What happened to a lease, in the console's "recent events".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// Registered (or re-registered).
+    Registered,
+    /// Cancelled by a client, an operator or a peer.
+    Cancelled,
+    /// Evicted because its lease expired.
+    Evicted,
+}
+
+impl EventKind {
+    /// The upper-case name the console shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Registered => "REGISTERED",
+            EventKind::Cancelled => "CANCELLED",
+            EventKind::Evicted => "EVICTED",
+        }
+    }
+}
+
 /// One entry of the "recently registered" or "recently cancelled" logs shown on the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentEvent {
@@ -88,6 +110,24 @@ pub struct RecentEvent {
     pub app: String,
     /// Instance id.
     pub id: String,
+    /// Registered, cancelled or evicted.
+    pub kind: EventKind,
+}
+
+/// The live timing of one lease, which snapshots do not carry (renewals do not advance the
+/// registry version, so a snapshot's `lastRenewalTimestamp` may be older).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseTiming {
+    /// Application name.
+    pub app: String,
+    /// Instance id.
+    pub id: String,
+    /// When the lease was (last) registered, epoch ms.
+    pub registered_at: Millis,
+    /// The last renewal, epoch ms (the registration if never renewed).
+    pub last_renewal: Millis,
+    /// When the lease expires unless renewed, epoch ms.
+    pub expires_at: Millis,
 }
 
 /// Figures about the registry for `status`, the console and metrics.
@@ -312,7 +352,10 @@ impl Registry {
         if replaced.is_none() {
             inner.leases += 1;
         }
-        push_capped(&mut inner.recent_registered, RecentEvent { at: now, app, id });
+        push_capped(
+            &mut inner.recent_registered,
+            RecentEvent { at: now, app, id, kind: EventKind::Registered },
+        );
         self.record_change(&mut inner, stored.clone(), now);
         stored
     }
@@ -419,14 +462,16 @@ impl Registry {
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
         let mut inner = self.inner.write();
-        self.cancel_locked(&mut inner, app, id, now)
+        self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, now)
     }
 
+    /// Removes a lease; `kind` (cancelled or evicted) is what the recent-events log records.
     fn cancel_locked(
         &self,
         inner: &mut Inner,
         app: &str,
         id: &str,
+        kind: EventKind,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
         inner.overrides.remove(id, now);
@@ -444,7 +489,7 @@ impl Registry {
         let gone = Arc::new(gone);
         push_capped(
             &mut inner.recent_cancelled,
-            RecentEvent { at: now, app: app.to_string(), id: id.to_string() },
+            RecentEvent { at: now, app: app.to_string(), id: id.to_string(), kind },
         );
         self.record_change(inner, gone.clone(), now);
         Ok(gone)
@@ -735,7 +780,9 @@ impl Registry {
         expired
             .into_iter()
             .take(count)
-            .filter_map(|(app, id)| self.cancel_locked(&mut inner, &app, &id, now).ok())
+            .filter_map(|(app, id)| {
+                self.cancel_locked(&mut inner, &app, &id, EventKind::Evicted, now).ok()
+            })
             .collect()
     }
 
@@ -752,6 +799,29 @@ impl Registry {
     /// The last cancellations and evictions, newest first (at most 1000).
     pub fn recent_cancelled(&self) -> Vec<RecentEvent> {
         self.inner.read().recent_cancelled.iter().rev().cloned().collect()
+    }
+
+    /// Every lease's live timing, sorted by application then id. One read lock and one walk,
+    /// for the console (never called on the renew path).
+    pub fn lease_timings(&self) -> Vec<LeaseTiming> {
+        let legacy = self.settings.legacy_double_lease_expiry;
+        let inner = self.inner.read();
+        let mut out: Vec<LeaseTiming> = inner
+            .apps
+            .iter()
+            .flat_map(|(app, leases)| {
+                leases.iter().map(move |(id, l)| LeaseTiming {
+                    app: app.clone(),
+                    id: id.clone(),
+                    registered_at: l.registration_ts,
+                    last_renewal: l.last_renewal(),
+                    expires_at: l.expires_at(legacy),
+                })
+            })
+            .collect();
+        drop(inner);
+        out.sort_unstable_by(|a, b| (&a.app, &a.id).cmp(&(&b.app, &b.id)));
+        out
     }
 
     /// Current figures for `status`, the console and metrics.

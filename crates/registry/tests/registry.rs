@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use eureka_model::{ActionType, Applications, InstanceInfo, InstanceStatus};
 use eureka_registry::{
-    Origin, Registry, RegistryError, RegistrySettings, RenewOutcome, RenewRequest,
+    EventKind, Origin, Registry, RegistryError, RegistrySettings, RenewOutcome, RenewRequest,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -450,4 +450,47 @@ fn concurrent_renewals_and_registrations_are_safe() {
         }
     });
     assert_eq!(r.stats().instances, 50 + 4 * 10);
+}
+
+#[test]
+fn recent_events_are_newest_first_capped_and_tell_evictions_from_cancels() {
+    let r = Registry::new(RegistrySettings { self_preservation: false, ..Default::default() });
+    for n in 0..1005u64 {
+        r.register(instance("A", &format!("a{n}")), Origin::Client, T0 + n);
+    }
+    let registered = r.recent_registered();
+    assert_eq!(registered.len(), 1000, "the log keeps the last 1000, as Spring's /lastn");
+    assert_eq!((registered[0].id.as_str(), registered[0].at), ("a1004", T0 + 1004));
+    assert_eq!(registered[999].id, "a5");
+    assert!(registered.iter().all(|e| e.kind == EventKind::Registered && e.app == "A"));
+
+    r.cancel("A", "a1004", T0 + 2_000).unwrap();
+    let evicted = r.evict(T0 + 2_000 + 90_000, 0, &mut rng());
+    assert!(!evicted.is_empty());
+    let cancelled = r.recent_cancelled();
+    assert_eq!(cancelled.len(), evicted.len() + 1);
+    assert_eq!(
+        cancelled.last().map(|e| (e.id.as_str(), e.kind)),
+        Some(("a1004", EventKind::Cancelled))
+    );
+    assert!(cancelled[..evicted.len()].iter().all(|e| e.kind == EventKind::Evicted));
+}
+
+#[test]
+fn lease_timings_follow_renewals_that_snapshots_do_not_see() {
+    let r = registry();
+    let mut i = instance("B", "b1");
+    i.lease_info.duration_in_secs = 30;
+    r.register(i, Origin::Client, T0);
+    r.register(instance("A", "a1"), Origin::Client, T0);
+    let snap_before = r.snapshot();
+    r.renew("B", "b1", client_renew(None), T0 + 10_000).unwrap();
+    let t = r.lease_timings();
+    assert_eq!(t.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["a1", "b1"], "sorted");
+    assert_eq!(
+        (t[1].registered_at, t[1].last_renewal, t[1].expires_at),
+        (T0, T0 + 10_000, T0 + 40_000)
+    );
+    assert_eq!(t[0].expires_at, T0 + 90_000, "the default 90 s lease");
+    assert_eq!(r.snapshot().version, snap_before.version, "a renewal alone is not a change");
 }
