@@ -93,6 +93,10 @@ pub mod defaults {
     pub const MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION: i32 = -1;
     /// `eureka.server.rate-limiter-enabled`: off.
     pub const RATE_LIMITER_ENABLED: bool = false;
+    /// `eureka.dashboard.enabled`: the console is served.
+    pub const DASHBOARD_ENABLED: bool = true;
+    /// `eureka.dashboard.path`: the console is at the root, as Spring's.
+    pub const DASHBOARD_PATH: &str = "/";
     /// `eureka.environment`: "test", what the dashboard shows.
     pub const ENVIRONMENT: &str = "test";
     /// `eureka.datacenter`: "default", what the dashboard shows.
@@ -212,6 +216,11 @@ pub struct ServerConfig {
     /// Response-cache keys that were set; accepted and validated for compatibility but without
     /// effect (we never serve stale reads).
     pub compat_ignored: Vec<String>,
+    /// `eureka.dashboard.enabled`, default true: serve the console (off: its paths answer 404).
+    pub dashboard_enabled: bool,
+    /// `eureka.dashboard.path`, default `/`: where the console is served; starts with '/', no
+    /// trailing '/', only URL-safe characters, not under `/eureka` or another fixed route.
+    pub dashboard_path: String,
     /// `eureka.environment`, default "test": shown on the dashboard.
     pub environment: String,
     /// `eureka.datacenter`, default "default": shown on the dashboard.
@@ -310,6 +319,8 @@ impl Default for ServerConfig {
             my_url: None,
             rate_limiter_enabled: d::RATE_LIMITER_ENABLED,
             compat_ignored: Vec::new(),
+            dashboard_enabled: d::DASHBOARD_ENABLED,
+            dashboard_path: d::DASHBOARD_PATH.to_string(),
             environment: d::ENVIRONMENT.to_string(),
             datacenter: d::DATACENTER.to_string(),
             log_format: d::LOG_FORMAT,
@@ -689,6 +700,8 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.server.response-cache-update-interval-ms" => no_effect parse_millis),
     bind!("eureka.server.response-cache-auto-expiration-in-seconds" => no_effect parse_secs),
     bind!("eureka.server.initial-capacity-of-response-cache" => no_effect parse_usize),
+    bind!("eureka.dashboard.enabled" => dashboard_enabled: parse_bool, any),
+    bind!("eureka.dashboard.path" => dashboard_path: parse_dashboard_path, any),
     bind!("eureka.environment" => environment: parse_text, any),
     bind!("eureka.datacenter" => datacenter: parse_text, any),
     bind!("logging.format" => log_format: parse_log_format, any),
@@ -777,7 +790,6 @@ pub const KNOWN_KEYS: &[&str] = &{
 /// Spring Cloud Netflix keys (§6) we recognise but do not use: a warning says so instead of
 /// "unknown key".
 const UNUSED_SPRING_KEYS: &[&str] = &[
-    "eureka.dashboard.*",
     "eureka.instance.registry.*",
     "eureka.server.expected-number-of-renews-per-min",
     "eureka.instance.non-secure-port",
@@ -894,6 +906,40 @@ fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {
 
 fn parse_text(raw: &str) -> Result<String, &'static str> {
     Ok(raw.to_string())
+}
+
+/// Paths the console may not take: the Eureka API and the fixed operational routes.
+const RESERVED_PATH_PREFIXES: &[&str] =
+    &["/eureka", "/health", "/actuator", "/metrics", "/serverinfo"];
+
+/// The console's path, normalised: a leading '/', no trailing '/' (except the root), and only
+/// characters that need no escaping in a URL or in HTML, because it is written into the page.
+fn parse_dashboard_path(raw: &str) -> Result<String, &'static str> {
+    const EXPECT: &str = "a path such as / or /console: starts with '/', letters, digits and \
+                          '-', '_', '.', '~' in segments, not under /eureka, /health, /actuator, \
+                          /metrics or /serverinfo";
+    let trimmed = raw.trim();
+    let path = if trimmed.len() > 1 { trimmed.trim_end_matches('/') } else { trimmed };
+    let path = if path.is_empty() { "/" } else { path };
+    if !path.starts_with('/') {
+        return Err(EXPECT);
+    }
+    if path != "/" {
+        let segments_ok = path[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+        });
+        let lower = path.to_ascii_lowercase();
+        let reserved = RESERVED_PATH_PREFIXES.iter().any(|p| {
+            lower == *p || lower.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))
+        });
+        if !segments_ok || reserved {
+            return Err(EXPECT);
+        }
+    }
+    Ok(path.to_string())
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -1885,6 +1931,58 @@ mod tests {
         assert_eq!(loaded.config.instance.appname, "from-file");
         let loaded = load_yaml(&["spring:", "  application:", "    name: orders-registry"]);
         assert_eq!(loaded.config.instance.appname, "orders-registry");
+    }
+
+    #[test]
+    fn dashboard_keys_use_springs_names_and_the_path_is_normalised() {
+        let c = ServerConfig::default();
+        assert!(c.dashboard_enabled);
+        assert_eq!(c.dashboard_path, "/");
+        let loaded = load_yaml(&[
+            "eureka:",
+            "  dashboard:",
+            "    enabled: false",
+            "    path: /ops/console/",
+        ]);
+        assert!(!loaded.config.dashboard_enabled);
+        assert_eq!(loaded.config.dashboard_path, "/ops/console");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let env = ServerConfig::load(ConfigSources {
+            env: pairs(&[("EUREKA_DASHBOARD_PATH", "/registry")]),
+            ..ConfigSources::default()
+        })
+        .expect("loads");
+        assert_eq!(env.config.dashboard_path, "/registry");
+        for good in ["/", "/a", "/a.b/c-d_e~f"] {
+            assert_eq!(parse_dashboard_path(good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "console",
+            "/eureka",
+            "/eureka/console",
+            "/EUREKA",
+            "/health/x",
+            "/metrics",
+            "/a//b",
+            "/a/../b",
+            "/a b",
+            "/a\"<b",
+            "/x?y",
+            "/%2e",
+        ] {
+            assert!(parse_dashboard_path(bad).is_err(), "{bad} should be refused");
+        }
+        assert_eq!(parse_dashboard_path("/eurekaconsole").as_deref(), Ok("/eurekaconsole"));
+        let message = ServerConfig::load(ConfigSources {
+            overrides: pairs(&[("eureka.dashboard.path", "/eureka/ui")]),
+            ..ConfigSources::default()
+        })
+        .expect_err("rejects")
+        .to_string();
+        assert!(
+            message.contains("eureka.dashboard.path") && message.contains("not under /eureka"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -409,9 +409,16 @@ async fn status_health_and_console() {
         let r = http().get(format!("http://{}{path}", s.addr)).send().await.unwrap();
         assert_eq!(r.text().await.unwrap(), r#"{"status":"UP"}"#);
     }
-    let page =
-        http().get(format!("http://{}/", s.addr)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("ORDERS") && page.contains("o1"), "{page}");
+    let console: serde_json::Value = http()
+        .get(format!("http://{}/api/console", s.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(console["apps"][0]["name"], "ORDERS");
+    assert_eq!(console["apps"][0]["instances"][0]["id"], "o1");
 }
 
 #[tokio::test(start_paused = true)]

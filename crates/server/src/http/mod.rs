@@ -4,7 +4,7 @@
 //! - [`negotiate`]: JSON/XML and gzip selection exactly as Java does it.
 //! - [`eureka`]: the Eureka API handlers.
 //! - [`status`]: `GET status`.
-//! - [`console`]: the HTML page at `/`.
+//! - [`console`]: the live registry console at `eureka.dashboard.path` (default `/`).
 //! - [`observe`]: request ids, request spans and the request-duration histogram.
 //! - [`error`]: the one error type and its HTTP mapping.
 
@@ -26,8 +26,6 @@ use serde_json::json;
 use crate::metrics;
 use crate::state::SharedState;
 
-/// The console page.
-pub const PATH_CONSOLE: &str = "/";
 /// Liveness.
 pub const PATH_HEALTH: &str = "/health";
 /// Liveness where Spring Boot serves it.
@@ -43,8 +41,8 @@ pub const PATH_STATUS_OVERRIDES: &str = "/serverinfo/statusoverrides";
 
 /// Every path the axum table routes (the rest goes to the Eureka API): the `route` labels
 /// these requests get.
-const FIXED_ROUTES: [&str; 7] = [
-    PATH_CONSOLE,
+/// The console's routes label themselves (their path is configured).
+const FIXED_ROUTES: [&str; 6] = [
     PATH_HEALTH,
     PATH_ACTUATOR_HEALTH,
     PATH_READY,
@@ -61,13 +59,13 @@ fn fixed_route(matched: &str) -> &'static str {
 /// The whole HTTP surface. A function of the state so tests can drive it in-process.
 pub fn router(state: SharedState) -> Router {
     Router::new()
-        .route(PATH_CONSOLE, get(console::page))
         .route(PATH_HEALTH, get(health))
         .route(PATH_ACTUATOR_HEALTH, get(health))
         .route(PATH_READY, get(ready))
         .route(PATH_METRICS, get(scrape))
         .route(PATH_ACTUATOR_PROMETHEUS, get(scrape))
         .route(PATH_STATUS_OVERRIDES, get(status_overrides))
+        .merge(console::routes(&state.config))
         .fallback(eureka::api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
