@@ -141,7 +141,7 @@
     const sys = {
       environment: s.environment,
       datacenter: s.datacenter,
-      now: clock(doc.now),
+      now: clock(doc.now).slice(11),
       uptime: span(s.uptimeMs),
       leaseExpirationEnabled: s.leaseExpirationEnabled ? "yes" : "no",
       renewThreshold: s.renewThreshold,
@@ -149,6 +149,7 @@
       counts: `${s.applications} / ${s.instances}`,
     };
     for (const dd of $("system").querySelectorAll("dd[data-k]")) setText(dd, sys[dd.dataset.k]);
+    setAttr($("system").querySelector('[data-k="now"]'), "title", `${clock(doc.now)} (${iso(doc.now)})`);
     $("system").querySelector('[data-k="leaseExpirationEnabled"]').classList.toggle("warn-text", !s.leaseExpirationEnabled);
     renderBanners(doc);
     renderReplicas(doc.replicas);
@@ -302,7 +303,7 @@
       el("td", { class: "num total", "data-label": "Total" }));
     const inner = el("table", { class: "instances" },
       el("thead", {}, el("tr", {},
-        ...["Instance", "Host:port", "Status", "Zone", "Last renewal", "Lease expires", "Registered", "Metadata", "Links", "Actions"]
+        ...["Instance", "Host:port", "Status", "Zone", "Renewed", "Expires", "Registered", "Metadata", "Links", "Actions"]
           .map((h) => el("th", { scope: "col", text: h })))),
       el("tbody"));
     const detail = el("tr", { class: "detail", id: detailId, "data-app": name, hidden: true },
@@ -358,8 +359,11 @@
     const badgeSig = `${inst.status}|${inst.overriddenStatus || ""}`;
     if (c[2].dataset.sig !== badgeSig) {
       c[2].dataset.sig = badgeSig;
-      c[2].replaceChildren(el("span", { class: `badge s-${inst.status}`, text: inst.status.replace(/_/g, " ") }),
-        inst.overriddenStatus ? el("span", { class: "small muted", text: " override" , title: `status override: ${inst.overriddenStatus}` }) : null);
+      const badge = el("span", { class: `badge s-${inst.status}`, text: inst.status.replace(/_/g, " ") });
+      const note = inst.overriddenStatus
+        ? [el("span", { class: "small muted", text: " override", title: `status override: ${inst.overriddenStatus}` })]
+        : [];
+      c[2].replaceChildren(badge, ...note);
     }
     row.classList.toggle("not-up", inst.status !== "UP");
     setText(c[3], inst.zone || "–");
