@@ -25,7 +25,8 @@ use eureka_client::transport::HEADER_NODE_ID;
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
-/// Header carrying the registry version on every registry response.
+/// Header carrying the registry version on every answer of the Eureka API (Java clients
+/// ignore unknown headers).
 pub const HEADER_VERSION: &str = "x-eureka-version";
 
 const STATUS_NAMES: &str = "expected one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN";
@@ -132,6 +133,12 @@ pub async fn api(
         }
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    // Documents carry the version they were built at; every other answer (writes included)
+    // carries the version after the call, so a writer knows which version holds its change.
+    if !response.headers().contains_key(HEADER_VERSION) {
+        let version = HeaderValue::from(state.registry.version());
+        response.headers_mut().insert(HEADER_VERSION, version);
+    }
     count(&state, kind, op, origin, response.status());
     response.extensions_mut().insert(RouteLabel(template));
     response
