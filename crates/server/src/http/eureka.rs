@@ -2,6 +2,7 @@
 //! encodes the answer; the rules themselves live in the registry.
 
 use std::io::Read;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -21,6 +22,7 @@ use crate::cache::Entity;
 use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
+use crate::watch::MAX_LONG_POLL;
 use eureka_client::transport::HEADER_NODE_ID;
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
@@ -102,13 +104,7 @@ pub async fn api(
     };
     let result = match (route, method) {
         (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
-        (Route::Delta, _) => {
-            if state.config.disable_delta {
-                Err(ApiError::forbidden("delta fetches are disabled (eureka.server.disable-delta)"))
-            } else {
-                registry_document(&state, Entity::Delta, &headers)
-            }
-        }
+        (Route::Delta, _) => delta(&state, &query, &headers).await,
         (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
         (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
         (Route::Instance(app, id), Method::GET) => {
@@ -249,6 +245,36 @@ fn registry_document(
     h.insert(HEADER_VERSION, HeaderValue::from(version));
     h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
     Ok(response)
+}
+
+/// `GET apps/delta`, Eureka's delta; with `since=V` (ours only, Java clients never send it)
+/// a long poll: answered at once when the registry version differs from `V`, otherwise held
+/// up to `wait` seconds (default 0, capped at [`MAX_LONG_POLL`]) until it changes. Either
+/// way the answer is the ordinary delta document with its `X-Eureka-Version`.
+async fn delta(
+    state: &SharedState,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    if state.config.disable_delta {
+        return Err(ApiError::forbidden(
+            "delta fetches are disabled (eureka.server.disable-delta)",
+        ));
+    }
+    if let Some(since) = query.get("since") {
+        let since: u64 = since.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid since '{since}': expected a registry version"))
+        })?;
+        let wait = match query.get("wait") {
+            None => Duration::ZERO,
+            Some(w) => w.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+                ApiError::bad_request(format!("invalid wait '{w}': expected whole seconds"))
+            })?,
+        };
+        // Waits on a `watch` receiver only: no registry lock is held while the request is.
+        state.watch.wait_for_change(since, wait.min(MAX_LONG_POLL)).await;
+    }
+    registry_document(state, Entity::Delta, headers)
 }
 
 /// Java's "registry not ready" window (§4.12), only when asked for with
