@@ -34,6 +34,7 @@
 //! - [`config`]: [`ClientConfig`] (Java's defaults) and [`Instance`], what to register.
 //! - [`failover`]: [`Failover`], several servers called as one, with quarantine.
 //! - [`api`]: [`EurekaApi`], the calls the client makes, so tests can script them.
+//! - [`sse`]: a bounded server-sent events parser for the `watch` stream.
 //! - [`transport`]: [`EurekaHttp`], one server's REST API (JSON or XML, gzip), with typed
 //!   [`TransportError`]s that say whether a retry can help.
 
@@ -44,6 +45,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod failover;
+pub mod sse;
 mod supervise;
 pub mod transport;
 

@@ -124,6 +124,7 @@ pub async fn api(
         (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
         (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
+        (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
         (Route::AsgStatus(_), _) => {
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
@@ -165,6 +166,7 @@ fn operation(route: &Route, method: &Method) -> Operation {
         (Route::InstanceMetadata(..), _) => Operation::Metadata,
         (Route::PeerBatch, _) => Operation::PeerBatch,
         (Route::AsgStatus(_), _) => Operation::Other,
+        (Route::Watch, _) => Operation::Fetch,
     }
 }
 
