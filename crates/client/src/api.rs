@@ -5,6 +5,7 @@ use std::future::Future;
 
 use eureka_model::{Applications, InstanceInfo, InstanceStatus};
 
+use crate::stream::WatchStream;
 use crate::transport::{EurekaHttp, Renewal, TransportError};
 
 /// What [`crate::DiscoveryClient`] needs from the servers: implemented by one server
@@ -55,6 +56,17 @@ pub trait EurekaApi: Send + Sync + 'static {
 
     /// Fetches the recent changes and the hash of the whole registry.
     fn delta(&self) -> impl Future<Output = Result<Applications, TransportError>> + Send;
+
+    /// Opens the change stream (ours, not Eureka's), resumed after `last_event_id`;
+    /// `Ok(None)` when the server has none, and by default, so implementations that do
+    /// not stream (scripted tests, Java servers) are polled as before.
+    fn watch(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> impl Future<Output = Result<Option<WatchStream>, TransportError>> + Send {
+        let _ = last_event_id;
+        async { Ok(None) }
+    }
 }
 
 impl EurekaApi for EurekaHttp {
@@ -102,5 +114,12 @@ impl EurekaApi for EurekaHttp {
 
     async fn delta(&self) -> Result<Applications, TransportError> {
         EurekaHttp::delta(self).await
+    }
+
+    async fn watch(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> Result<Option<WatchStream>, TransportError> {
+        EurekaHttp::watch(self, last_event_id).await
     }
 }

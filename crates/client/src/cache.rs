@@ -80,6 +80,20 @@ impl LocalRegistry {
         }
     }
 
+    /// Applies one change from the watch stream (ADDED/MODIFIED replace, DELETED removes).
+    /// No hash travels with it: the periodic delta check reconciles.
+    pub(crate) fn apply_change(&mut self, info: Arc<InstanceInfo>) {
+        let doc = Applications {
+            versions_delta: String::new(),
+            apps_hashcode: String::new(),
+            applications: vec![eureka_model::Application {
+                name: info.app.clone(),
+                instances: vec![info],
+            }],
+        };
+        let _ = self.apply_delta(&doc);
+    }
+
     /// The reconcile hash over every instance, whatever its status.
     pub(crate) fn hash_code(&self) -> String {
         reconcile_hash_code(self.apps.values().flat_map(|m| m.values()).map(|i| i.status))

@@ -294,6 +294,97 @@ impl<A: EurekaApi> Inner<A> {
         Ok(())
     }
 
+    /// Follows the server's change stream until shutdown (returns false) or until the server
+    /// turns out to have none (returns true: poll instead). Broken streams reconnect with
+    /// `Last-Event-ID` after a growing pause; while streaming, the ordinary delta refresh
+    /// still runs every fetch interval as the hash-checked safety net.
+    async fn follow_stream(&self, shutdown: &CancellationToken) -> bool {
+        let every = self.config.registry_fetch_interval;
+        let mut cursor: Option<u64> = None;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let opened = tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                opened = self.api.watch(cursor) => opened,
+            };
+            let mut stream = match opened {
+                Ok(Some(stream)) => stream,
+                Ok(None) => {
+                    tracing::info!("server offers no change stream, polling");
+                    return true;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "could not open the change stream, retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return false,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(every);
+                    // Keep the copy fresh by polling while the stream is away.
+                    let _ = self.refresh().await;
+                    continue;
+                }
+            };
+            let mut check = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return false,
+                    _ = check.tick() => {
+                        if let Err(e) = self.refresh().await {
+                            tracing::debug!(error = %e, "periodic registry check failed");
+                        }
+                    }
+                    event = stream.next() => match event {
+                        Ok(Some(event)) => {
+                            pause = Duration::from_millis(100);
+                            self.apply_event(&event, &mut cursor).await;
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "change stream broke, reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(every);
+        }
+    }
+
+    /// Applies one stream event to the local copy and publishes at once.
+    async fn apply_event(&self, event: &crate::sse::SseEvent, cursor: &mut Option<u64>) {
+        let id = event.id.as_deref().and_then(|v| v.parse::<u64>().ok());
+        let mut local = self.local.lock().await;
+        match event.event.as_str() {
+            "snapshot" => match eureka_model::json::decode_applications(event.data.as_bytes()) {
+                Ok(full) => *local = LocalRegistry::from_full(&full),
+                Err(e) => {
+                    tracing::warn!(error = %e, "undecodable snapshot event");
+                    return;
+                }
+            },
+            "change" => match eureka_model::json::decode_instance(event.data.as_bytes()) {
+                Ok(mut info) => {
+                    info.normalize();
+                    local.apply_change(Arc::new(info));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "undecodable change event");
+                    return;
+                }
+            },
+            _ => return,
+        }
+        if id.is_some() {
+            *cursor = id;
+        }
+        self.publish(&local);
+    }
+
     /// Publishes a new snapshot if anything a caller can see changed (always the first time).
     fn publish(&self, local: &LocalRegistry) {
         let view = View {
@@ -341,6 +432,9 @@ async fn refresh_loop<A: EurekaApi>(
         tracing::warn!("first registry fetch failed, will retry");
     }
     let _ = first_done.send(());
+    if inner.config.use_watch && !inner.follow_stream(&shutdown).await {
+        return;
+    }
     let backoff = Backoff::new(every, inner.config.backoff_bound);
     let me = inner.clone();
     supervise("registry-refresh", shutdown, every, backoff, every, move || {

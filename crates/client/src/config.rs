@@ -20,6 +20,9 @@ pub struct ClientConfig {
     pub registry_fetch_interval: Duration,
     /// Always fetch the whole registry instead of deltas (`disable-delta`, false).
     pub disable_delta: bool,
+    /// Follow the server's `watch` change stream when it offers one (ours does; Java's does
+    /// not, and is then polled), so changes arrive in milliseconds. Default true.
+    pub use_watch: bool,
     /// Lookups return UP instances only (`filter-only-up-instances`, true).
     pub filter_only_up_instances: bool,
     /// Lookups return instances in a per-refresh random order (Java always shuffles).
@@ -51,6 +54,7 @@ impl Default for ClientConfig {
             fetch_registry: true,
             registry_fetch_interval: Duration::from_secs(30),
             disable_delta: false,
+            use_watch: true,
             filter_only_up_instances: true,
             shuffle_instances: true,
             instance_info_replication_interval: Duration::from_secs(30),

@@ -196,6 +196,13 @@ impl EurekaApi for Failover {
         self.call(|s| s.applications()).await
     }
 
+    async fn watch(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> Result<Option<crate::stream::WatchStream>, TransportError> {
+        self.call(|s| s.watch(last_event_id)).await
+    }
+
     async fn delta(&self) -> Result<Applications, TransportError> {
         self.call(|s| s.delta()).await
     }

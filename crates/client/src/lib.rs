@@ -34,6 +34,8 @@
 //! - [`config`]: [`ClientConfig`] (Java's defaults) and [`Instance`], what to register.
 //! - [`failover`]: [`Failover`], several servers called as one, with quarantine.
 //! - [`api`]: [`EurekaApi`], the calls the client makes, so tests can script them.
+//! - [`stream`]: [`stream::WatchStream`], an open `GET watch` change stream.
+//! - [`sse`]: a bounded server-sent events parser for the `watch` stream.
 //! - [`transport`]: [`EurekaHttp`], one server's REST API (JSON or XML, gzip), with typed
 //!   [`TransportError`]s that say whether a retry can help.
 
@@ -44,6 +46,8 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod failover;
+pub mod sse;
+pub mod stream;
 mod supervise;
 pub mod transport;
 

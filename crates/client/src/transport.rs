@@ -13,6 +13,8 @@ use reqwest::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use thiserror::Error;
 
+use crate::stream::WatchStream;
+
 /// Header that marks a call as a peer replication (`x-netflix-discovery-replication`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
 /// Header Java servers and clients use to name their kind (`DiscoveryIdentity-Name`).
@@ -334,6 +336,45 @@ impl EurekaHttp {
         let resp = self.send(self.call(reqwest::Method::GET, "apps/delta")).await?;
         let (format, body) = expect_document(resp).await?;
         Ok(format.decode_applications(&body)?)
+    }
+
+    /// `GET watch`: our server's change stream, resumed after `last_event_id` when given.
+    /// `Ok(None)` when the server offers no stream (a 4xx, or an answer that is not
+    /// `text/event-stream`: a Java server), so the caller polls instead.
+    pub async fn watch(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> Result<Option<WatchStream>, TransportError> {
+        // No per-request timeout: the body lasts as long as the stream. Only the answer's
+        // head is bounded; the stream itself by an idle limit (see `WatchStream::next`).
+        let mut req = self
+            .http
+            .get(format!("{}watch", self.display))
+            .header(ACCEPT, crate::stream::EVENT_STREAM)
+            .header(HEADER_IDENTITY_NAME, self.identity)
+            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
+        if let Some((user, pass)) = &self.credentials {
+            req = req.basic_auth(user, Some(pass));
+        }
+        if let Some(id) = last_event_id {
+            req = req.header(crate::stream::LAST_EVENT_ID, id.to_string());
+        }
+        let resp = tokio::time::timeout(self.request_timeout, self.send(req))
+            .await
+            .map_err(|_| TransportError::Timeout)??;
+        let is_stream = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(crate::stream::EVENT_STREAM));
+        let status = resp.status();
+        if status == StatusCode::OK && is_stream {
+            return Ok(Some(crate::stream::WatchStream::new(resp)));
+        }
+        if status.is_client_error() || status.is_success() {
+            return Ok(None);
+        }
+        expect_success(resp, StatusCode::OK).await.map(|_| None)
     }
 
     /// `GET apps/{APP}`: one application.

@@ -22,8 +22,8 @@ pub mod snapshot;
 
 pub use error::RegistryError;
 pub use registry::{
-    EventKind, LeaseTiming, Origin, RecentEvent, Registry, RegistrySettings, RegistryStats,
-    RenewOutcome, RenewRequest, StatusCount,
+    Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent, Registry,
+    RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount,
 };
 pub use snapshot::Snapshot;
 

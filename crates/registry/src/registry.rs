@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use eureka_model::{
@@ -43,7 +43,12 @@ pub struct RegistrySettings {
     pub sync_when_timestamp_differs: bool,
     /// How long changes stay in the delta queue (180 s).
     pub delta_retention_ms: Millis,
+    /// How many changes the change log keeps for watchers to resume from (10,000).
+    pub change_log_capacity: usize,
 }
+
+/// Default of [`RegistrySettings::change_log_capacity`].
+pub const DEFAULT_CHANGE_LOG_CAPACITY: usize = 10_000;
 
 impl Default for RegistrySettings {
     fn default() -> Self {
@@ -53,6 +58,7 @@ impl Default for RegistrySettings {
             legacy_double_lease_expiry: false,
             sync_when_timestamp_differs: true,
             delta_retention_ms: 180_000,
+            change_log_capacity: DEFAULT_CHANGE_LOG_CAPACITY,
         }
     }
 }
@@ -178,6 +184,38 @@ struct PreservationState {
     expected_per_min: f64,
 }
 
+/// One visible change, as the change log keeps it: the version it produced and the instance
+/// as stored by it (its `actionType` says ADDED, MODIFIED or DELETED).
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The registry version this change advanced the registry to.
+    pub version: u64,
+    /// The instance after the change (for a cancel: its last state, marked DELETED).
+    pub instance: Arc<InstanceInfo>,
+}
+
+/// What [`Registry::changes_since`] found.
+#[derive(Debug, Clone)]
+pub enum ChangesSince {
+    /// Every change after the asked version, oldest first (empty when there is none).
+    Changes(Vec<Change>),
+    /// Some change after the asked version is no longer retained (or the version is from
+    /// another registry): the caller must start again from a snapshot.
+    Gone,
+}
+
+/// Called with the new version after every visible change, under the registry's write lock:
+/// it must be quick and must not call back into the registry.
+pub type ChangeListener = Box<dyn Fn(u64) + Send + Sync>;
+
+struct Listener(ChangeListener);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangeListener")
+    }
+}
+
 #[derive(Debug)]
 struct DeltaEntry {
     at: Millis,
@@ -192,6 +230,8 @@ struct Inner {
     leases: usize,
     overrides: OverrideMap,
     delta: VecDeque<DeltaEntry>,
+    /// The last changes by version, contiguous (each change adds exactly one entry).
+    changes: VecDeque<Change>,
     recent_registered: VecDeque<RecentEvent>,
     recent_cancelled: VecDeque<RecentEvent>,
 }
@@ -259,6 +299,7 @@ pub struct Registry {
     delta_cache: Mutex<Option<(u64, u64, Arc<Applications>)>>,
     snapshot_builds: AtomicU64,
     snapshot_build_nanos: AtomicU64,
+    listener: OnceLock<Listener>,
 }
 
 impl Registry {
@@ -275,7 +316,33 @@ impl Registry {
             delta_cache: Mutex::new(None),
             snapshot_builds: AtomicU64::new(0),
             snapshot_build_nanos: AtomicU64::new(0),
+            listener: OnceLock::new(),
         }
+    }
+
+    /// Installs the one function told of every new version (the server wakes its watchers
+    /// with it; the registry itself stays free of any async runtime). A second call is
+    /// ignored and returns false.
+    pub fn set_change_listener(&self, listener: ChangeListener) -> bool {
+        self.listener.set(Listener(listener)).is_ok()
+    }
+
+    /// Every change after version `after`, oldest first, or [`ChangesSince::Gone`] when one
+    /// of them has left the log (capacity [`RegistrySettings::change_log_capacity`]) or
+    /// `after` is newer than this registry. At most `max` changes are returned; ask again
+    /// from the last one's version for more.
+    pub fn changes_since(&self, after: u64, max: usize) -> ChangesSince {
+        let inner = self.inner.read();
+        let current = self.version();
+        if after > current {
+            return ChangesSince::Gone;
+        }
+        let first = inner.changes.front().map_or(current + 1, |c| c.version);
+        if after + 1 < first {
+            return ChangesSince::Gone;
+        }
+        let skip = usize::try_from(after + 1 - first).unwrap_or(usize::MAX);
+        ChangesSince::Changes(inner.changes.iter().skip(skip).take(max).cloned().collect())
     }
 
     /// The settings this registry runs with.
@@ -289,8 +356,16 @@ impl Registry {
     }
 
     fn record_change(&self, inner: &mut Inner, instance: Arc<InstanceInfo>, now: Millis) {
-        inner.delta.push_back(DeltaEntry { at: now, instance });
-        self.version.fetch_add(1, Ordering::AcqRel);
+        inner.delta.push_back(DeltaEntry { at: now, instance: instance.clone() });
+        // Under the write lock, so versions and log entries advance together.
+        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        if inner.changes.len() >= self.settings.change_log_capacity.max(1) {
+            inner.changes.pop_front();
+        }
+        inner.changes.push_back(Change { version, instance });
+        if let Some(Listener(listener)) = self.listener.get() {
+            listener(version);
+        }
     }
 
     /// Registers (or re-registers) an already validated and normalised instance.

@@ -494,3 +494,37 @@ fn lease_timings_follow_renewals_that_snapshots_do_not_see() {
     assert_eq!(t[0].expires_at, T0 + 90_000, "the default 90 s lease");
     assert_eq!(r.snapshot().version, snap_before.version, "a renewal alone is not a change");
 }
+
+#[test]
+fn the_change_log_holds_every_change_by_version_and_says_when_one_is_gone() {
+    use eureka_registry::ChangesSince;
+    let r = Registry::new(RegistrySettings { change_log_capacity: 3, ..Default::default() });
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    assert!(r.set_change_listener(Box::new(move |v| log.lock().unwrap().push(v))));
+    r.register(instance("A", "a1"), Origin::Client, T0);
+    r.set_status_override("A", "a1", OutOfService, None, T0 + 1).unwrap();
+    r.renew("A", "a1", client_renew(None), T0 + 2).unwrap();
+    r.cancel("A", "a1", T0 + 3).unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3], "a renew is no change");
+    let ChangesSince::Changes(all) = r.changes_since(0, 10) else { panic!("all retained") };
+    let summary: Vec<_> =
+        all.iter().map(|c| (c.version, c.instance.action_type, c.instance.status)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, Some(ActionType::Added), Up),
+            (2, Some(ActionType::Modified), OutOfService),
+            (3, Some(ActionType::Deleted), OutOfService),
+        ]
+    );
+    let ChangesSince::Changes(tail) = r.changes_since(2, 10) else { panic!("retained") };
+    assert_eq!(tail.len(), 1);
+    let ChangesSince::Changes(none) = r.changes_since(3, 10) else { panic!("up to date") };
+    assert!(none.is_empty());
+    assert!(matches!(r.changes_since(4, 10), ChangesSince::Gone), "a version from elsewhere");
+    r.register(instance("A", "a2"), Origin::Client, T0 + 4);
+    assert!(matches!(r.changes_since(0, 10), ChangesSince::Gone), "version 1 fell out");
+    let ChangesSince::Changes(kept) = r.changes_since(1, 2) else { panic!("2..=4 retained") };
+    assert_eq!(kept.iter().map(|c| c.version).collect::<Vec<_>>(), vec![2, 3]);
+}

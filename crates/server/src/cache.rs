@@ -40,6 +40,11 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    /// The (registry version, delta epoch) this document was built at.
+    pub fn version(&self) -> (u64, u64) {
+        self.version
+    }
+
     /// The uncompressed bytes.
     pub fn plain(&self) -> &Bytes {
         self.plain.get().expect("filled before the entry is handed out")

@@ -11,6 +11,7 @@
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
+//! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
 //! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
 
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod replication;
 pub mod state;
 pub mod tasks;
+pub mod watch;
 
 use std::future::Future;
 use std::time::Duration;
@@ -50,12 +52,16 @@ pub async fn run(
     replication::Replicator::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();
+    let closing = state.watch.closing().clone();
     let served = axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = shutdown => {},
                 _ = stop.cancelled() => {},
             }
+            // Long polls and change streams never finish on their own: end them, or the
+            // graceful drain would wait for them forever.
+            closing.cancel();
         })
         .await;
 

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
+use crate::watch::WatchHub;
 
 /// Shared, immutable-after-start server state.
 pub type SharedState = Arc<ServerState>;
@@ -36,6 +37,8 @@ pub struct ServerState {
     pub replication: Replicator,
     /// Prometheus metrics: event counters, and gauges read from this state when scraped.
     pub metrics: Metrics,
+    /// Wake-ups for long polls and change streams.
+    pub watch: WatchHub,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -89,6 +92,7 @@ impl ServerState {
             legacy_double_lease_expiry: config.legacy_double_lease_expiry,
             sync_when_timestamp_differs: config.sync_when_timestamp_differs,
             delta_retention_ms: config.delta_retention.as_millis() as u64,
+            change_log_capacity: eureka_registry::registry::DEFAULT_CHANGE_LOG_CAPACITY,
         };
         let started_ms = clock.now_ms();
         let own_instance = own_instance(&config, started_ms);
@@ -98,8 +102,11 @@ impl ServerState {
             own_names.push(config.address.to_string());
         }
         let replication = Replicator::from_config(&config, own_names);
+        let registry = Registry::new(settings);
+        let watch = WatchHub::new(&registry);
         Arc::new_cyclic(|state| ServerState {
-            registry: Registry::new(settings),
+            registry,
+            watch,
             cache: ResponseCache::default(),
             config,
             clock,

@@ -55,7 +55,8 @@ async fn registers_again_when_the_server_lost_the_lease() {
 #[tokio::test]
 async fn discovers_changes_by_deltas_without_full_fetches() {
     let server = TestServer::start().await;
-    let watcher = builder(&server).start().await.unwrap();
+    // Polling as against a Java server: the stream is covered by its own test.
+    let watcher = builder(&server).configure(|c| c.use_watch = false).start().await.unwrap();
     let mut updates = watcher.subscribe();
     assert!(watcher.snapshot().is_empty());
     updates.borrow_and_update();
@@ -199,4 +200,38 @@ async fn follows_redirects() {
     let apps = http.applications().await.unwrap();
     assert!(apps.instances().any(|i| i.id() == "127.0.0.1:moved:8085"));
     client.shutdown().await;
+}
+
+#[tokio::test]
+async fn follows_the_change_stream_so_changes_arrive_long_before_the_next_poll() {
+    let server = TestServer::start().await;
+    // A 60 s poll: only the stream can explain a change seen within a second or two.
+    let watcher = fast_client(&server.service_url())
+        .registry_fetch_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    eventually("the stream is open", async || server.state.watch.watcher_count() == 1).await;
+    let mut changes = watcher.subscribe();
+    let service = builder(&server).register(instance("orders", 8080)).start().await.unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(2),
+        changes.wait_for(|s| !s.instances("ORDERS").is_empty()),
+    )
+    .await
+    .expect("registration seen through the stream")
+    .unwrap();
+    service.take_out_of_service().await.unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(2),
+        changes.wait_for(|s| s.instances("ORDERS").is_empty()),
+    )
+    .await
+    .expect("OUT_OF_SERVICE seen through the stream (lookups return UP instances)")
+    .unwrap();
+    let deltas = server.state.requests.get(RequestKind::DeltaFetch);
+    assert_eq!(deltas, 0, "no polling while the stream is up");
+    service.shutdown().await;
+    watcher.shutdown().await;
+    eventually("the stream is closed", async || server.state.watch.watcher_count() == 0).await;
 }

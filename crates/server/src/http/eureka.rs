@@ -2,6 +2,7 @@
 //! encodes the answer; the rules themselves live in the registry.
 
 use std::io::Read;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -21,11 +22,13 @@ use crate::cache::Entity;
 use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
+use crate::watch::MAX_LONG_POLL;
 use eureka_client::transport::HEADER_NODE_ID;
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
-/// Header carrying the registry version on every registry response.
+/// Header carrying the registry version on every answer of the Eureka API (Java clients
+/// ignore unknown headers).
 pub const HEADER_VERSION: &str = "x-eureka-version";
 
 const STATUS_NAMES: &str = "expected one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN";
@@ -101,13 +104,7 @@ pub async fn api(
     };
     let result = match (route, method) {
         (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
-        (Route::Delta, _) => {
-            if state.config.disable_delta {
-                Err(ApiError::forbidden("delta fetches are disabled (eureka.server.disable-delta)"))
-            } else {
-                registry_document(&state, Entity::Delta, &headers)
-            }
-        }
+        (Route::Delta, _) => delta(&state, &query, &headers).await,
         (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
         (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
         (Route::Instance(app, id), Method::GET) => {
@@ -127,11 +124,18 @@ pub async fn api(
         (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
         (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
+        (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
         (Route::AsgStatus(_), _) => {
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    // Documents carry the version they were built at; every other answer (writes included)
+    // carries the version after the call, so a writer knows which version holds its change.
+    if !response.headers().contains_key(HEADER_VERSION) {
+        let version = HeaderValue::from(state.registry.version());
+        response.headers_mut().insert(HEADER_VERSION, version);
+    }
     count(&state, kind, op, origin, response.status());
     response.extensions_mut().insert(RouteLabel(template));
     response
@@ -162,6 +166,7 @@ fn operation(route: &Route, method: &Method) -> Operation {
         (Route::InstanceMetadata(..), _) => Operation::Metadata,
         (Route::PeerBatch, _) => Operation::PeerBatch,
         (Route::AsgStatus(_), _) => Operation::Other,
+        (Route::Watch, _) => Operation::Fetch,
     }
 }
 
@@ -242,6 +247,36 @@ fn registry_document(
     h.insert(HEADER_VERSION, HeaderValue::from(version));
     h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
     Ok(response)
+}
+
+/// `GET apps/delta`, Eureka's delta; with `since=V` (ours only, Java clients never send it)
+/// a long poll: answered at once when the registry version differs from `V`, otherwise held
+/// up to `wait` seconds (default 0, capped at [`MAX_LONG_POLL`]) until it changes. Either
+/// way the answer is the ordinary delta document with its `X-Eureka-Version`.
+async fn delta(
+    state: &SharedState,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    if state.config.disable_delta {
+        return Err(ApiError::forbidden(
+            "delta fetches are disabled (eureka.server.disable-delta)",
+        ));
+    }
+    if let Some(since) = query.get("since") {
+        let since: u64 = since.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid since '{since}': expected a registry version"))
+        })?;
+        let wait = match query.get("wait") {
+            None => Duration::ZERO,
+            Some(w) => w.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+                ApiError::bad_request(format!("invalid wait '{w}': expected whole seconds"))
+            })?,
+        };
+        // Waits on a `watch` receiver only: no registry lock is held while the request is.
+        state.watch.wait_for_change(since, wait.min(MAX_LONG_POLL)).await;
+    }
+    registry_document(state, Entity::Delta, headers)
 }
 
 /// Java's "registry not ready" window (§4.12), only when asked for with

@@ -4,6 +4,7 @@
 //! - [`negotiate`]: JSON/XML and gzip selection exactly as Java does it.
 //! - [`eureka`]: the Eureka API handlers.
 //! - [`status`]: `GET status`.
+//! - [`watch`]: `GET watch`, the change stream (server-sent events).
 //! - [`console`]: the live registry console at `eureka.dashboard.path` (default `/`).
 //! - [`observe`]: request ids, request spans and the request-duration histogram.
 //! - [`error`]: the one error type and its HTTP mapping.
@@ -15,6 +16,7 @@ pub mod negotiate;
 pub mod observe;
 pub mod route;
 pub mod status;
+pub mod watch;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};

@@ -35,6 +35,8 @@ pub enum Route {
     PeerBatch,
     /// `asg/{name}/status`: AWS auto-scaling group status.
     AsgStatus(String),
+    /// `watch`: the change stream (ours, not Eureka's).
+    Watch,
 }
 
 impl Route {
@@ -54,6 +56,7 @@ impl Route {
             Route::Status => "/eureka/status",
             Route::PeerBatch => "/eureka/peerreplication/batch",
             Route::AsgStatus(_) => "/eureka/asg/{asg}/status",
+            Route::Watch => "/eureka/watch",
         }
     }
 }
@@ -72,8 +75,8 @@ pub enum RouteError {
     MethodNotAllowed(&'static str),
 }
 
-const RESOURCES: [&str; 7] =
-    ["apps", "instances", "vips", "svips", "status", "peerreplication", "asg"];
+const RESOURCES: [&str; 8] =
+    ["apps", "instances", "vips", "svips", "status", "peerreplication", "asg", "watch"];
 
 /// Resolves a request path (without query) to a route.
 pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
@@ -124,6 +127,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
         ["vips", vip] => allow(Route::Vip(vip.to_string()), &[M::GET], "GET"),
         ["svips", vip] => allow(Route::SecureVip(vip.to_string()), &[M::GET], "GET"),
         ["status"] => allow(Route::Status, &[M::GET], "GET"),
+        ["watch"] => allow(Route::Watch, &[M::GET], "GET"),
         ["peerreplication", "batch"] => allow(Route::PeerBatch, &[M::POST], "POST"),
         ["asg", name, "status"] => allow(Route::AsgStatus(name.to_string()), &[M::PUT], "PUT"),
         _ => Err(RouteError::NotFound),

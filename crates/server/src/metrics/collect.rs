@@ -39,6 +39,7 @@ impl Collector for StateCollector {
         let Some(state) = self.state.upgrade() else { return Ok(()) };
         registry(&state, &mut encoder)?;
         replication(&state, &mut encoder)?;
+        watch(&state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
 }
@@ -81,6 +82,36 @@ fn emit(metric: MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Resul
         (_, Value::Int(n)) => ConstGauge::new(n).encode(metric),
         (_, Value::Float(x)) => ConstGauge::new(x).encode(metric),
     }
+}
+
+/// Change-stream watchers, and how often they fell behind.
+fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let hub = &state.watch;
+    single(
+        enc,
+        ("eureka_watchers", "Connected change-stream watchers.", None, GAUGE),
+        hub.watcher_count(),
+    )?;
+    single(
+        enc,
+        (
+            "eureka_watch_resyncs",
+            "Watchers sent a fresh snapshot because their position left the change log.",
+            None,
+            COUNTER,
+        ),
+        hub.resyncs(),
+    )?;
+    single(
+        enc,
+        (
+            "eureka_watch_dropped",
+            "Watchers disconnected for falling behind repeatedly (slow readers).",
+            None,
+            COUNTER,
+        ),
+        hub.dropped(),
+    )
 }
 
 /// One unlabelled series.
