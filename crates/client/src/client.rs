@@ -94,13 +94,19 @@ impl ClientBuilder {
         if self.config.service_urls.is_empty() {
             return Err(ClientError::Config("no Eureka service URL given".into()));
         }
+        // The instance id when registering (what a deploy script drains), else a random one.
+        let client_id = self
+            .instance
+            .as_ref()
+            .and_then(|i| i.to_instance_info().instance_id)
+            .unwrap_or_else(|| format!("client-{:016x}", rand::random::<u64>()));
         let servers = self
             .config
             .service_urls
             .iter()
             .map(|url| {
                 EurekaHttp::new(url, self.config.timeouts)
-                    .map(|s| s.with_format(self.config.format))
+                    .map(|s| s.with_format(self.config.format).with_client_id(client_id.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let api = Failover::new(servers)?.with_quarantine(self.config.quarantine);

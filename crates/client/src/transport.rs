@@ -24,6 +24,9 @@ pub const HEADER_IDENTITY_VERSION: &str = "DiscoveryIdentity-Version";
 /// Header naming the sending node on replication batches, so a server can tell that a
 /// configured "peer" is in fact itself.
 pub const HEADER_NODE_ID: &str = "x-eureka-node-id";
+/// Header a client names itself with on fetches and its change stream (ours, not Eureka's),
+/// so a server can tell a drain which clients have seen a change.
+pub const HEADER_CLIENT_ID: &str = "x-eureka-client-id";
 /// Media type of every JSON request and answer.
 const JSON: &str = "application/json";
 /// What clients send as [`HEADER_IDENTITY_NAME`], as Java's `DiscoveryClient` does.
@@ -123,6 +126,7 @@ pub struct EurekaHttp {
     http: reqwest::Client,
     request_timeout: Duration,
     node_id: Option<String>,
+    client_id: Option<String>,
     identity: &'static str,
     format: Format,
 }
@@ -175,6 +179,7 @@ impl EurekaHttp {
             http,
             request_timeout,
             node_id: None,
+            client_id: None,
             identity: CLIENT_IDENTITY,
             format: Format::Json,
         })
@@ -186,6 +191,18 @@ impl EurekaHttp {
         self.node_id = Some(id.into());
         self.identity = SERVER_IDENTITY;
         self
+    }
+
+    /// Names this client with [`HEADER_CLIENT_ID`] on every client call and the change
+    /// stream, so our server can report it in a drain.
+    pub fn with_client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// The id sent as [`HEADER_CLIENT_ID`], if any.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
     }
 
     /// The service URL without credentials, ending in `/`.
@@ -220,10 +237,15 @@ impl EurekaHttp {
 
     /// A client call: identity headers and the negotiated format.
     fn call(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.request(method, path)
+        let req = self
+            .request(method, path)
             .header(ACCEPT, self.format.media_type())
             .header(HEADER_IDENTITY_NAME, self.identity)
-            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"))
+            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
+        match &self.client_id {
+            Some(id) => req.header(HEADER_CLIENT_ID, id),
+            None => req,
+        }
     }
 
     async fn send(
@@ -358,6 +380,9 @@ impl EurekaHttp {
         }
         if let Some(id) = last_event_id {
             req = req.header(crate::stream::LAST_EVENT_ID, id.to_string());
+        }
+        if let Some(id) = &self.client_id {
+            req = req.header(HEADER_CLIENT_ID, id);
         }
         let resp = tokio::time::timeout(self.request_timeout, self.send(req))
             .await

@@ -12,6 +12,7 @@
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
+//! - [`drain`]: who has seen a version yet (watchers and identified pollers), for drain.
 //! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
 
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod drain;
 pub mod http;
 pub mod metrics;
 pub mod replication;

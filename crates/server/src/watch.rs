@@ -20,6 +20,7 @@ use eureka_model::{ActionType, InstanceInfo};
 use eureka_registry::{ChangesSince, Registry};
 use parking_lot::Mutex;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How many encoded change events the hub keeps for watchers to share; a watcher further
@@ -78,6 +79,8 @@ pub struct Watcher {
     pub cursor: AtomicU64,
     /// The applications it watches (upper case); `None` for all.
     pub apps: Option<Vec<String>>,
+    /// The `X-Eureka-Client-Id` it opened the stream with, so drain can name it.
+    pub client_id: Option<String>,
 }
 
 impl Watcher {
@@ -102,6 +105,11 @@ pub struct WatchHub {
     next_watcher: AtomicU64,
     resyncs: AtomicU64,
     dropped: AtomicU64,
+    /// Bumped when a watcher hands an event to its connection or a poller is answered,
+    /// while a drain listens (see [`WatchHub::progressed`]).
+    progress: watch::Sender<u64>,
+    /// Identified polling clients and the newest version each was answered with.
+    pollers: Mutex<Pollers>,
 }
 
 impl WatchHub {
@@ -120,13 +128,20 @@ impl WatchHub {
             next_watcher: AtomicU64::new(0),
             resyncs: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            progress: watch::channel(0).0,
+            pollers: Mutex::new(Pollers::default()),
         }
     }
 
     /// Adds a watcher at `cursor`; the caller removes it with [`WatchHub::remove`].
-    pub fn add(&self, apps: Option<Vec<String>>, cursor: u64) -> (u64, Arc<Watcher>) {
+    pub fn add(
+        &self,
+        apps: Option<Vec<String>>,
+        client_id: Option<String>,
+        cursor: u64,
+    ) -> (u64, Arc<Watcher>) {
         let id = self.next_watcher.fetch_add(1, Ordering::Relaxed);
-        let watcher = Arc::new(Watcher { cursor: AtomicU64::new(cursor), apps });
+        let watcher = Arc::new(Watcher { cursor: AtomicU64::new(cursor), apps, client_id });
         self.watchers.lock().insert(id, watcher.clone());
         (id, watcher)
     }
@@ -134,6 +149,36 @@ impl WatchHub {
     /// Removes a watcher (its stream ended).
     pub fn remove(&self, id: u64) {
         self.watchers.lock().remove(&id);
+    }
+
+    /// The connected watchers with their hub ids, for drain.
+    pub fn watchers_by_id(&self) -> Vec<(u64, Arc<Watcher>)> {
+        self.watchers.lock().iter().map(|(id, w)| (*id, w.clone())).collect()
+    }
+
+    /// Signals a pending drain that a watcher's cursor or a poller's version moved. Costs
+    /// nothing while no drain listens, which is almost always.
+    pub fn progressed(&self) {
+        if self.progress.receiver_count() > 0 {
+            self.progress.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// A receiver woken by [`WatchHub::progressed`].
+    pub fn subscribe_progress(&self) -> watch::Receiver<u64> {
+        self.progress.subscribe()
+    }
+
+    /// Remembers that the polling client `client_id` was answered with `version` at `now`.
+    pub fn record_poller(&self, client_id: &str, version: u64, now: Instant) {
+        self.pollers.lock().record(client_id, version, now);
+        self.progressed();
+    }
+
+    /// The identified polling clients heard from within [`POLLER_EXPIRY`] of `now`, with
+    /// the newest version each was answered with.
+    pub fn pollers(&self, now: Instant) -> Vec<(String, u64)> {
+        self.pollers.lock().live(now)
     }
 
     /// Connected watchers now.
@@ -240,6 +285,51 @@ impl WatchHub {
             _ = tokio::time::sleep(wait) => false,
             _ = self.closing.cancelled() => false,
         }
+    }
+}
+
+/// How long an identified polling client is remembered without a request: twice the
+/// longest poll interval a client is expected to use (Eureka's 30 s default, plus slack).
+pub const POLLER_EXPIRY: Duration = Duration::from_secs(90);
+/// The most polling clients remembered; beyond it the longest silent one is forgotten, so
+/// client ids sent by anyone cannot grow the map without bound.
+pub const MAX_POLLERS: usize = 10_000;
+
+/// What the hub remembers of one identified polling client.
+#[derive(Debug, Clone, Copy)]
+struct Polled {
+    version: u64,
+    at: Instant,
+}
+
+/// Identified polling clients (`X-Eureka-Client-Id` on `apps` and `apps/delta`), bounded
+/// by [`MAX_POLLERS`] and forgotten after [`POLLER_EXPIRY`] of silence.
+#[derive(Debug, Default)]
+struct Pollers(HashMap<String, Polled>);
+
+impl Pollers {
+    fn record(&mut self, id: &str, version: u64, now: Instant) {
+        if let Some(p) = self.0.get_mut(id) {
+            // Answers can complete out of order; keep the newest version seen.
+            p.version = p.version.max(version);
+            p.at = now;
+            return;
+        }
+        if self.0.len() >= MAX_POLLERS {
+            self.0.retain(|_, p| now.duration_since(p.at) < POLLER_EXPIRY);
+        }
+        if self.0.len() >= MAX_POLLERS {
+            let oldest = self.0.iter().min_by_key(|(_, p)| p.at).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.0.remove(&oldest);
+            }
+        }
+        self.0.insert(id.to_string(), Polled { version, at: now });
+    }
+
+    fn live(&mut self, now: Instant) -> Vec<(String, u64)> {
+        self.0.retain(|_, p| now.duration_since(p.at) < POLLER_EXPIRY);
+        self.0.iter().map(|(id, p)| (id.clone(), p.version)).collect()
     }
 }
 

@@ -23,7 +23,7 @@ use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
 use crate::watch::MAX_LONG_POLL;
-use eureka_client::transport::HEADER_NODE_ID;
+use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
@@ -64,6 +64,23 @@ impl Query {
     }
 }
 
+/// The longest `X-Eureka-Client-Id` accepted.
+pub const MAX_CLIENT_ID_LEN: usize = 256;
+
+/// The `X-Eureka-Client-Id` a client named itself with, if any: printable ASCII, at most
+/// [`MAX_CLIENT_ID_LEN`] bytes, or the request is refused with 400.
+pub fn client_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(HEADER_CLIENT_ID) else { return Ok(None) };
+    let id = value.to_str().map(str::trim).unwrap_or_default();
+    let printable = id.bytes().all(|b| b.is_ascii_graphic());
+    if id.is_empty() || id.len() > MAX_CLIENT_ID_LEN || !printable {
+        return Err(ApiError::bad_request(format!(
+            "invalid X-Eureka-Client-Id: expected 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters"
+        )));
+    }
+    Ok(Some(id.to_string()))
+}
+
 fn origin(headers: &HeaderMap) -> Origin {
     match headers.get(HEADER_REPLICATION) {
         Some(v) if v.as_bytes() == b"true" => Origin::Peer,
@@ -99,7 +116,15 @@ pub async fn api(
         (Route::App(_), &Method::POST) => Some(RequestKind::Register),
         (Route::Instance(..), &Method::PUT) => Some(RequestKind::Renew),
         (Route::Instance(..), &Method::DELETE) => Some(RequestKind::Cancel),
-        (Route::InstanceStatus(..), _) => Some(RequestKind::StatusOverride),
+        (Route::InstanceStatus(..) | Route::InstanceDrain(..), _) => {
+            Some(RequestKind::StatusOverride)
+        }
+        _ => None,
+    };
+    // Identified pollers are remembered for drain; an invalid id is refused before any work.
+    let poller = match (&route, client_id(&headers)) {
+        (Route::Apps | Route::Delta, Ok(id)) => id,
+        (Route::Apps | Route::Delta, Err(e)) => return e.into_response(),
         _ => None,
     };
     let result = match (route, method) {
@@ -117,6 +142,9 @@ pub async fn api(
         }
         (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
         (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query, origin),
+        (Route::InstanceDrain(app, id), _) => {
+            super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
+        }
         (Route::InstanceById(id), _) => {
             instance_document(state.registry.find_instance(&id), &headers, &id)
         }
@@ -135,6 +163,12 @@ pub async fn api(
     if !response.headers().contains_key(HEADER_VERSION) {
         let version = HeaderValue::from(state.registry.version());
         response.headers_mut().insert(HEADER_VERSION, version);
+    }
+    if let Some(poller) = poller.filter(|_| response.status().is_success()) {
+        let answered = response.headers().get(HEADER_VERSION).and_then(|v| v.to_str().ok());
+        if let Some(version) = answered.and_then(|v| v.parse().ok()) {
+            state.watch.record_poller(&poller, version, tokio::time::Instant::now());
+        }
     }
     count(&state, kind, op, origin, response.status());
     response.extensions_mut().insert(RouteLabel(template));
@@ -161,7 +195,9 @@ fn operation(route: &Route, method: &Method) -> Operation {
         (Route::Instance(..), &Method::PUT) => Operation::Renew,
         (Route::Instance(..), &Method::DELETE) => Operation::Cancel,
         (Route::Instance(..) | Route::InstanceById(_) | Route::Status, _) => Operation::Lookup,
-        (Route::InstanceStatus(..), &Method::PUT) => Operation::StatusUpdate,
+        (Route::InstanceStatus(..), &Method::PUT) | (Route::InstanceDrain(..), _) => {
+            Operation::StatusUpdate
+        }
         (Route::InstanceStatus(..), _) => Operation::StatusDelete,
         (Route::InstanceMetadata(..), _) => Operation::Metadata,
         (Route::PeerBatch, _) => Operation::PeerBatch,
@@ -420,17 +456,25 @@ fn set_status(
         ApiError::bad_request(format!("missing query parameter 'value': {STATUS_NAMES}"))
     })?;
     let dirty = query.timestamp("lastDirtyTimestamp")?;
-    let stored = state.registry.set_status_override(
-        app.as_str(),
-        id,
-        status,
-        dirty,
-        state.clock.now_ms(),
-    )?;
+    override_status(state, app, id, status, dirty, origin)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Sets a status override and replicates it: what `PUT .../status` and drain both do.
+pub fn override_status(
+    state: &SharedState,
+    app: &AppName,
+    id: &str,
+    status: InstanceStatus,
+    dirty: Option<u64>,
+    origin: Origin,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let stored = state.registry.set_status_override(app.as_str(), id, status, dirty, now)?;
     tracing::info!(app = %app, instance_id = id, %status, "status override set");
     // Java replicates even a no-op status update; so do we (the peer may lack the override).
     state.replication.replicate(origin, || ReplicationTask::status_update(stored));
-    Ok(StatusCode::OK.into_response())
+    Ok(())
 }
 
 fn delete_status(

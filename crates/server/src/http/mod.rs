@@ -5,11 +5,13 @@
 //! - [`eureka`]: the Eureka API handlers.
 //! - [`status`]: `GET status`.
 //! - [`watch`]: `GET watch`, the change stream (server-sent events).
+//! - [`drain`]: `POST apps/{APP}/{ID}/drain`, out of service until everyone has seen it.
 //! - [`console`]: the live registry console at `eureka.dashboard.path` (default `/`).
 //! - [`observe`]: request ids, request spans and the request-duration histogram.
 //! - [`error`]: the one error type and its HTTP mapping.
 
 pub mod console;
+pub mod drain;
 pub mod error;
 pub mod eureka;
 pub mod negotiate;

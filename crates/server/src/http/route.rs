@@ -21,6 +21,9 @@ pub enum Route {
     Instance(AppName, String),
     /// `apps/{APP}/{ID}/status`: override (PUT) or remove it (DELETE).
     InstanceStatus(AppName, String),
+    /// `apps/{APP}/{ID}/drain`: take out of service and wait until watchers and pollers saw
+    /// it (POST; ours, not Eureka's).
+    InstanceDrain(AppName, String),
     /// `apps/{APP}/{ID}/metadata`: merge metadata (PUT).
     InstanceMetadata(AppName, String),
     /// `instances/{ID}`: instance by id in any application.
@@ -50,6 +53,7 @@ impl Route {
             Route::Instance(..) => "/eureka/apps/{app}/{id}",
             Route::InstanceStatus(..) => "/eureka/apps/{app}/{id}/status",
             Route::InstanceMetadata(..) => "/eureka/apps/{app}/{id}/metadata",
+            Route::InstanceDrain(..) => "/eureka/apps/{app}/{id}/drain",
             Route::InstanceById(_) => "/eureka/instances/{id}",
             Route::Vip(_) => "/eureka/vips/{vip}",
             Route::SecureVip(_) => "/eureka/svips/{svip}",
@@ -122,6 +126,9 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
         ),
         ["apps", app, id, "metadata"] => {
             allow(Route::InstanceMetadata(AppName::new(app), id.to_string()), &[M::PUT], "PUT")
+        }
+        ["apps", app, id, "drain"] => {
+            allow(Route::InstanceDrain(AppName::new(app), id.to_string()), &[M::POST], "POST")
         }
         ["instances", id] => allow(Route::InstanceById(id.to_string()), &[M::GET], "GET"),
         ["vips", vip] => allow(Route::Vip(vip.to_string()), &[M::GET], "GET"),

@@ -64,13 +64,15 @@ pub fn open(
             })?)
         }
     };
-    let (id, watcher) = state.watch.add(apps, resume.unwrap_or(0));
+    let client_id = super::eureka::client_id(headers)?;
+    let (id, watcher) = state.watch.add(apps, client_id, resume.unwrap_or(0));
     let stream = Stream {
         state: state.clone(),
         id,
         watcher,
         rx: state.watch.subscribe(),
         cursor: resume,
+        unpublished: None,
         pending: VecDeque::new(),
         chunks: VecDeque::new(),
         resyncs: VecDeque::new(),
@@ -96,6 +98,8 @@ struct Stream {
     rx: watch::Receiver<u64>,
     /// The version of the last event produced; `None` until the snapshot is.
     cursor: Option<u64>,
+    /// A cursor produced but not yet taken by the connection (see `Stream::publish`).
+    unpublished: Option<u64>,
     pending: VecDeque<Arc<EncodedChange>>,
     /// The rest of a snapshot frame, sent before anything else.
     chunks: VecDeque<Bytes>,
@@ -115,6 +119,7 @@ impl Stream {
             if self.state.watch.closing().is_cancelled() {
                 return None;
             }
+            self.publish();
             if let Some(chunk) = self.chunks.pop_front() {
                 return Some(chunk);
             }
@@ -169,7 +174,19 @@ impl Stream {
 
     fn advance(&mut self, version: u64) {
         self.cursor = Some(version);
-        self.watcher.cursor.store(version, Ordering::Release);
+        self.unpublished = Some(version);
+    }
+
+    /// Publishes the cursor for drain once the connection has taken every chunk up to it:
+    /// the body is pulled, so being asked for the next chunk means the last one was written.
+    fn publish(&mut self) {
+        if !self.chunks.is_empty() {
+            return;
+        }
+        if let Some(version) = self.unpublished.take() {
+            self.watcher.cursor.store(version, Ordering::Release);
+            self.state.watch.progressed();
+        }
     }
 
     /// The `snapshot` event: the whole registry from the response cache (shared with every
