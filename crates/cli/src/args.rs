@@ -121,6 +121,23 @@ pub enum Command {
         /// Instance id.
         id: String,
     },
+    /// Take an instance out of service and wait until everyone has seen it.
+    ///
+    /// Sets the OUT_OF_SERVICE override (our server only: `POST apps/APP/ID/drain`) and
+    /// waits until every watcher of the application and every polling client that names
+    /// itself (`X-Eureka-Client-Id`, as eureka-rs clients do) on that server was sent the
+    /// change. Prints one summary line and who is still pending; `--output json` prints the
+    /// server's report. Exits 0 when everyone saw it, 7 when the wait ran out first; safe to
+    /// stop the instance only on 0. Each server of a cluster counts its own clients only.
+    Drain {
+        /// Application name.
+        app: String,
+        /// Instance id.
+        id: String,
+        /// How long the server waits for everyone to see it (whole seconds, at most 2m).
+        #[arg(long, default_value = "30s", value_parser = drain_wait, value_name = DURATION)]
+        wait: Duration,
+    },
     /// Print registry changes as they happen, until Ctrl-C.
     ///
     /// The first lines are the instances registered now, as ADDED. Then one line per change:
@@ -135,6 +152,19 @@ pub enum Command {
         #[arg(long, default_value = "1s", value_parser = positive, value_name = DURATION)]
         interval: Duration,
     },
+}
+
+/// The longest drain wait the server accepts.
+pub const MAX_DRAIN_WAIT: Duration = Duration::from_secs(120);
+
+/// A drain's `--wait`: positive, at most [`MAX_DRAIN_WAIT`].
+fn drain_wait(text: &str) -> Result<Duration, String> {
+    match positive(text)? {
+        d if d > MAX_DRAIN_WAIT => {
+            Err(format!("'{}' is more than the 2m a drain may wait", text.trim()))
+        }
+        d => Ok(d),
+    }
 }
 
 /// What `register` registers.

@@ -9,7 +9,7 @@ use eureka_client::failover::split_urls;
 use eureka_client::{EurekaHttp, Failover, Timeouts, TransportError};
 
 use crate::args::{Cli, Command, MetadataCommand, Output, StatusCommand};
-use crate::error::{CliError, Target};
+use crate::error::{CliError, Kind, Target};
 use crate::{duration, live, output};
 
 /// The `--server` list as one fail-over set, with what messages need to name it.
@@ -107,6 +107,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             confirm(&format!("cancelled {}/{id}", upper(&app)));
             Ok(())
         }
+        Command::Drain { app, id, wait } => drain(&servers, out, &app, &id, wait).await,
         Command::Watch { apps, interval } => live::watch(servers, out, apps, interval).await,
     }
 }
@@ -142,6 +143,66 @@ async fn instance(
         None => output::instance_view(&info, duration::now_ms()).into_bytes(),
         Some(format) => output::document(format.encode_instance(&info)),
     })
+}
+
+/// `drain`: the summary (or the server's JSON) on stdout; exit 7 when someone is pending.
+async fn drain(
+    servers: &Servers,
+    out: Output,
+    app: &str,
+    id: &str,
+    wait: Duration,
+) -> Result<(), CliError> {
+    let target = Target::Instance { app: Some(app), id };
+    let body = servers.call(target, |s| s.drain(app, id, wait)).await?;
+    let report: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        CliError::new(Kind::Undecodable, format!("cannot decode the drain report: {e}"))
+    })?;
+    let complete = report["complete"].as_bool().unwrap_or(false);
+    match out {
+        Output::Json => output::stdout(&output::document(body.to_vec()))?,
+        Output::Table | Output::Xml => output::stdout(drain_summary(app, id, &report).as_bytes())?,
+    }
+    if complete {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Kind::Incomplete,
+            format!(
+                "not everyone saw {}/{id} go out of service within {}; not safe to stop it yet",
+                upper(app),
+                duration::display(wait)
+            ),
+        ))
+    }
+}
+
+/// `ORDERS/o1: OUT_OF_SERVICE at version 7, seen by 2/2 watchers and 1/2 clients`, and a
+/// `pending:` line naming who has not seen it.
+fn drain_summary(app: &str, id: &str, report: &serde_json::Value) -> String {
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let watchers = &report["watchers"];
+    let clients_seen = names(&report["clients"]["seen"]);
+    let clients_pending = names(&report["clients"]["pending"]);
+    let mut text = format!(
+        "{}/{id}: OUT_OF_SERVICE at version {}, seen by {}/{} watchers and {}/{} clients\n",
+        upper(app),
+        report["version"],
+        watchers["seen"],
+        watchers["total"],
+        clients_seen.len(),
+        clients_seen.len() + clients_pending.len(),
+    );
+    let pending: Vec<String> =
+        names(&watchers["pending"]).into_iter().chain(clients_pending).collect();
+    if !pending.is_empty() {
+        text.push_str(&format!("pending: {}\n", pending.join(", ")));
+    }
+    text
 }
 
 /// Confirmations are messages, not data: they go to stderr so that stdout stays parseable.

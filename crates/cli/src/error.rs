@@ -21,7 +21,8 @@ Exit codes:
   3  not found (unknown application or instance)
   4  cannot reach any server (connection refused, DNS, timeout)
   5  the server refused the request (other 4xx/5xx; its status and message are shown)
-  6  the server's answer could not be decoded";
+  6  the server's answer could not be decoded
+  7  drain: not every watcher and client saw the change before --wait ran out";
 
 /// What kind of failure, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub enum Kind {
     Refused,
     /// A server answered something that is not a Eureka document: exit 6.
     Undecodable,
+    /// A drain's wait ran out before everyone saw the change: exit 7, so a deploy script
+    /// does not stop the instance yet.
+    Incomplete,
     /// Whoever read our standard output went away (`| head`): exit 0, silently, as pipes
     /// expect.
     OutputClosed,
@@ -54,6 +58,7 @@ impl Kind {
             Kind::Unreachable => 4,
             Kind::Refused => 5,
             Kind::Undecodable => 6,
+            Kind::Incomplete => 7,
         }
     }
 }

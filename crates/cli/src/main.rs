@@ -2,7 +2,7 @@
 //!
 //! - `args`: the command line (clap) and the parsers of its values.
 //! - `commands`: the fail-over server set and the one-call commands (`apps`, `app`,
-//!   `instance`, `status`, `metadata`, `cancel`).
+//!   `instance`, `status`, `metadata`, `cancel`, `drain`).
 //! - `live`: the commands that run until a signal (`register`, `watch`), over the discovery
 //!   client.
 //! - `output`: tables for people; the model's encoders for `--output json|xml`.

@@ -473,6 +473,49 @@ async fn watch_refuses_xml_and_a_dead_server() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// drain
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn drain_exits_0_when_everyone_saw_it_and_7_with_the_pending_list_when_not() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    register(&s, "orders", "o-2", 8081).await;
+    // A client that names itself on its fetches, as eureka-rs clients do.
+    let poller = api(&s).await.with_client_id("poller-1");
+    let poll = || async { poller.delta().await.unwrap() };
+    poll().await;
+
+    // poller-1 does not poll again: the drain runs out and names it.
+    let started = Instant::now();
+    let run = ctl(&s.service_url(), &["drain", "orders", "o-1", "--wait", "1s"]).await;
+    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    let line = run.fails(7).to_string();
+    assert!(line.contains("not everyone saw ORDERS/o-1 go out of service within 1s"), "{line}");
+    assert!(run.stdout.starts_with("ORDERS/o-1: OUT_OF_SERVICE at version 3"), "{run:?}");
+    assert!(run.stdout.contains("0/1 clients"), "{run:?}");
+    assert!(run.stdout.contains("\npending: poller-1\n"), "{run:?}");
+    let info = s.state.registry.get_instance("ORDERS", "o-1").unwrap();
+    assert_eq!(info.status, InstanceStatus::OutOfService, "the override is set either way");
+
+    // It polls while the drain waits: complete, exit 0; --output json is the server's report.
+    let drain = command(&s.service_url(), &["drain", "orders", "o-2", "-o", "json"]);
+    let drain = tokio::spawn(finish(drain));
+    sleep(Duration::from_millis(500)).await;
+    poll().await;
+    let run = drain.await.unwrap().ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(report["clients"]["seen"], serde_json::json!(["poller-1"]));
+    assert_eq!(report["instanceId"], "o-2");
+
+    let run = ctl(&s.service_url(), &["drain", "orders", "nope"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance nope not found in ORDERS");
+    let run = ctl(&s.service_url(), &["drain", "orders", "o-1", "--wait", "3m"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Servers, errors and exit codes
 // ---------------------------------------------------------------------------------------------
 
@@ -574,6 +617,7 @@ async fn usage_errors_exit_2_and_help_lists_the_exit_codes() {
     let run = ctl(&dead_url(), &["--help"]).await.ok();
     assert!(run.stdout.contains("Exit codes:\n  0  success"), "{}", run.stdout);
     assert!(run.stdout.contains("6  the server's answer could not be decoded"), "{}", run.stdout);
+    assert!(run.stdout.contains("7  drain: not every watcher"), "{}", run.stdout);
 }
 
 // ---------------------------------------------------------------------------------------------

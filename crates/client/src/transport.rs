@@ -310,6 +310,25 @@ impl EurekaHttp {
         expect_success(resp, StatusCode::OK).await.map(drop)
     }
 
+    /// `POST apps/{APP}/{ID}/drain?wait=S` (our server only): takes the instance out of
+    /// service and waits up to `wait` (whole seconds, rounded up) until the server's watchers
+    /// and identified pollers have seen it. Returns the server's JSON report as is.
+    pub async fn drain(
+        &self,
+        app: &str,
+        id: &str,
+        wait: Duration,
+    ) -> Result<bytes::Bytes, TransportError> {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let path = format!("{}/drain?wait={secs}", instance_path(app, id));
+        // The server holds the answer for up to `wait`: the call's limit comes on top.
+        let req = self
+            .call(reqwest::Method::POST, &path)
+            .timeout(self.request_timeout + Duration::from_secs(secs));
+        let resp = self.send(req).await?;
+        expect_success(resp, StatusCode::OK).await
+    }
+
     /// `DELETE apps/{APP}/{ID}/status`: removes an override, leaving the instance at `status`
     /// (Java's `value` parameter; `None` lets the server choose, which is UNKNOWN).
     pub async fn delete_status_override(
