@@ -144,11 +144,14 @@ pub enum Command {
     /// time, ADDED/MODIFIED/DELETED, application, instance id, status, host:port. With
     /// `--output json`, one JSON object per line:
     /// {"time":..,"action":..,"app":..,"id":..,"instance":{Eureka JSON instance}}.
-    /// Changes are found by polling deltas every `--interval`.
+    /// Changes arrive on the server's change stream (`GET watch`) as they happen; against a
+    /// server without one (the Java server) they are found by polling deltas every
+    /// `--interval`.
     Watch {
         /// Only these applications (case-insensitive); all when none is given.
         apps: Vec<String>,
-        /// How often to poll the registry, e.g. 500ms, 1s, 30s.
+        /// How often to poll the registry when the server has no change stream (and how often
+        /// the stream's copy is checked against the registry), e.g. 500ms, 1s, 30s.
         #[arg(long, default_value = "1s", value_parser = positive, value_name = DURATION)]
         interval: Duration,
     },

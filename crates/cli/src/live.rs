@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use eureka_client::stream::WatchStream;
 use eureka_client::{
     Change, ClientBuilder, ClientConfig, EurekaApi, Instance, InstanceInfo, InstanceStatus,
     Renewal, Snapshot, TransportError,
@@ -92,8 +93,10 @@ fn instance(args: &RegisterArgs) -> Instance {
     i
 }
 
-/// `watch`: prints the instances registered now as ADDED, then every change the polled
-/// deltas reveal, until a signal.
+/// `watch`: prints the instances registered now as ADDED, then every change, until a
+/// signal. The discovery client follows the server's change stream when it has one (ours),
+/// so changes print as they happen; against a server without it (Java's) it polls deltas
+/// every `interval`.
 pub async fn watch(
     servers: Servers,
     out: Output,
@@ -124,7 +127,10 @@ pub async fn watch(
         }
     }
     client.api().lock().announce = true;
-    confirm(&format!("watching {names} every {} (Ctrl-C to stop)", duration::display(interval)));
+    confirm(&format!(
+        "watching {names}: its change stream, or polling every {} without one (Ctrl-C to stop)",
+        duration::display(interval)
+    ));
 
     let wanted: Vec<String> = apps.iter().map(|a| a.to_uppercase()).collect();
     let mut updates = client.subscribe();
@@ -333,6 +339,17 @@ impl EurekaApi for Observed {
 
     async fn delta(&self) -> Result<Applications, TransportError> {
         let result = EurekaApi::delta(self.servers.failover()).await;
+        self.note(&result, Target::Registry);
+        result
+    }
+
+    /// Our server's change stream, so `watch` prints a change as it happens; servers without
+    /// one (Java's) answer `None` and are polled every `--interval`.
+    async fn watch(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> Result<Option<WatchStream>, TransportError> {
+        let result = EurekaApi::watch(self.servers.failover(), last_event_id).await;
         self.note(&result, Target::Registry);
         result
     }

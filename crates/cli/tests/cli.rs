@@ -444,7 +444,13 @@ async fn watch_prints_the_registry_then_each_change_as_json_lines() {
 
     assert_eq!(signal_and_wait(&mut watch, "INT").await, 0);
     let stderr = read_stream(watch.stderr.take()).await;
-    assert_eq!(stderr, format!("watching {} every 200ms (Ctrl-C to stop)\n", s.service_url()));
+    assert_eq!(
+        stderr,
+        format!(
+            "watching {}: its change stream, or polling every 200ms without one (Ctrl-C to stop)\n",
+            s.service_url()
+        )
+    );
 
     // The filtered table watch polls on its own, so two changes may land in one poll and
     // show as one line; but it starts with b-1's arrival, ends with its departure, and never
@@ -460,6 +466,27 @@ async fn watch_prints_the_registry_then_each_change_as_json_lines() {
         assert_eq!(words(line)[2..4], ["BILLING", "b-1"], "{seen:?}");
     }
     assert_eq!(signal_and_wait(&mut filtered, "TERM").await, 0);
+}
+
+#[tokio::test]
+async fn watch_follows_the_change_stream_so_a_change_prints_at_once_whatever_the_interval() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let mut watch = command(&s.service_url(), &["watch", "--interval", "30s", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    next_event(&mut lines, "ADDED", "o-1").await;
+    eventually("the watch stream", || (s.state.watch.watcher_count() == 1).then_some(())).await;
+    let written = Instant::now();
+    register(&s, "billing", "b-1", 9090).await;
+    next_event(&mut lines, "ADDED", "b-1").await;
+    let took = written.elapsed();
+    // Polling would take up to 30 s; the stream takes milliseconds (slack for a busy machine).
+    assert!(took < Duration::from_secs(1), "printed {took:?} after the write");
+    assert_eq!(signal_and_wait(&mut watch, "INT").await, 0);
 }
 
 #[tokio::test]
