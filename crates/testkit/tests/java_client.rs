@@ -1,6 +1,7 @@
 //! The Rust discovery client against a Spring Cloud Netflix Eureka server, the Java registry
 //! users run today: registration, renewals, re-registration after a lost lease, discovery by
-//! deltas that reconcile with Java's `apps__hashcode`, status pushes, overrides and shutdown.
+//! deltas that reconcile with Java's `apps__hashcode` (with `use_watch` on: the client probes
+//! `GET watch`, gets Spring's 404 and polls), status pushes, overrides and shutdown.
 //! (`eurekactl` against the same server: `crates/cli/tests/cli.rs`.)
 //!
 //! Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
@@ -8,6 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use eureka_client::stream::WatchStream;
 use eureka_client::{
     DiscoveryClient, EurekaApi, EurekaHttp, Failover, InstanceInfo, InstanceStatus, Renewal,
     Timeouts, TransportError,
@@ -22,11 +24,14 @@ const T: Timeouts = Timeouts { connect: Duration::from_secs(2), request: Duratio
 const CONVERGE: Duration = Duration::from_secs(15);
 
 /// A transport that counts the registry fetches, to prove that deltas reconcile with the
-/// Java server's hash (a mismatch would show as extra full fetches).
+/// Java server's hash (a mismatch would show as extra full fetches), and the change-stream
+/// probes and what they found, to prove the fallback to polling.
 struct Counting {
     inner: Failover,
     full: AtomicUsize,
     deltas: AtomicUsize,
+    watch_probes: AtomicUsize,
+    streams_opened: AtomicUsize,
 }
 
 impl EurekaApi for Counting {
@@ -71,6 +76,14 @@ impl EurekaApi for Counting {
         self.deltas.fetch_add(1, Ordering::Relaxed);
         self.inner.delta().await
     }
+    async fn watch(&self, last: Option<u64>) -> Result<Option<WatchStream>, TransportError> {
+        self.watch_probes.fetch_add(1, Ordering::Relaxed);
+        let opened = self.inner.watch(last).await;
+        if matches!(opened, Ok(Some(_))) {
+            self.streams_opened.fetch_add(1, Ordering::Relaxed);
+        }
+        opened
+    }
 }
 
 async fn on_java(url: &str, id: &str) -> Option<InstanceInfo> {
@@ -109,8 +122,16 @@ async fn discovery_client_against_the_java_server() {
         inner: Failover::from_urls(url, T).unwrap(),
         full: AtomicUsize::new(0),
         deltas: AtomicUsize::new(0),
+        watch_probes: AtomicUsize::new(0),
+        streams_opened: AtomicUsize::new(0),
     };
-    let watcher: DiscoveryClient<Counting> = builder(url).start_with(counting).await;
+    // The Java server has no change stream: `GET watch` is a 404 there.
+    let probe = reqwest::get(format!("{url}watch")).await.unwrap();
+    assert_eq!(probe.status(), 404, "Spring answers the watch probe with 404");
+    // `use_watch` is on (the default): the client asks for the stream, is told there is
+    // none, and refreshes by deltas.
+    let watcher = builder(url).configure(|c| assert!(c.use_watch, "the default"));
+    let watcher: DiscoveryClient<Counting> = watcher.start_with(counting).await;
     let counting = watcher.api();
     assert_eq!(watcher.instances("rust-orders").len(), 1, "first (full) fetch");
     let full_before = counting.full.load(Ordering::Relaxed);
@@ -131,6 +152,8 @@ async fn discovery_client_against_the_java_server() {
     .await;
     assert!(watcher.instances("rust-billing").is_empty(), "DOWN instances are not offered");
     assert!(counting.deltas.load(Ordering::Relaxed) >= 2, "refreshed by deltas");
+    assert_eq!(counting.watch_probes.load(Ordering::Relaxed), 1, "asked for the stream once");
+    assert_eq!(counting.streams_opened.load(Ordering::Relaxed), 0, "and fell back to polling");
     assert_eq!(
         counting.full.load(Ordering::Relaxed),
         full_before,
