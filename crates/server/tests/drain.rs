@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use eureka_testkit::fixtures::java_json;
 use eureka_testkit::TestServer;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Client, Response};
@@ -17,15 +16,8 @@ fn http() -> Client {
     Client::builder().no_gzip().build().unwrap()
 }
 
-async fn register(s: &TestServer, app: &str, id: &str) {
-    let r = http()
-        .post(s.url(&format!("apps/{app}")))
-        .header(CONTENT_TYPE, JSON)
-        .body(java_json(app, id, 8080))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+async fn register(s: &TestServer, app: &str, id: &str) -> Response {
+    s.register_json(app, id).await
 }
 
 /// `GET apps/delta` as the polling client `id`.

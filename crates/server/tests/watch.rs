@@ -22,15 +22,7 @@ fn version(r: &Response) -> u64 {
 }
 
 async fn register(s: &TestServer, app: &str, id: &str) -> Response {
-    let r = http()
-        .post(s.url(&format!("apps/{app}")))
-        .header(CONTENT_TYPE, JSON)
-        .body(java_json(app, id, 8080))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    r
+    s.register_json(app, id).await
 }
 
 #[tokio::test]

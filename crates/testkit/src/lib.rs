@@ -80,6 +80,20 @@ impl TestServer {
         scrape(&format!("http://{}/metrics", self.addr)).await
     }
 
+    /// Registers a Jersey-style JSON instance (`fixtures::java_json`, port 8080) through the
+    /// API and asserts the 204; returns the answer for its headers.
+    pub async fn register_json(&self, app: &str, id: &str) -> reqwest::Response {
+        let r = reqwest::Client::new()
+            .post(self.url(&format!("apps/{app}")))
+            .header("Content-Type", "application/json")
+            .body(fixtures::java_json(app, id, 8080))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("register {app}/{id}: {e}"));
+        assert_eq!(r.status(), 204, "register {app}/{id}");
+        r
+    }
+
     /// Stops the server and waits for it to drain.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
