@@ -1,0 +1,18 @@
+//! The benchmark harness behind `eureka-bench`: our server, the Spring Cloud Eureka server and a
+//! bare hyper server (`eureka-bench-hyper`, the ceiling) under the same load, one at a time, on
+//! the same machine.
+//!
+//! - [`load`]: the load generator (keep-alive HTTP/1.1 connections, closed and open loop,
+//!   latency histograms).
+//! - [`process`]: a server as a separate process pinned to a core, its CPU time and RSS.
+//! - [`wire`]: the requests real Eureka clients send, built once per request kind.
+//! - [`scenario`]: the seven scenarios of the issue, run against one server.
+//! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
+
+#![warn(missing_docs)]
+
+pub mod load;
+pub mod process;
+pub mod report;
+pub mod scenario;
+pub mod wire;

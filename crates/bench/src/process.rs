@@ -1,0 +1,145 @@
+//! A server under test as a separate process, pinned to a core with `taskset`, and what
+//! `/proc` says about it: CPU time (`utime + stime`) and resident memory (`VmRSS`, `VmHWM`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+use crate::load::Conn;
+use crate::wire;
+
+/// The core the servers run on; the load generator takes [`LOAD_CORE`].
+pub const SERVER_CORE: &str = "0";
+/// The core the load generator runs on.
+pub const LOAD_CORE: &str = "1";
+
+/// A running server process, killed on drop.
+pub struct ServerProcess {
+    /// Its address on loopback.
+    pub addr: SocketAddr,
+    pid: u32,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Runs `program args…` under `taskset -c SERVER_CORE` (taskset execs, so the pid is the
+    /// server's), output to `log`, and waits until `GET /eureka/apps` answers 200.
+    pub async fn start(
+        program: &str,
+        args: &[String],
+        port: u16,
+        log: &Path,
+        startup: Duration,
+    ) -> anyhow::Result<ServerProcess> {
+        let file = std::fs::File::create(log).with_context(|| log.display().to_string())?;
+        let child = Command::new("taskset")
+            .arg("-c")
+            .arg(SERVER_CORE)
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("spawn taskset -c {SERVER_CORE} {program}"))?;
+        let pid = child.id().context("server exited at once")?;
+        let mut server =
+            ServerProcess { addr: SocketAddr::from(([127, 0, 0, 1], port)), pid, child };
+        server.wait_until_up(startup, log).await?;
+        Ok(server)
+    }
+
+    async fn wait_until_up(&mut self, limit: Duration, log: &Path) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("server exited with {status} before answering; see {}", log.display());
+            }
+            if let Ok(mut conn) = Conn::open(self.addr).await {
+                if let Ok((status, _)) = conn.send(wire::full_fetch(self.addr)).await {
+                    if status.is_success() {
+                        return Ok(());
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("server not up after {limit:?}; see {}", log.display());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// CPU time used so far (user + system), from `/proc/PID/stat`.
+    pub fn cpu(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
+        // Fields after the parenthesised command name start at field 3 (state); utime and
+        // stime are fields 14 and 15.
+        let rest = stat.rsplit_once(')').context("malformed /proc/PID/stat")?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+        Ok(Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64))
+    }
+
+    /// Resident memory now (`VmRSS`), in MiB.
+    pub fn rss_mib(&self) -> anyhow::Result<f64> {
+        self.status_kib("VmRSS").map(|k| k as f64 / 1024.0)
+    }
+
+    /// Peak resident memory so far (`VmHWM`), in MiB.
+    pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        self.status_kib("VmHWM").map(|k| k as f64 / 1024.0)
+    }
+
+    fn status_kib(&self, key: &str) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        let line = status
+            .lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|l| l.strip_prefix(':')))
+            .with_context(|| format!("{key} missing from /proc/PID/status"))?;
+        Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+    }
+
+    /// Kills the process and waits for it.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// `sysconf(_SC_CLK_TCK)`, the unit of `/proc/PID/stat` times, read once from `getconf`
+/// (100 on every Linux we know of, the fallback).
+fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+/// Pins this process (all its threads, and every thread it starts later) to [`LOAD_CORE`].
+pub fn pin_self_to_load_core() -> anyhow::Result<()> {
+    let status = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", LOAD_CORE, &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .context("run taskset")?;
+    if !status.success() {
+        bail!("taskset -p -c {LOAD_CORE} failed: {status}");
+    }
+    Ok(())
+}
+
+/// A free loopback port for a server process.
+pub fn free_port() -> u16 {
+    eureka_testkit::real::free_port()
+}

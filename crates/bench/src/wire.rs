@@ -1,0 +1,81 @@
+//! The requests real Eureka clients send (Jersey-client JSON, gzip accepted), for instance
+//! number `n` of the benchmark registry: app `APP-{n % APPS}`, id `inst-{n}`.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
+
+use crate::load::Body;
+
+/// How many applications the instances are spread over (100 instances each at 10k).
+pub const APPS: u64 = 100;
+
+/// The `lastDirtyTimestamp` of the registration bodies, sent back on renewals.
+pub const DIRTY: &str = "1700000000000";
+
+/// Instance number `n`'s application name.
+pub fn app(n: u64) -> String {
+    format!("APP-{:03}", n % APPS)
+}
+
+/// Instance number `n`'s id.
+pub fn id(n: u64) -> String {
+    format!("inst-{n}")
+}
+
+fn request(addr: SocketAddr, method: Method, path: &str) -> hyper::http::request::Builder {
+    // Tomcat answers 400 to an HTTP/1.1 request without Host.
+    Request::builder().method(method).uri(path).header(HOST, addr.to_string())
+}
+
+/// `POST /eureka/apps/APP` with instance `n`'s registration, `lastDirtyTimestamp = dirty`.
+pub fn register(addr: SocketAddr, n: u64, dirty: u64) -> Request<Body> {
+    let body = eureka_testkit::fixtures::java_json_lease(&app(n), &id(n), 8080, (30, 90), dirty);
+    request(addr, Method::POST, &format!("/eureka/apps/{}", app(n)))
+        .header(CONTENT_TYPE, "application/json")
+        .header(ACCEPT, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid request")
+}
+
+/// `PUT /eureka/apps/APP/ID?status=UP&lastDirtyTimestamp=…`, a heartbeat as Java clients send it.
+pub fn renew(addr: SocketAddr, n: u64) -> Request<Body> {
+    let path = format!("/eureka/apps/{}/{}?status=UP&lastDirtyTimestamp={DIRTY}", app(n), id(n));
+    request(addr, Method::PUT, &path)
+        .header(ACCEPT, "application/json")
+        .body(Full::default())
+        .expect("valid request")
+}
+
+/// `GET /eureka/apps`, JSON, gzip accepted.
+pub fn full_fetch(addr: SocketAddr) -> Request<Body> {
+    fetch(addr, "/eureka/apps/")
+}
+
+/// `GET /eureka/apps/delta`, JSON, gzip accepted.
+pub fn delta_fetch(addr: SocketAddr) -> Request<Body> {
+    fetch(addr, "/eureka/apps/delta")
+}
+
+fn fetch(addr: SocketAddr, path: &str) -> Request<Body> {
+    request(addr, Method::GET, path)
+        .header(ACCEPT, "application/json")
+        .header(ACCEPT_ENCODING, "gzip")
+        .body(Full::default())
+        .expect("valid request")
+}
+
+/// A body as sent, inflated when it is gzip (by its magic bytes).
+pub fn inflate(body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if flate2::read::GzDecoder::new(body).read_to_end(&mut out).is_ok() {
+            return out;
+        }
+    }
+    body.to_vec()
+}
