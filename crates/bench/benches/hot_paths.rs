@@ -1,1 +1,94 @@
-fn main() {}
+//! Micro-benchmarks of the hot paths behind the HTTP numbers: the JSON and XML codecs (one
+//! instance, a 10k-instance registry) and the registry's register, renew and snapshot.
+//!
+//! `cargo bench -p eureka-bench` (or `-- codec` / `-- registry` for one group).
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use eureka_model::{json, xml, InstanceInfo};
+use eureka_registry::{Origin, Registry, RegistrySettings, RenewRequest};
+use eureka_testkit::fixtures::{java_json, java_xml};
+
+const NOW: u64 = 1_700_000_000_000;
+const BIG: u64 = 10_000;
+
+fn instance(n: u64) -> InstanceInfo {
+    let body = java_json(&format!("APP-{:03}", n % 100), &format!("inst-{n}"), 8080);
+    json::decode_instance(body.as_bytes()).expect("fixture decodes")
+}
+
+fn registry(size: u64) -> Registry {
+    let registry = Registry::new(RegistrySettings::default());
+    for n in 0..size {
+        registry.register(instance(n), Origin::Client, NOW);
+    }
+    registry
+}
+
+fn codecs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("codec");
+    let body_json = java_json("APP-001", "inst-1", 8080);
+    let body_xml = java_xml("APP-001", "inst-1", 8080);
+    let one = instance(1);
+    g.bench_function("json decode instance", |b| {
+        b.iter(|| json::decode_instance(black_box(body_json.as_bytes())))
+    });
+    g.bench_function("xml decode instance", |b| {
+        b.iter(|| xml::decode_instance(black_box(body_xml.as_bytes())))
+    });
+    g.bench_function("json encode instance", |b| b.iter(|| json::encode_instance(black_box(&one))));
+    g.bench_function("xml encode instance", |b| b.iter(|| xml::encode_instance(black_box(&one))));
+
+    let apps = registry(BIG).snapshot().apps;
+    let apps_json = json::encode_applications(&apps);
+    g.sample_size(10);
+    g.bench_function("json encode 10k registry", |b| {
+        b.iter(|| json::encode_applications(black_box(&apps)))
+    });
+    g.bench_function("xml encode 10k registry", |b| {
+        b.iter(|| xml::encode_applications(black_box(&apps)))
+    });
+    g.bench_function("json decode 10k registry", |b| {
+        b.iter(|| json::decode_applications(black_box(&apps_json)))
+    });
+    g.finish();
+}
+
+fn registry_ops(c: &mut Criterion) {
+    let mut g = c.benchmark_group("registry");
+    let reg = registry(BIG);
+    let renew = RenewRequest {
+        last_dirty_timestamp: Some(NOW),
+        overridden_status: None,
+        origin: Origin::Client,
+    };
+    let mut n = 0u64;
+    g.bench_function("renew (10k registry)", |b| {
+        b.iter(|| {
+            n = (n + 1) % BIG;
+            let app = format!("APP-{:03}", n % 100);
+            reg.renew(&app, &format!("inst-{n}"), renew, NOW + 1)
+        })
+    });
+    g.bench_function("re-register (10k registry)", |b| {
+        b.iter_batched(
+            || instance(7),
+            |i| reg.register(i, Origin::Client, NOW + 2),
+            BatchSize::SmallInput,
+        )
+    });
+    g.sample_size(10);
+    // A change invalidates the cached snapshot, so every iteration rebuilds it.
+    g.bench_function("snapshot after a change (10k registry)", |b| {
+        b.iter_batched(
+            || {
+                reg.register(instance(7), Origin::Client, NOW + 3);
+            },
+            |()| reg.snapshot(),
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codecs, registry_ops);
+criterion_main!(benches);
