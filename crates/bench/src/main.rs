@@ -53,13 +53,15 @@ const DELTA_RETENTION_MS: &str = "10000";
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Counted before pinning: afterwards this process sees only its own core.
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     // Before any thread exists, so the runtime's threads inherit the core.
     process::pin_self_to_load_core()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(run(args))
+    runtime.block_on(run(args, cores))
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
     let mode = if args.quick { "quick" } else { "full" };
     let params = if args.quick {
         Params {
@@ -127,7 +129,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let meta = Meta {
         date: shell("date", &["-u"]).unwrap_or_default(),
         mode: mode.to_string(),
-        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cores,
         memory_gib: mem_total_gib(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         servers,
