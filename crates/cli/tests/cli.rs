@@ -655,18 +655,24 @@ async fn usage_errors_exit_2_and_help_lists_the_exit_codes() {
 /// today. Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
 #[cfg(feature = "real-clients")]
 mod java_server {
-    use eureka_model::Applications;
+    use eureka_testkit::find_instance;
     use eureka_testkit::real::{free_port, Ready, SpringServer};
-    use eureka_testkit::{fetch_apps, find_instance};
 
     use super::*;
 
-    /// Polls the Java registry until `check` holds for instance `id` (None: absent).
+    /// Polls the Java registry until `check` holds for instance `id` (None: absent). Reads
+    /// `GET instances/{id}`, which Java serves from its registry; `GET apps` comes from its
+    /// response cache, which a read racing an invalidation can leave stale.
     async fn until(url: &str, what: &str, id: &str, check: impl Fn(Option<&InstanceInfo>) -> bool) {
         let deadline = Instant::now() + DEADLINE;
+        let java = EurekaHttp::new(url, T).unwrap();
         loop {
-            let apps: Applications = fetch_apps(url).await;
-            if check(find_instance(&apps, id)) {
+            let now = match java.instance_by_id(id).await {
+                Ok(info) => Some(info),
+                Err(eureka_client::TransportError::Status { status: 404, .. }) => None,
+                Err(e) => panic!("GET instances/{id} on Java: {e}"),
+            };
+            if check(now.as_ref()) {
                 return;
             }
             assert!(Instant::now() < deadline, "Java server: timed out waiting for {what}");

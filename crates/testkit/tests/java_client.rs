@@ -15,9 +15,9 @@ use eureka_client::{
     Timeouts, TransportError,
 };
 use eureka_model::Applications;
+use eureka_testkit::eventually_within;
 use eureka_testkit::fixtures::{fast_client as builder, loopback_instance as instance};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
-use eureka_testkit::{eventually_within, fetch_apps, find_instance};
 
 const T: Timeouts = Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(5) };
 /// Java applies writes at once (read-only cache off) but a loaded CI box is slow.
@@ -86,8 +86,15 @@ impl EurekaApi for Counting {
     }
 }
 
+/// The instance as Java's registry holds it now. `GET instances/{id}` reads the registry
+/// itself; `GET apps` is served from Java's response cache, which a read racing an
+/// invalidation can leave stale until the next write (seen as a flaky wait on a loaded CI).
 async fn on_java(url: &str, id: &str) -> Option<InstanceInfo> {
-    find_instance(&fetch_apps(url).await, id).cloned()
+    match EurekaHttp::new(url, T).unwrap().instance_by_id(id).await {
+        Ok(info) => Some(info),
+        Err(TransportError::Status { status: 404, .. }) => None,
+        Err(e) => panic!("GET instances/{id} on Java: {e}"),
+    }
 }
 
 #[tokio::test]
