@@ -3,8 +3,9 @@
 //! `target/bench/report.{json,md}`.
 //!
 //! ```sh
-//! cargo run --release -p eureka-bench              # the full run (a few minutes)
-//! cargo run --release -p eureka-bench -- --quick   # seconds, small counts (CI)
+//! cargo build --release -p eureka-server -p eureka-bench --bins   # one build of both
+//! target/release/eureka-bench --full --no-build                  # the full run (minutes)
+//! target/release/eureka-bench --quick --no-java --no-build       # seconds, small counts (CI)
 //! ```
 
 use std::path::{Path, PathBuf};
