@@ -86,6 +86,37 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// No requests yet.
+    fn empty() -> Self {
+        Outcome { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: histogram() }
+    }
+
+    /// Sends one request on `conn` and records its answer; says whether the connection can
+    /// go on. A broken connection is reopened: a server may close keep-alive connections
+    /// after N requests (Tomcat does, at 100).
+    async fn request(&mut self, conn: &mut Conn, addr: SocketAddr, req: Request<Body>) -> bool {
+        if conn.reopen_if_closed(addr).await.is_err() {
+            self.errors += 1;
+            return false;
+        }
+        let sent = Instant::now();
+        match conn.send_ready(req).await {
+            Ok((status, _)) if status.is_success() => {
+                self.ok += 1;
+                let _ = self.latency.record(sent.elapsed().as_micros().max(1) as u64);
+            }
+            Ok(_) => self.errors += 1,
+            Err(_) => {
+                self.errors += 1;
+                match Conn::open(addr).await {
+                    Ok(c) => *conn = c,
+                    Err(_) => return false,
+                }
+            }
+        }
+        true
+    }
+
     /// 2xx answers per second.
     pub fn throughput(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
@@ -132,8 +163,7 @@ pub async fn closed_loop(
         let (next, make) = (next.clone(), make.clone());
         let mut conn = Conn::open(addr).await?;
         tasks.spawn(async move {
-            let mut out =
-                Outcome { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: histogram() };
+            let mut out = Outcome::empty();
             loop {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
@@ -142,26 +172,8 @@ pub async fn closed_loop(
                 if seq >= limit {
                     break;
                 }
-                if conn.reopen_if_closed(addr).await.is_err() {
-                    out.errors += 1;
+                if !out.request(&mut conn, addr, make(seq)).await {
                     break;
-                }
-                let sent = Instant::now();
-                match conn.send_ready(make(seq)).await {
-                    Ok((status, _)) if status.is_success() => {
-                        out.ok += 1;
-                        let _ = out.latency.record(sent.elapsed().as_micros().max(1) as u64);
-                    }
-                    Ok(_) => out.errors += 1,
-                    // A broken connection is reopened: a server may close keep-alive
-                    // connections after N requests (Tomcat does, at 100).
-                    Err(_) => {
-                        out.errors += 1;
-                        match Conn::open(addr).await {
-                            Ok(c) => conn = c,
-                            Err(_) => break,
-                        }
-                    }
                 }
             }
             out
@@ -191,8 +203,7 @@ pub async fn open_loop(
         // Spread the connections' first ticks over one period.
         let first = started + period.mul_f64(c as f64 / connections as f64);
         tasks.spawn(async move {
-            let mut out =
-                Outcome { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: histogram() };
+            let mut out = Outcome::empty();
             let mut tick = tokio::time::interval_at(first, period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -201,24 +212,8 @@ pub async fn open_loop(
                     break;
                 }
                 let seq = next.fetch_add(1, Ordering::Relaxed);
-                if conn.reopen_if_closed(addr).await.is_err() {
-                    out.errors += 1;
+                if !out.request(&mut conn, addr, make(seq)).await {
                     break;
-                }
-                let sent = Instant::now();
-                match conn.send_ready(make(seq)).await {
-                    Ok((status, _)) if status.is_success() => {
-                        out.ok += 1;
-                        let _ = out.latency.record(sent.elapsed().as_micros().max(1) as u64);
-                    }
-                    Ok(_) => out.errors += 1,
-                    Err(_) => {
-                        out.errors += 1;
-                        match Conn::open(addr).await {
-                            Ok(c) => conn = c,
-                            Err(_) => break,
-                        }
-                    }
                 }
             }
             out
@@ -231,7 +226,7 @@ async fn collect(
     mut tasks: tokio::task::JoinSet<Outcome>,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
-    let mut total = Outcome { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: histogram() };
+    let mut total = Outcome::empty();
     while let Some(out) = tasks.join_next().await {
         total.merge(out.context("load task panicked")?);
     }

@@ -9,10 +9,17 @@ use eureka_model::InstanceStatus;
 use eureka_model::{reconcile_hash_code, ActionType, Application, Applications, InstanceInfo};
 use rand::seq::SliceRandom;
 
+/// (application, instance id): where an instance sits in the registry.
+type Key = (String, String);
+
 /// The registry as the last fetches left it: every instance of every application, any status.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LocalRegistry {
     apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>>,
+    /// The instances deltas and stream events touched since the last published snapshot,
+    /// with what each was before, so a snapshot's changes cost what was touched rather than
+    /// a diff of the whole registry. `None` after a full fetch: then the snapshot diffs.
+    touched: Option<BTreeMap<Key, Option<Arc<InstanceInfo>>>>,
 }
 
 /// What applying a delta found.
@@ -39,7 +46,7 @@ impl LocalRegistry {
                 entry.insert(info.id().to_string(), Arc::clone(info));
             }
         }
-        LocalRegistry { apps }
+        LocalRegistry { apps, touched: None }
     }
 
     /// Whether the registry holds no application (Java then fetches in full, not a delta).
@@ -53,23 +60,7 @@ impl LocalRegistry {
         for app in &delta.applications {
             let name = app.name.to_uppercase();
             for info in &app.instances {
-                match info.action_type {
-                    Some(ActionType::Added | ActionType::Modified) => {
-                        self.apps
-                            .entry(name.clone())
-                            .or_default()
-                            .insert(info.id().to_string(), Arc::clone(info));
-                    }
-                    Some(ActionType::Deleted) => {
-                        if let Some(instances) = self.apps.get_mut(&name) {
-                            instances.remove(info.id());
-                            if instances.is_empty() {
-                                self.apps.remove(&name);
-                            }
-                        }
-                    }
-                    None => {}
-                }
+                self.apply_one(&name, info);
             }
         }
         let local = self.hash_code();
@@ -83,15 +74,61 @@ impl LocalRegistry {
     /// Applies one change from the watch stream (ADDED/MODIFIED replace, DELETED removes).
     /// No hash travels with it: the periodic delta check reconciles.
     pub(crate) fn apply_change(&mut self, info: Arc<InstanceInfo>) {
-        let doc = Applications {
-            versions_delta: String::new(),
-            apps_hashcode: String::new(),
-            applications: vec![eureka_model::Application {
-                name: info.app.clone(),
-                instances: vec![info],
-            }],
+        let name = info.app.to_uppercase();
+        self.apply_one(&name, &info);
+    }
+
+    /// One delta entry, by its action; entries without a known action are ignored.
+    fn apply_one(&mut self, app: &str, info: &Arc<InstanceInfo>) {
+        let before = match info.action_type {
+            Some(ActionType::Added | ActionType::Modified) => self
+                .apps
+                .entry(app.to_string())
+                .or_default()
+                .insert(info.id().to_string(), Arc::clone(info)),
+            Some(ActionType::Deleted) => {
+                let Some(instances) = self.apps.get_mut(app) else { return };
+                let removed = instances.remove(info.id());
+                if instances.is_empty() {
+                    self.apps.remove(app);
+                }
+                match removed {
+                    Some(removed) => Some(removed),
+                    None => return,
+                }
+            }
+            None => return,
         };
-        let _ = self.apply_delta(&doc);
+        if let Some(touched) = &mut self.touched {
+            touched.entry((app.to_string(), info.id().to_string())).or_insert(before);
+        }
+    }
+
+    /// The changes since the last published snapshot, when they are known without a diff.
+    fn touched_changes(&self) -> Option<Vec<Change>> {
+        let touched = self.touched.as_ref()?;
+        let changes = touched.iter().filter_map(|((app, id), before)| {
+            let now = self.apps.get(app).and_then(|instances| instances.get(id));
+            match (before, now) {
+                (None, Some(now)) => Some(Change::Added(Arc::clone(now))),
+                (Some(before), None) => Some(Change::Removed(Arc::clone(before))),
+                (Some(before), Some(now)) if !same_registration(before, now) => {
+                    Some(Change::Modified(Arc::clone(now)))
+                }
+                _ => None,
+            }
+        });
+        Some(changes.collect())
+    }
+
+    /// Whether a new snapshot would show nothing new (known without building it).
+    pub(crate) fn unchanged(&self) -> bool {
+        self.touched_changes().is_some_and(|changes| changes.is_empty())
+    }
+
+    /// Starts counting changes afresh: the snapshot they were counted against is published.
+    pub(crate) fn mark_published(&mut self) {
+        self.touched = Some(BTreeMap::new());
     }
 
     /// The reconcile hash over every instance, whatever its status.
@@ -99,7 +136,8 @@ impl LocalRegistry {
         reconcile_hash_code(self.apps.values().flat_map(|m| m.values()).map(|i| i.status))
     }
 
-    /// An immutable view for lookups, with `changes` against `previous`.
+    /// An immutable view for lookups, with `changes` against `previous` (the snapshot last
+    /// published from this registry).
     pub(crate) fn snapshot(&self, previous: &Snapshot, view: View) -> Snapshot {
         let apps: BTreeMap<String, Vec<Arc<InstanceInfo>>> = self
             .apps
@@ -108,7 +146,7 @@ impl LocalRegistry {
             .collect();
         let mut snapshot = Snapshot::index(apps, view);
         snapshot.version = previous.version + 1;
-        snapshot.changes = previous.diff(&snapshot);
+        snapshot.changes = self.touched_changes().unwrap_or_else(|| previous.diff(&snapshot));
         snapshot
     }
 }

@@ -279,9 +279,7 @@ impl<A: EurekaApi> Inner<A> {
             match self.api.delta().await {
                 Ok(delta) => match local.apply_delta(&delta) {
                     DeltaResult::Applied => {
-                        if !delta.applications.is_empty() {
-                            self.publish(&local);
-                        }
+                        self.publish(&mut local);
                         return Ok(());
                     }
                     DeltaResult::Mismatch { local, remote } => {
@@ -296,7 +294,7 @@ impl<A: EurekaApi> Inner<A> {
         }
         let full = self.api.applications().await?;
         *local = LocalRegistry::from_full(&full);
-        self.publish(&local);
+        self.publish(&mut local);
         Ok(())
     }
 
@@ -388,20 +386,26 @@ impl<A: EurekaApi> Inner<A> {
         if id.is_some() {
             *cursor = id;
         }
-        self.publish(&local);
+        self.publish(&mut local);
     }
 
     /// Publishes a new snapshot if anything a caller can see changed (always the first time).
-    fn publish(&self, local: &LocalRegistry) {
+    fn publish(&self, local: &mut LocalRegistry) {
+        let previous = self.published.borrow().clone();
+        if previous.version() != 0 && local.unchanged() {
+            local.mark_published();
+            return;
+        }
         let view = View {
             only_up: self.config.filter_only_up_instances,
             shuffle: self.config.shuffle_instances,
         };
-        let previous = self.published.borrow().clone();
         let next = local.snapshot(&previous, view);
         if previous.version() == 0 || !next.changes().is_empty() {
             self.published.send_replace(Arc::new(next));
         }
+        // Whether sent or equal to it, the published snapshot now matches `local`.
+        local.mark_published();
     }
 
     async fn cancel_lease(&self) {

@@ -226,26 +226,48 @@ impl EurekaHttp {
         self.format
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let url = format!("{}{path}", self.display);
-        let mut req = self.http.request(method, url).timeout(self.request_timeout);
-        if let Some((user, pass)) = &self.credentials {
-            req = req.basic_auth(user, Some(pass));
+    /// A request to `path` with the credentials and no time limit (for streams).
+    fn untimed(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.display));
+        match &self.credentials {
+            Some((user, pass)) => req.basic_auth(user, Some(pass)),
+            None => req,
         }
-        req
     }
 
-    /// A client call: identity headers and the negotiated format.
-    fn call(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let req = self
-            .request(method, path)
-            .header(ACCEPT, self.format.media_type())
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.untimed(method, path).timeout(self.request_timeout)
+    }
+
+    /// Who is calling: the identity headers, and the client id drain waits for.
+    fn identified(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let req = req
             .header(HEADER_IDENTITY_NAME, self.identity)
             .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
         match &self.client_id {
             Some(id) => req.header(HEADER_CLIENT_ID, id),
             None => req,
         }
+    }
+
+    /// A client call: identity headers and the negotiated format.
+    fn call(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.identified(self.request(method, path)).header(ACCEPT, self.format.media_type())
+    }
+
+    /// A client call without a body that succeeds with `expected`; returns the answer's body.
+    async fn call_expecting(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        expected: StatusCode,
+    ) -> Result<bytes::Bytes, TransportError> {
+        expect_success(self.send(self.call(method, path)).await?, expected).await
+    }
+
+    /// `GET path`: a registry document and the format it came in.
+    async fn document(&self, path: &str) -> Result<(Format, bytes::Bytes), TransportError> {
+        expect_document(self.send(self.call(reqwest::Method::GET, path)).await?).await
     }
 
     async fn send(
@@ -289,8 +311,9 @@ impl EurekaHttp {
 
     /// `DELETE apps/{APP}/{ID}`: cancels a lease.
     pub async fn cancel(&self, app: &str, id: &str) -> Result<(), TransportError> {
-        let resp = self.send(self.call(reqwest::Method::DELETE, &instance_path(app, id))).await?;
-        expect_success(resp, StatusCode::OK).await.map(drop)
+        self.call_expecting(reqwest::Method::DELETE, &instance_path(app, id), StatusCode::OK)
+            .await
+            .map(drop)
     }
 
     /// `PUT apps/{APP}/{ID}/status?value=..`: sets an operator status override.
@@ -306,8 +329,7 @@ impl EurekaHttp {
             instance_path(app, id),
             status.as_str()
         );
-        let resp = self.send(self.call(reqwest::Method::PUT, &path)).await?;
-        expect_success(resp, StatusCode::OK).await.map(drop)
+        self.call_expecting(reqwest::Method::PUT, &path, StatusCode::OK).await.map(drop)
     }
 
     /// `POST apps/{APP}/{ID}/drain?wait=S` (our server only): takes the instance out of
@@ -344,8 +366,7 @@ impl EurekaHttp {
             path.push_str("&value=");
             path.push_str(status.as_str());
         }
-        let resp = self.send(self.call(reqwest::Method::DELETE, &path)).await?;
-        expect_success(resp, StatusCode::OK).await.map(drop)
+        self.call_expecting(reqwest::Method::DELETE, &path, StatusCode::OK).await.map(drop)
     }
 
     /// `PUT apps/{APP}/{ID}/metadata?k=v..`: merges `entries` into the instance's metadata.
@@ -360,22 +381,19 @@ impl EurekaHttp {
             query.append_pair(k, v);
         }
         let path = format!("{}/metadata?{}", instance_path(app, id), query.finish());
-        let resp = self.send(self.call(reqwest::Method::PUT, &path)).await?;
-        expect_success(resp, StatusCode::OK).await.map(drop)
+        self.call_expecting(reqwest::Method::PUT, &path, StatusCode::OK).await.map(drop)
     }
 
     /// `GET apps`: the full registry.
     pub async fn applications(&self) -> Result<Applications, TransportError> {
-        let resp = self.send(self.call(reqwest::Method::GET, "apps/")).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document("apps/").await?;
         Ok(format.decode_applications(&body)?)
     }
 
     /// `GET apps/delta`: the changes of the last few minutes, with the hash of the whole
     /// registry to reconcile against.
     pub async fn delta(&self) -> Result<Applications, TransportError> {
-        let resp = self.send(self.call(reqwest::Method::GET, "apps/delta")).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document("apps/delta").await?;
         Ok(format.decode_applications(&body)?)
     }
 
@@ -389,19 +407,10 @@ impl EurekaHttp {
         // No per-request timeout: the body lasts as long as the stream. Only the answer's
         // head is bounded; the stream itself by an idle limit (see `WatchStream::next`).
         let mut req = self
-            .http
-            .get(format!("{}watch", self.display))
-            .header(ACCEPT, crate::stream::EVENT_STREAM)
-            .header(HEADER_IDENTITY_NAME, self.identity)
-            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
-        if let Some((user, pass)) = &self.credentials {
-            req = req.basic_auth(user, Some(pass));
-        }
+            .identified(self.untimed(reqwest::Method::GET, "watch"))
+            .header(ACCEPT, crate::stream::EVENT_STREAM);
         if let Some(id) = last_event_id {
             req = req.header(crate::stream::LAST_EVENT_ID, id.to_string());
-        }
-        if let Some(id) = &self.client_id {
-            req = req.header(HEADER_CLIENT_ID, id);
         }
         let resp = tokio::time::timeout(self.request_timeout, self.send(req))
             .await
@@ -423,32 +432,27 @@ impl EurekaHttp {
 
     /// `GET apps/{APP}`: one application.
     pub async fn application(&self, app: &str) -> Result<Application, TransportError> {
-        let resp =
-            self.send(self.call(reqwest::Method::GET, &format!("apps/{}", segment(app)))).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document(&format!("apps/{}", segment(app))).await?;
         Ok(format.decode_application(&body)?)
     }
 
     /// `GET apps/{APP}/{ID}`: one instance of one application.
     pub async fn instance(&self, app: &str, id: &str) -> Result<InstanceInfo, TransportError> {
-        let resp = self.send(self.call(reqwest::Method::GET, &instance_path(app, id))).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document(&instance_path(app, id)).await?;
         Ok(format.decode_instance(&body)?)
     }
 
     /// `GET instances/{ID}`: an instance by id, whatever its application.
     pub async fn instance_by_id(&self, id: &str) -> Result<InstanceInfo, TransportError> {
         let path = format!("instances/{}", segment(id));
-        let resp = self.send(self.call(reqwest::Method::GET, &path)).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document(&path).await?;
         Ok(format.decode_instance(&body)?)
     }
 
     /// `GET vips/{VIP}` (or `svips/` when `secure`): the instances behind a VIP address.
     pub async fn vip(&self, vip: &str, secure: bool) -> Result<Applications, TransportError> {
         let path = format!("{}/{}", if secure { "svips" } else { "vips" }, segment(vip));
-        let resp = self.send(self.call(reqwest::Method::GET, &path)).await?;
-        let (format, body) = expect_document(resp).await?;
+        let (format, body) = self.document(&path).await?;
         Ok(format.decode_applications(&body)?)
     }
 
@@ -461,12 +465,10 @@ impl EurekaHttp {
     ) -> Result<ReplicationListResponse, TransportError> {
         let mut body = json::encode_replication_list(batch);
         let mut req = self
-            .request(reqwest::Method::POST, "peerreplication/batch/")
+            .identified(self.request(reqwest::Method::POST, "peerreplication/batch/"))
             .header(CONTENT_TYPE, JSON)
             .header(ACCEPT, JSON)
-            .header(HEADER_REPLICATION, "true")
-            .header(HEADER_IDENTITY_NAME, self.identity)
-            .header(HEADER_IDENTITY_VERSION, env!("CARGO_PKG_VERSION"));
+            .header(HEADER_REPLICATION, "true");
         if let Some(id) = &self.node_id {
             req = req.header(HEADER_NODE_ID, id);
         }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eureka_testkit::fixtures::java_json;
+use eureka_testkit::measure::{arg, percentile};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
 use reqwest::{Client, Method, StatusCode};
 use tokio::process::{Child, Command};
@@ -42,15 +43,6 @@ enum Change {
 struct Node {
     kind: Kind,
     url: String,
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn server_bin() -> PathBuf {
@@ -116,11 +108,6 @@ async fn write(http: &Client, node: &Node, id: &str, change: Change) {
 }
 
 type Sample = (Kind, Change, Duration);
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn report(label: &str, samples: &[Sample], filter: impl Fn(&Sample) -> bool) {
     let mut d: Vec<Duration> = samples.iter().filter(|s| filter(s)).map(|s| s.2).collect();

@@ -19,17 +19,9 @@ use std::time::Duration;
 use eureka_client::sse::SseParser;
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::java_json;
+use eureka_testkit::measure::{arg, percentile};
 use eureka_testkit::TestServer;
 use tokio::time::Instant;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Arrival time of each (watcher, version).
 type Arrivals = Arc<Mutex<Vec<HashMap<u64, Instant>>>>;
@@ -58,11 +50,6 @@ async fn watcher(
             }
         }
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 #[tokio::main]

@@ -2,6 +2,7 @@
 //!
 //! - [`TestServer`]: the real server on a real loopback socket (`127.0.0.1:0`), in-process,
 //!   with a handle on its state so tests can assert on the registry directly.
+//! - [`measure`]: argument and percentile helpers for the measurement examples.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod fixtures;
+pub mod measure;
 pub mod prom;
 pub mod proxy;
 pub mod real;
