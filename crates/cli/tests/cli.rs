@@ -660,18 +660,12 @@ mod java_server {
 
     use super::*;
 
-    /// Polls the Java registry until `check` holds for instance `id` (None: absent). Reads
-    /// `GET instances/{id}`, which Java serves from its registry; `GET apps` comes from its
-    /// response cache, which a read racing an invalidation can leave stale.
+    /// Polls the Java registry until `check` holds for instance `id` (None: absent), reading
+    /// it live (`instance_now`, not Java's cached `GET apps`).
     async fn until(url: &str, what: &str, id: &str, check: impl Fn(Option<&InstanceInfo>) -> bool) {
         let deadline = Instant::now() + DEADLINE;
-        let java = EurekaHttp::new(url, T).unwrap();
         loop {
-            let now = match java.instance_by_id(id).await {
-                Ok(info) => Some(info),
-                Err(eureka_client::TransportError::Status { status: 404, .. }) => None,
-                Err(e) => panic!("GET instances/{id} on Java: {e}"),
-            };
+            let now = eureka_testkit::instance_now(url, id).await;
             if check(now.as_ref()) {
                 return;
             }

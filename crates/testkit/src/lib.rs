@@ -126,6 +126,24 @@ pub async fn fetch_apps(service_url: &str) -> Applications {
     json::decode_applications(&body).unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
+/// The instance `id` as the server at `service_url` (ours or Java) holds it now, `None` on a
+/// 404; panics with the URL on any other failure. It reads `GET instances/{id}`, which Java
+/// answers from its registry: Java serves `GET apps` from a response cache that a read racing
+/// an invalidation can leave stale until the next write, so waits on `GET apps` flake there.
+pub async fn instance_now(service_url: &str, id: &str) -> Option<InstanceInfo> {
+    let timeouts = eureka_client::Timeouts {
+        connect: std::time::Duration::from_secs(2),
+        request: std::time::Duration::from_secs(5),
+    };
+    let http = eureka_client::EurekaHttp::new(service_url, timeouts)
+        .unwrap_or_else(|e| panic!("{service_url}: {e}"));
+    match http.instance_by_id(id).await {
+        Ok(info) => Some(info),
+        Err(eureka_client::TransportError::Status { status: 404, .. }) => None,
+        Err(e) => panic!("GET {service_url}instances/{id}: {e}"),
+    }
+}
+
 /// The instance with this id in any application of `apps`.
 pub fn find_instance<'a>(apps: &'a Applications, id: &str) -> Option<&'a InstanceInfo> {
     apps.applications.iter().flat_map(|a| a.instances.iter()).find(|i| i.id() == id).map(|i| &**i)

@@ -86,15 +86,8 @@ impl EurekaApi for Counting {
     }
 }
 
-/// The instance as Java's registry holds it now. `GET instances/{id}` reads the registry
-/// itself; `GET apps` is served from Java's response cache, which a read racing an
-/// invalidation can leave stale until the next write (seen as a flaky wait on a loaded CI).
 async fn on_java(url: &str, id: &str) -> Option<InstanceInfo> {
-    match EurekaHttp::new(url, T).unwrap().instance_by_id(id).await {
-        Ok(info) => Some(info),
-        Err(TransportError::Status { status: 404, .. }) => None,
-        Err(e) => panic!("GET instances/{id} on Java: {e}"),
-    }
+    eureka_testkit::instance_now(url, id).await
 }
 
 #[tokio::test]

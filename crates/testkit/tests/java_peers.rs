@@ -13,7 +13,7 @@ use eureka_model::{Applications, InstanceInfo};
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
 use eureka_testkit::real::{free_port, Ready, SpringServer};
-use eureka_testkit::{fetch_apps, find_instance, TestServer};
+use eureka_testkit::{fetch_apps, find_instance, instance_now, TestServer};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use tokio::time::{sleep, Instant};
@@ -61,7 +61,8 @@ async fn on_both(
     loop {
         let mut ok = true;
         for base in bases {
-            ok &= check(find(&apps(base).await, id));
+            // Live, not `GET apps`: Java's cached registry document can stay stale.
+            ok &= check(instance_now(base, id).await);
         }
         if ok {
             return;
