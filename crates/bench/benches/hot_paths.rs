@@ -1,11 +1,13 @@
 //! Micro-benchmarks of the hot paths behind the HTTP numbers: the JSON and XML codecs (one
-//! instance, a 10k-instance registry) and the registry's register, renew and snapshot.
+//! instance, a 10k-instance registry), the registry's register, renew and snapshot, and the
+//! full-fetch body a change costs.
 //!
 //! `cargo bench -p eureka-bench` (or `-- codec` / `-- registry` for one group).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use eureka_model::{json, xml, InstanceInfo};
+use eureka_model::{json, xml, Format, InstanceInfo};
 use eureka_registry::{Origin, Registry, RegistrySettings, RenewRequest};
+use eureka_server::cache::ResponseCache;
 use eureka_testkit::fixtures::{java_json, java_xml};
 
 const NOW: u64 = 1_700_000_000_000;
@@ -84,6 +86,19 @@ fn registry_ops(c: &mut Criterion) {
                 reg.register(instance(7), Origin::Client, NOW + 3);
             },
             |()| reg.snapshot(),
+            BatchSize::PerIteration,
+        )
+    });
+    // What a register costs the next full fetch: the snapshot, re-encoding the changed
+    // application and assembling the gzip body from the cached fragments.
+    let cache = ResponseCache::default();
+    let _ = cache.full_registry(&reg.snapshot(), Format::Json).gzip();
+    g.bench_function("gzip full registry after a change (10k registry)", |b| {
+        b.iter_batched(
+            || {
+                reg.register(instance(7), Origin::Client, NOW + 4);
+            },
+            |()| cache.full_registry(&reg.snapshot(), Format::Json).gzip().len(),
             BatchSize::PerIteration,
         )
     });

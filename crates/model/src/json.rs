@@ -67,18 +67,37 @@ pub fn encode_applications(apps: &Applications) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         128 + apps.applications.len() * 64 + count.saturating_mul(INSTANCE_SIZE_HINT),
     );
-    out.extend_from_slice(b"{\"applications\":{\"versions__delta\":");
-    write_str(&mut out, &apps.versions_delta);
-    out.extend_from_slice(b",\"apps__hashcode\":");
-    write_str(&mut out, &apps.apps_hashcode);
-    out.extend_from_slice(b",\"application\":[");
+    out.extend_from_slice(&applications_head(&apps.versions_delta, &apps.apps_hashcode));
     for (i, app) in apps.applications.iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.extend_from_slice(APPLICATIONS_SEPARATOR);
         }
         write_application(&mut out, app);
     }
-    out.extend_from_slice(b"]}}");
+    out.extend_from_slice(APPLICATIONS_TAIL);
+    out
+}
+
+/// What [`encode_applications`] writes before the first application.
+pub fn applications_head(versions_delta: &str, apps_hashcode: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(96 + versions_delta.len() + apps_hashcode.len());
+    out.extend_from_slice(b"{\"applications\":{\"versions__delta\":");
+    write_str(&mut out, versions_delta);
+    out.extend_from_slice(b",\"apps__hashcode\":");
+    write_str(&mut out, apps_hashcode);
+    out.extend_from_slice(b",\"application\":[");
+    out
+}
+
+/// What [`encode_applications`] writes between two applications.
+pub const APPLICATIONS_SEPARATOR: &[u8] = b",";
+/// What [`encode_applications`] writes after the last application.
+pub const APPLICATIONS_TAIL: &[u8] = b"]}}";
+
+/// One application as an element of the `application` array of [`encode_applications`].
+pub fn encode_application_entry(app: &Application) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + app.instances.len() * INSTANCE_SIZE_HINT);
+    write_application(&mut out, app);
     out
 }
 

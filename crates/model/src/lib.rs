@@ -37,6 +37,18 @@ pub enum Format {
     Xml,
 }
 
+/// The parts of an `applications` document around its applications, see
+/// [`Format::applications_frame`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentFrame {
+    /// Everything before the first application (root, version, hash).
+    pub head: Vec<u8>,
+    /// Written between two applications.
+    pub separator: &'static [u8],
+    /// Everything after the last application.
+    pub tail: &'static [u8],
+}
+
 impl Format {
     /// The media type to send in `Content-Type` for this format.
     pub fn media_type(self) -> &'static str {
@@ -67,6 +79,33 @@ impl Format {
         match self {
             Format::Json => json::encode_applications(apps),
             Format::Xml => xml::encode_applications(apps),
+        }
+    }
+
+    /// The frame of an `applications` document, for caches that re-encode only the
+    /// applications that changed: `head`, then each [`Format::encode_application_entry`]
+    /// joined by `separator`, then `tail`, is exactly [`Format::encode_applications`].
+    pub fn applications_frame(self, versions_delta: &str, apps_hashcode: &str) -> DocumentFrame {
+        match self {
+            Format::Json => DocumentFrame {
+                head: json::applications_head(versions_delta, apps_hashcode),
+                separator: json::APPLICATIONS_SEPARATOR,
+                tail: json::APPLICATIONS_TAIL,
+            },
+            Format::Xml => DocumentFrame {
+                head: xml::applications_head(versions_delta, apps_hashcode),
+                separator: xml::APPLICATIONS_SEPARATOR,
+                tail: xml::APPLICATIONS_TAIL,
+            },
+        }
+    }
+
+    /// One application as it appears inside an `applications` document (no root of its own
+    /// in JSON; the `application` element in XML).
+    pub fn encode_application_entry(self, app: &Application) -> Vec<u8> {
+        match self {
+            Format::Json => json::encode_application_entry(app),
+            Format::Xml => xml::encode_application(app),
         }
     }
 

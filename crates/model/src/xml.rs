@@ -63,15 +63,27 @@ pub fn encode_applications(apps: &Applications) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         128 + apps.applications.len() * 64 + count.saturating_mul(INSTANCE_SIZE_HINT),
     );
-    out.extend_from_slice(b"<applications>");
-    leaf(&mut out, "versions__delta", &apps.versions_delta);
-    leaf(&mut out, "apps__hashcode", &apps.apps_hashcode);
+    out.extend_from_slice(&applications_head(&apps.versions_delta, &apps.apps_hashcode));
     for app in &apps.applications {
         write_application(&mut out, app);
     }
-    out.extend_from_slice(b"</applications>");
+    out.extend_from_slice(APPLICATIONS_TAIL);
     out
 }
+
+/// What [`encode_applications`] writes before the first application.
+pub fn applications_head(versions_delta: &str, apps_hashcode: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(96 + versions_delta.len() + apps_hashcode.len());
+    out.extend_from_slice(b"<applications>");
+    leaf(&mut out, "versions__delta", versions_delta);
+    leaf(&mut out, "apps__hashcode", apps_hashcode);
+    out
+}
+
+/// What [`encode_applications`] writes between two applications: nothing.
+pub const APPLICATIONS_SEPARATOR: &[u8] = b"";
+/// What [`encode_applications`] writes after the last application.
+pub const APPLICATIONS_TAIL: &[u8] = b"</applications>";
 
 /// Whether a metadata key can be written as an XML element name after XStream's name coding.
 ///

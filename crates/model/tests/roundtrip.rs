@@ -11,7 +11,7 @@ use eureka_model::replication::{
 };
 use eureka_model::{
     json, xml, ActionType, Application, Applications, DataCenterClass, DataCenterInfo,
-    DataCenterName, InstanceInfo, InstanceStatus, LeaseInfo, Port,
+    DataCenterName, Format, InstanceInfo, InstanceStatus, LeaseInfo, Port,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -241,6 +241,22 @@ proptest! {
     fn xml_applications_round_trip(apps in applications(Wire::Xml)) {
         let body = xml::encode_applications(&apps);
         prop_assert_eq!(xml::decode_applications(&body).unwrap(), apps);
+    }
+
+    #[test]
+    fn framed_applications_equal_the_whole_document(apps in applications(Wire::Xml)) {
+        for format in [Format::Json, Format::Xml] {
+            let frame = format.applications_frame(&apps.versions_delta, &apps.apps_hashcode);
+            let mut assembled = frame.head.clone();
+            for (i, app) in apps.applications.iter().enumerate() {
+                if i > 0 {
+                    assembled.extend_from_slice(frame.separator);
+                }
+                assembled.extend_from_slice(&format.encode_application_entry(app));
+            }
+            assembled.extend_from_slice(frame.tail);
+            prop_assert_eq!(assembled, format.encode_applications(&apps));
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod snapshot;
 pub use error::RegistryError;
 pub use registry::{
     Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent, Registry,
-    RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount,
+    RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount, APP_REFRESH_MS,
 };
 pub use snapshot::Snapshot;
 

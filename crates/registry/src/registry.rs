@@ -15,7 +15,7 @@ use crate::error::RegistryError;
 use crate::lease::{lease_duration_ms, renewal_interval_ms, Lease};
 use crate::meter::RenewMeter;
 use crate::overrides::{resolve_status, OverrideMap};
-use crate::snapshot::{Snapshot, FULL_FETCH_VERSION};
+use crate::snapshot::{AppStamp, Snapshot, FULL_FETCH_VERSION};
 use crate::Millis;
 
 /// Who made a call: an instance (or operator), or a peer server replicating one.
@@ -224,6 +224,20 @@ struct DeltaEntry {
 
 const RECENT_EVENTS_CAPACITY: usize = 1000;
 
+/// How old (in lease time) an unchanged application's content in a snapshot may get before
+/// it is taken again; each application adds up to as much again, so refreshes spread out
+/// instead of all landing on one rebuild.
+pub const APP_REFRESH_MS: Millis = 30_000;
+
+/// [`APP_REFRESH_MS`] plus a spread fixed per application name.
+fn refresh_after_ms(name: &str) -> Millis {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same spread on every run and node.
+    let mut h = std::hash::DefaultHasher::new();
+    name.hash(&mut h);
+    APP_REFRESH_MS + h.finish() % APP_REFRESH_MS
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     apps: HashMap<String, HashMap<String, Lease>>,
@@ -234,6 +248,12 @@ struct Inner {
     changes: VecDeque<Change>,
     recent_registered: VecDeque<RecentEvent>,
     recent_cancelled: VecDeque<RecentEvent>,
+    /// Per application, the version of its last visible change: a snapshot reuses an
+    /// application's previous content while nothing changed in it.
+    app_changed: HashMap<String, u64>,
+    /// Lease time of the newest change; a snapshot is only rebuilt after one, so this is
+    /// "now" for the age of reused applications.
+    last_change_at: Millis,
 }
 
 impl Inner {
@@ -362,6 +382,8 @@ impl Registry {
         if inner.changes.len() >= self.settings.change_log_capacity.max(1) {
             inner.changes.pop_front();
         }
+        inner.app_changed.insert(instance.app.clone(), version);
+        inner.last_change_at = inner.last_change_at.max(now);
         inner.changes.push_back(Change { version, instance });
         if let Some(Listener(listener)) = self.listener.get() {
             listener(version);
@@ -554,6 +576,7 @@ impl Registry {
         let lease = instances.remove(id).ok_or_else(|| not_found(app, id))?;
         if instances.is_empty() {
             inner.apps.remove(app);
+            inner.app_changed.remove(app);
         }
         inner.leases -= 1;
         let mut gone = (*lease.instance).clone();
@@ -681,31 +704,58 @@ impl Registry {
     }
 
     /// The full registry at the current version; built once per version and shared.
+    ///
+    /// Applications unchanged since the previous snapshot keep their previous content (and
+    /// [`Snapshot::app_version`]), so encoders re-encode only what changed; their lease
+    /// timestamps are refreshed once older than [`APP_REFRESH_MS`] (plus a per-application
+    /// spread), as Java's response cache refreshes its payloads.
     pub fn snapshot(&self) -> Snapshot {
         let version = self.version();
-        if let Some(s) = self.snapshot_cache.lock().as_ref().filter(|s| s.version == version) {
-            return s.clone();
-        }
+        let previous = {
+            let cache = self.snapshot_cache.lock();
+            match cache.as_ref() {
+                Some(s) if s.version == version => return s.clone(),
+                other => other.cloned(),
+            }
+        };
         // What a build costs is measured in real time, whatever clock drives lease time.
         #[allow(clippy::disallowed_methods)]
         let started = std::time::Instant::now();
         let snapshot = {
             let inner = self.inner.read();
             let version = self.version();
+            let now = inner.last_change_at;
             let mut names: Vec<&String> = inner.apps.keys().collect();
             names.sort_unstable();
-            let applications: Vec<Application> = names
+            let mut before = previous
+                .as_ref()
+                .map(|p| p.apps.applications.iter().zip(p.stamps.iter()))
                 .into_iter()
-                .map(|name| {
-                    let leases = &inner.apps[name];
-                    let mut ids: Vec<&String> = leases.keys().collect();
-                    ids.sort_unstable();
-                    Application {
-                        name: name.clone(),
-                        instances: ids.into_iter().map(|id| self.decorate(&leases[id])).collect(),
-                    }
-                })
-                .collect();
+                .flatten()
+                .peekable();
+            let mut applications = Vec::with_capacity(names.len());
+            let mut stamps = Vec::with_capacity(names.len());
+            for name in names {
+                while before.next_if(|(app, _)| app.name.as_str() < name.as_str()).is_some() {}
+                let reusable = before.next_if(|(app, _)| app.name == *name).filter(|(_, stamp)| {
+                    let changed = inner.app_changed.get(name).copied().unwrap_or(u64::MAX);
+                    changed <= stamp.version
+                        && now.saturating_sub(stamp.taken_at) < refresh_after_ms(name)
+                });
+                if let Some((app, stamp)) = reusable {
+                    applications.push(app.clone());
+                    stamps.push(*stamp);
+                    continue;
+                }
+                let leases = &inner.apps[name];
+                let mut ids: Vec<&String> = leases.keys().collect();
+                ids.sort_unstable();
+                applications.push(Application {
+                    name: name.clone(),
+                    instances: ids.into_iter().map(|id| self.decorate(&leases[id])).collect(),
+                });
+                stamps.push(AppStamp { version, taken_at: now });
+            }
             let hash = reconcile_hash_code(
                 applications.iter().flat_map(|a| &a.instances).map(|i| i.status),
             );
@@ -716,6 +766,7 @@ impl Registry {
                     apps_hashcode: hash,
                     applications,
                 }),
+                stamps: stamps.into(),
             }
         };
         let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use eureka_model::{reconcile_hash_code, Application, Applications};
 
+use crate::Millis;
+
 /// The whole registry at one version: applications sorted by name, instances by id.
 ///
 /// Built once per version and shared, so reads never walk the live maps and encoders can
@@ -14,6 +16,15 @@ pub struct Snapshot {
     pub version: u64,
     /// The full registry document (`versions__delta` "1", hash of all instances).
     pub apps: Arc<Applications>,
+    /// Per application of `apps`, in the same order: when its content was taken.
+    pub(crate) stamps: Arc<[AppStamp]>,
+}
+
+/// When a snapshot took an application's content: registry version and lease time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AppStamp {
+    pub(crate) version: u64,
+    pub(crate) taken_at: Millis,
 }
 
 /// `versions__delta` of a full fetch, always "1" in Java.
@@ -22,6 +33,12 @@ pub const FULL_FETCH_VERSION: &str = "1";
 pub const VIP_FETCH_VERSION: &str = "-1";
 
 impl Snapshot {
+    /// The registry version at which the `index`-th application's content was taken. Equal
+    /// numbers for the same name mean identical content, so its encoding can be reused.
+    pub fn app_version(&self, index: usize) -> Option<u64> {
+        self.stamps.get(index).map(|s| s.version)
+    }
+
     /// One application by its upper-case name; `None` if it has no instances.
     pub fn application(&self, name: &str) -> Option<&Application> {
         let apps = &self.apps.applications;

@@ -79,6 +79,40 @@ fn snapshot_is_reused_until_the_version_changes() {
 }
 
 #[test]
+fn a_snapshot_retakes_only_the_applications_that_changed() {
+    let r = registry();
+    r.register(instance("A", "a1"), Origin::Client, T0);
+    r.register(instance("B", "b1"), Origin::Client, T0);
+    r.register(instance("C", "c1"), Origin::Client, T0);
+    let s1 = r.snapshot();
+    r.renew("B", "b1", client_renew(None), T0 + 1000).unwrap();
+    r.register(instance("A", "a2"), Origin::Client, T0 + 2000);
+    let s2 = r.snapshot();
+    assert_ne!(s2.app_version(0), s1.app_version(0), "A changed");
+    assert_eq!(s2.app_version(1), s1.app_version(1), "B only renewed");
+    assert_eq!(s2.app_version(2), s1.app_version(2), "C untouched");
+    assert_eq!(s2.apps.applications[0].instances.len(), 2);
+    let b = &s2.apps.applications[1].instances[0];
+    assert_eq!(b.lease_info.last_renewal_timestamp, T0, "B's content is the one taken at T0");
+
+    // A cancel that empties an application drops it; the others keep their versions.
+    r.cancel("C", "c1", T0 + 3000).unwrap();
+    let s3 = r.snapshot();
+    assert_eq!(s3.apps.applications.len(), 2);
+    assert_eq!(s3.app_version(1), s1.app_version(1));
+    assert_eq!(s3.app_version(2), None);
+
+    // Once older than the refresh bound (plus its spread), B is taken again on the next
+    // rebuild, with its newer renewal.
+    let late = T0 + 2 * eureka_registry::APP_REFRESH_MS + 1;
+    r.register(instance("A", "a3"), Origin::Client, late);
+    let s4 = r.snapshot();
+    assert_ne!(s4.app_version(1), s1.app_version(1));
+    let b = &s4.apps.applications[1].instances[0];
+    assert_eq!(b.lease_info.last_renewal_timestamp, T0 + 1000);
+}
+
+#[test]
 fn status_counts_group_instances_by_app_and_status() {
     let r = registry();
     for id in ["o1", "o2", "o3"] {

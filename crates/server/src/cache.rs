@@ -1,13 +1,20 @@
 //! Encoded registry responses, built once per registry version and shared by every request.
+//!
+//! The full registry (`GET apps`) is assembled from per-application fragments: a change
+//! re-encodes and re-compresses only the applications it touched, and the gzip body is the
+//! concatenation of each fragment's deflate stream (flushed to a byte boundary) under one
+//! gzip header and trailer. A register is visible in a full fetch after encoding one
+//! application, not the whole registry.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use eureka_model::Format;
+use eureka_model::{DocumentFrame, Format};
+use eureka_registry::Snapshot;
 use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, FlushCompress};
 use parking_lot::Mutex;
 
 /// Which document a cached response holds.
@@ -37,9 +44,15 @@ pub struct Encoded {
     version: (u64, u64),
     plain: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
+    /// For documents assembled from fragments: what both forms are concatenated from.
+    parts: OnceLock<Parts>,
 }
 
 impl Encoded {
+    fn new(version: (u64, u64)) -> Self {
+        Encoded { version, plain: OnceLock::new(), gzip: OnceLock::new(), parts: OnceLock::new() }
+    }
+
     /// The (registry version, delta epoch) this document was built at.
     pub fn version(&self) -> (u64, u64) {
         self.version
@@ -47,12 +60,15 @@ impl Encoded {
 
     /// The uncompressed bytes.
     pub fn plain(&self) -> &Bytes {
-        self.plain.get().expect("filled before the entry is handed out")
+        self.plain.get_or_init(|| self.parts.get().map(Parts::plain).unwrap_or_default())
     }
 
     /// The gzip-compressed bytes, compressed at most once per version.
     pub fn gzip(&self) -> &Bytes {
         self.gzip.get_or_init(|| {
+            if let Some(parts) = self.parts.get() {
+                return parts.gzip();
+            }
             let plain = self.plain();
             let mut enc =
                 GzEncoder::new(Vec::with_capacity(plain.len() / 8 + 64), level(plain.len()));
@@ -60,6 +76,124 @@ impl Encoded {
             let _ = enc.write_all(plain);
             Bytes::from(enc.finish().unwrap_or_default())
         })
+    }
+}
+
+/// One application encoded in one format: plain, and as raw deflate flushed to a byte
+/// boundary (not final), so compressed fragments concatenate into one valid stream.
+#[derive(Debug)]
+struct Fragment {
+    name: String,
+    /// [`Snapshot::app_version`] of the content encoded: same name and version, same bytes.
+    version: u64,
+    plain: Bytes,
+    deflated: Bytes,
+    crc: crc32fast::Hasher,
+}
+
+impl Fragment {
+    fn encode(format: Format, app: &eureka_model::Application, version: u64) -> Self {
+        let plain = format.encode_application_entry(app);
+        let deflated = deflate_flushed(&plain, level(plain.len()));
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&plain);
+        Fragment {
+            name: app.name.clone(),
+            version,
+            plain: plain.into(),
+            deflated: deflated.into(),
+            crc,
+        }
+    }
+}
+
+/// A full registry's fragments, in application order.
+type FragmentList = Arc<[Arc<Fragment>]>;
+
+/// A document as its frame around application fragments.
+#[derive(Debug)]
+struct Parts {
+    frame: DocumentFrame,
+    fragments: FragmentList,
+}
+
+impl Parts {
+    /// Every piece of the plain document, in order.
+    fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        let body = self.fragments.iter().enumerate().flat_map(|(i, f)| {
+            let separator = if i == 0 { &[][..] } else { self.frame.separator };
+            [separator, &f.plain[..]]
+        });
+        std::iter::once(&self.frame.head[..]).chain(body).chain(std::iter::once(self.frame.tail))
+    }
+
+    fn plain(&self) -> Bytes {
+        let mut out = Vec::with_capacity(self.pieces().map(<[u8]>::len).sum());
+        self.pieces().for_each(|p| out.extend_from_slice(p));
+        out.into()
+    }
+
+    /// One gzip member: the frame's pieces as stored blocks, each fragment's deflate as is,
+    /// an empty final block, and the CRC combined from the fragments' own.
+    fn gzip(&self) -> Bytes {
+        let compressed: usize = self.fragments.iter().map(|f| f.deflated.len()).sum();
+        let mut out = Vec::with_capacity(compressed + self.frame.head.len() + 64);
+        out.extend_from_slice(&GZIP_HEADER);
+        let mut crc = crc32fast::Hasher::new();
+        let mut len: u64 = 0;
+        let mut literal = |out: &mut Vec<u8>, crc: &mut crc32fast::Hasher, bytes: &[u8]| {
+            write_stored(out, bytes);
+            crc.update(bytes);
+            len += bytes.len() as u64;
+        };
+        literal(&mut out, &mut crc, &self.frame.head);
+        for (i, f) in self.fragments.iter().enumerate() {
+            if i > 0 {
+                literal(&mut out, &mut crc, self.frame.separator);
+            }
+            out.extend_from_slice(&f.deflated);
+            crc.combine(&f.crc);
+        }
+        literal(&mut out, &mut crc, self.frame.tail);
+        let fragments: u64 = self.fragments.iter().map(|f| f.plain.len() as u64).sum();
+        // The final block: stored, empty.
+        out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        // ISIZE is the length modulo 2^32 by definition (RFC 1952).
+        out.extend_from_slice(&((len + fragments) as u32).to_le_bytes());
+        out.into()
+    }
+}
+
+/// gzip member header: deflate, no flags, no mtime, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// Writes `bytes` as non-final stored deflate blocks; the stream must be at a byte boundary
+/// (it is: after the header, a flushed fragment or another stored block).
+fn write_stored(out: &mut Vec<u8>, bytes: &[u8]) {
+    for chunk in bytes.chunks(usize::from(u16::MAX)) {
+        let len = chunk.len() as u16;
+        out.push(0x00);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+}
+
+/// Raw deflate of `data` ending with a sync flush: byte-aligned and not final, so the
+/// output can be followed by more blocks.
+fn deflate_flushed(data: &[u8], level: Compression) -> Vec<u8> {
+    let mut z = Compress::new(level, false);
+    let mut out = Vec::with_capacity(data.len() / 4 + 64);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(data.len()).min(data.len());
+        // Only a stream used after its end fails, and this one is never finished.
+        let _ = z.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync);
+        // Done once all input is in and the flush left output space unused.
+        if z.total_in() >= data.len() as u64 && out.len() < out.capacity() {
+            return out;
+        }
+        out.reserve(out.capacity().max(1024));
     }
 }
 
@@ -80,9 +214,27 @@ const MAX_ENTRIES: usize = 4096;
 #[derive(Debug, Default)]
 pub struct ResponseCache {
     entries: Mutex<HashMap<Key, Arc<Encoded>>>,
+    /// Per format (JSON, XML): the newest full registry's fragments and its version.
+    fragments: Mutex<[(u64, FragmentList); 2]>,
 }
 
 impl ResponseCache {
+    /// The entry for `key` at `version` (or newer), created empty if there is none yet.
+    fn slot(&self, key: &Key, version: (u64, u64)) -> Arc<Encoded> {
+        let mut entries = self.entries.lock();
+        match entries.get(key) {
+            Some(e) if e.version >= version => e.clone(),
+            _ => {
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+                let fresh = Arc::new(Encoded::new(version));
+                entries.insert(key.clone(), fresh.clone());
+                fresh
+            }
+        }
+    }
+
     /// Returns the document at `version`, encoding it with `build` if no request has yet.
     /// Concurrent requests for the same new version wait for a single encoding.
     /// `build` returns `None` when the document does not exist (nothing is cached then).
@@ -94,24 +246,7 @@ impl ResponseCache {
         build: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Option<Arc<Encoded>> {
         let key = Key { entity, format };
-        let slot = {
-            let mut entries = self.entries.lock();
-            match entries.get(&key) {
-                Some(e) if e.version >= version => e.clone(),
-                _ => {
-                    if entries.len() >= MAX_ENTRIES {
-                        entries.clear();
-                    }
-                    let fresh = Arc::new(Encoded {
-                        version,
-                        plain: OnceLock::new(),
-                        gzip: OnceLock::new(),
-                    });
-                    entries.insert(key.clone(), fresh.clone());
-                    fresh
-                }
-            }
-        };
+        let slot = self.slot(&key, version);
         let mut missing = false;
         slot.plain.get_or_init(|| match build() {
             Some(bytes) => Bytes::from(bytes),
@@ -125,6 +260,44 @@ impl ResponseCache {
             return None;
         }
         Some(slot)
+    }
+
+    /// The full registry (`GET apps`) of `snap`, assembled from per-application fragments:
+    /// only applications whose [`Snapshot::app_version`] moved since the last assembly are
+    /// encoded and compressed again.
+    pub fn full_registry(&self, snap: &Snapshot, format: Format) -> Arc<Encoded> {
+        let slot = self.slot(&Key { entity: Entity::AllApps, format }, (snap.version, 0));
+        slot.parts.get_or_init(|| Parts {
+            frame: format.applications_frame(&snap.apps.versions_delta, &snap.apps.apps_hashcode),
+            fragments: self.fragments(snap, format),
+        });
+        slot
+    }
+
+    fn fragments(&self, snap: &Snapshot, format: Format) -> FragmentList {
+        let which = match format {
+            Format::Json => 0,
+            Format::Xml => 1,
+        };
+        let previous = self.fragments.lock()[which].1.clone();
+        let mut before = previous.iter().peekable();
+        let apps = &snap.apps.applications;
+        let mut fragments = Vec::with_capacity(apps.len());
+        for (i, app) in apps.iter().enumerate() {
+            let version = snap.app_version(i).unwrap_or(snap.version);
+            while before.next_if(|f| f.name.as_str() < app.name.as_str()).is_some() {}
+            match before.next_if(|f| f.name == app.name) {
+                Some(f) if f.version == version => fragments.push(f.clone()),
+                _ => fragments.push(Arc::new(Fragment::encode(format, app, version))),
+            }
+        }
+        let fragments: FragmentList = fragments.into();
+        let mut newest = self.fragments.lock();
+        // A slower build of an older version must not replace a newer set.
+        if newest[which].0 <= snap.version {
+            newest[which] = (snap.version, fragments.clone());
+        }
+        fragments
     }
 }
 
@@ -156,6 +329,62 @@ mod tests {
         let e = cache
             .get_or_build(Entity::App("X".into()), Format::Xml, (1, 0), || Some(b"<a/>".to_vec()));
         assert!(e.is_some());
+    }
+
+    fn gunzip(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out)
+            .expect("valid gzip");
+        out
+    }
+
+    fn registry_of(apps: usize, per_app: usize) -> eureka_registry::Registry {
+        let registry = eureka_registry::Registry::new(Default::default());
+        for a in 0..apps {
+            for i in 0..per_app {
+                let info = eureka_model::InstanceInfo {
+                    instance_id: Some(format!("i-{a}-{i}")),
+                    host_name: format!("host-{i}.example"),
+                    app: format!("APP-{a:02}"),
+                    ip_addr: "10.0.0.1".into(),
+                    ..Default::default()
+                };
+                registry.register(info, eureka_registry::Origin::Client, 1_700_000_000_000);
+            }
+        }
+        registry
+    }
+
+    #[test]
+    fn the_full_registry_is_assembled_from_fragments_into_the_same_bytes() {
+        let registry = registry_of(12, 40);
+        let cache = ResponseCache::default();
+        for format in [Format::Json, Format::Xml] {
+            let snap = registry.snapshot();
+            let doc = cache.full_registry(&snap, format);
+            let whole = format.encode_applications(&snap.apps);
+            assert!(doc.plain().as_ref() == &whole[..], "{format:?} plain differs");
+            assert!(gunzip(doc.gzip()) == whole, "{format:?} gzip differs");
+        }
+        let empty = eureka_registry::Registry::new(Default::default()).snapshot();
+        let doc = ResponseCache::default().full_registry(&empty, Format::Json);
+        assert!(gunzip(doc.gzip()) == Format::Json.encode_applications(&empty.apps), "empty");
+    }
+
+    #[test]
+    fn a_change_re_encodes_only_its_application() {
+        let registry = registry_of(5, 3);
+        let cache = ResponseCache::default();
+        let before = cache.full_registry(&registry.snapshot(), Format::Json);
+        let before = before.parts.get().unwrap().fragments.clone();
+        registry.cancel("APP-02", "i-2-1", 1_700_000_001_000).unwrap();
+        let snap = registry.snapshot();
+        let after = cache.full_registry(&snap, Format::Json);
+        let fragments = &after.parts.get().unwrap().fragments;
+        let reused: Vec<bool> =
+            before.iter().zip(fragments.iter()).map(|(b, a)| Arc::ptr_eq(b, a)).collect();
+        assert_eq!(reused, [true, true, false, true, true]);
+        assert!(gunzip(after.gzip()) == Format::Json.encode_applications(&snap.apps));
     }
 
     #[test]

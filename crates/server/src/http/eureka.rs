@@ -255,14 +255,18 @@ fn registry_document(
         )
     } else {
         let snap = state.registry.snapshot();
-        let build = || match &entity {
-            Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
-            Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
-            Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
-            Entity::AllApps | Entity::Delta => Some(format.encode_applications(&snap.apps)),
-        };
-        let key = (snap.version, 0);
-        (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
+        if let Entity::AllApps = entity {
+            (snap.version, Some(state.cache.full_registry(&snap, format)))
+        } else {
+            let build = || match &entity {
+                Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
+                Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
+                Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
+                Entity::AllApps | Entity::Delta => Some(format.encode_applications(&snap.apps)),
+            };
+            let key = (snap.version, 0);
+            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
+        }
     };
     let Some(encoded) = encoded else {
         return Err(match entity {

@@ -26,7 +26,6 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::error::ApiError;
-use crate::cache::Entity;
 use crate::state::SharedState;
 use crate::watch::{EncodedChange, EventsSince, Watcher};
 
@@ -195,12 +194,8 @@ impl Stream {
         let snap = self.state.registry.snapshot();
         let (version, data): (u64, Bytes) = match &self.watcher.apps {
             None => {
-                let key = (snap.version, 0);
-                let build = || Some(Format::Json.encode_applications(&snap.apps));
-                match self.state.cache.get_or_build(Entity::AllApps, Format::Json, key, build) {
-                    Some(doc) => (doc.version().0, doc.plain().clone()),
-                    None => (snap.version, Bytes::new()),
-                }
+                let doc = self.state.cache.full_registry(&snap, Format::Json);
+                (doc.version().0, doc.plain().clone())
             }
             Some(_) => {
                 let applications: Vec<_> = snap
