@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use eureka_bench::process::{self, ServerProcess};
 use eureka_bench::report::{Meta, Report, Target, Who};
-use eureka_bench::scenario::{human, Captured, Params, Run, Selection};
+use eureka_bench::scenario::{self, human, Captured, Params, Run, Selection};
 
 /// Benchmarks our server against the Spring Cloud Eureka server and a bare hyper server.
 #[derive(Debug, Parser)]
@@ -28,7 +28,8 @@ struct Args {
     #[arg(long)]
     full: bool,
     /// Only these scenarios (comma-separated): register, renew, fetch, delta, mix, sweep,
-    /// propagation. Register always runs: the others need its registry.
+    /// propagation, cluster (propagation on 3 nodes). Register always runs: the others need
+    /// its registry.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Include the Spring Cloud Eureka server (the default; needs
@@ -167,6 +168,19 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
             .await?;
     }
 
+    if only.has("cluster") {
+        eprintln!("== ours, 3 nodes");
+        let ours = |ports: &[u16], i: usize| (ours_bin.clone(), ours_cluster_args(ports, i));
+        cluster(&mut report, Who::Ours, &params, &logs, &ours, Duration::from_secs(20)).await?;
+        if let Some((program, base)) = &java {
+            eprintln!("== java, 3 nodes");
+            let java =
+                |ports: &[u16], i: usize| (program.clone(), java_cluster_args(base, ports, i));
+            cluster(&mut report, Who::Java, &params, &logs, &java, Duration::from_secs(180))
+                .await?;
+        }
+    }
+
     let rt = "throughput (req/s)";
     report.target("register", rt, Target::AtLeast { of: Who::Java, ratio: 10.0 });
     report.target("register", "peak RSS (MiB)", Target::AtMost { of: Who::Java, ratio: 0.1 });
@@ -246,6 +260,64 @@ async fn main_and_sweep(
         }
     }
     Ok(got)
+}
+
+/// Starts node `i` of a cluster on `ports`: (program, arguments).
+type StartNode<'a> = dyn Fn(&[u16], usize) -> (String, Vec<String>) + 'a;
+
+/// Scenario 7 on three nodes of one kind that name each other as peers.
+async fn cluster(
+    report: &mut Report,
+    who: Who,
+    params: &Params,
+    logs: &Path,
+    start: &StartNode<'_>,
+    startup: Duration,
+) -> anyhow::Result<()> {
+    let ports: Vec<u16> = (0..3).map(|_| process::free_port()).collect();
+    let node = |i: usize| {
+        let (program, args) = start(&ports, i);
+        let log = logs.join(format!("{}-cluster-{i}.log", who.name()));
+        let port = ports[i];
+        async move { ServerProcess::start(&program, &args, port, &log, startup).await }
+    };
+    // Started together: each Java node waits for its peers during start-up.
+    let (a, b, c) = tokio::try_join!(node(0), node(1), node(2))?;
+    let nodes = [a, b, c];
+    let measured = scenario::cluster_propagation(&nodes, params.propagation, who, report).await;
+    for node in nodes {
+        node.stop().await;
+    }
+    measured.with_context(|| format!("{}: 3-node propagation", who.name()))
+}
+
+/// Our node `i` of a cluster on `ports`, peered with the others.
+fn ours_cluster_args(ports: &[u16], i: usize) -> Vec<String> {
+    let mut args = ours_args(ports[i]);
+    for (j, port) in ports.iter().enumerate() {
+        if j != i {
+            args.push("--peer".into());
+            args.push(format!("http://127.0.0.1:{port}/eureka/"));
+        }
+    }
+    args
+}
+
+/// The Spring server's node `i` of a cluster on `ports`: every node lists the whole cluster
+/// and recognises itself by `my-url`, as `eureka_testkit::real::SpringServer` starts them.
+fn java_cluster_args(base: &[String], ports: &[u16], i: usize) -> Vec<String> {
+    let urls: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}/eureka/")).collect();
+    let mut args = java_args(base, ports[i]);
+    args.extend([
+        format!("--eureka.client.service-url.defaultZone={}", urls.join(",")),
+        format!("--eureka.server.my-url={}", urls[i]),
+        "--eureka.client.register-with-eureka=false".into(),
+        "--eureka.client.fetch-registry=true".into(),
+        "--eureka.server.registry-sync-retries=1".into(),
+        "--eureka.server.registry-sync-retry-wait-ms=500".into(),
+        "--eureka.server.wait-time-in-ms-when-sync-empty=0".into(),
+    ]);
+    args
 }
 
 fn ours_args(port: u16) -> Vec<String> {

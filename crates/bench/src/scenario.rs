@@ -40,8 +40,8 @@ pub struct Selection(pub Vec<String>);
 
 impl Selection {
     /// Every scenario name, in run order.
-    pub const ALL: [&'static str; 7] =
-        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation"];
+    pub const ALL: [&'static str; 8] =
+        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation", "cluster"];
 
     /// Whether `name` runs.
     pub fn has(&self, name: &str) -> bool {
@@ -303,6 +303,56 @@ pub fn human(n: u64) -> String {
     } else {
         n.to_string()
     }
+}
+
+/// Scenario 7 on a 3-node cluster: from a register's 204 on the first node to the answers of
+/// the first `GET /eureka/apps` on each other node that list the instance (the later of the
+/// two), each peer polled back to back on its own keep-alive connection.
+pub async fn cluster_propagation(
+    nodes: &[ServerProcess],
+    count: u64,
+    who: Who,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let Some((first, peers)) = nodes.split_first() else {
+        bail!("cluster propagation needs nodes");
+    };
+    let mut writer = Conn::open(first.addr).await?;
+    let mut readers = Vec::with_capacity(peers.len());
+    for peer in peers {
+        readers.push((peer.addr, Conn::open(peer.addr).await?));
+    }
+    let dirty: u64 = wire::DIRTY.parse()?;
+    let mut samples = load::histogram();
+    for n in 0..count {
+        let (status, _) = writer.send(wire::register(first.addr, n, dirty)).await?;
+        if !status.is_success() {
+            bail!("cluster propagation: register answered {status}");
+        }
+        let acked = Instant::now();
+        let needle = format!("\"instanceId\":\"{}\"", wire::id(n));
+        let mut slowest = Duration::ZERO;
+        for (addr, conn) in &mut readers {
+            let visible = loop {
+                conn.reopen_if_closed(*addr).await?;
+                let (_, body) = conn.send(wire::full_fetch(*addr)).await?;
+                let answered = acked.elapsed();
+                if self::count(&wire::inflate(&body), needle.as_bytes()) > 0 {
+                    break answered;
+                }
+                if acked.elapsed() > Duration::from_secs(30) {
+                    bail!("cluster propagation: {} not on {addr} after 30 s", wire::id(n));
+                }
+            };
+            slowest = slowest.max(visible);
+        }
+        let _ = samples.record(slowest.as_micros().max(1) as u64);
+    }
+    for (q, name) in [(0.5, "p50 (ms)"), (0.99, "p99 (ms)"), (1.0, "max (ms)")] {
+        let ms = samples.value_at_quantile(q) as f64 / 1000.0;
+        report.record("propagation, 3 nodes", name, who, ms);
+    }
+    Ok(())
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
