@@ -404,12 +404,25 @@ async fn a_node_killed_and_restarted_converges_and_loses_no_renewing_instance() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partitioned_node_converges_within_seconds_of_healing() {
-    let c = Cluster::start("partition").await;
+    // Black hole: the peers' calls time out.
+    partition_and_heal("partition", Fault::Drop).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_peer_links_reset_converges_within_seconds_of_healing() {
+    // Every connection reset: the peers' calls fail at once, as with a crashed peer.
+    partition_and_heal("reset", Fault::Cut).await;
+}
+
+/// Cuts node 2 off from its peers with `fault` for 6 s (two lease durations) while writes
+/// happen on both sides, then heals and measures the convergence.
+async fn partition_and_heal(name: &str, fault: Fault) {
+    let c = Cluster::start(name).await;
     let mut clients = Clients::new(c.bases());
     let mut expected = three_per_node(&mut clients, "PART").await;
     c.converge("initial registrations", &expected).await;
 
-    c.isolate(2, Fault::Drop);
+    c.isolate(2, fault);
     let cut = Instant::now();
     // Writes on both sides. Clients keep renewing on their own node, so each side evicts the
     // other side's instances once their leases (3 s) run out: the heal must bring them back.
@@ -427,10 +440,11 @@ async fn a_partitioned_node_converges_within_seconds_of_healing() {
     assert!(!isolated.contains_key("part-n0-0"), "node 2 kept a lease nobody renewed on its side");
 
     c.isolate(2, Fault::Pass);
+    let healed = Instant::now();
     let converged = c.converge("after healing", &expected).await;
     println!(
-        "partition: held {:?}, all nodes equal {converged:?} after healing; clients: {}",
-        cut.elapsed() - converged,
+        "{name} ({fault:?}): held {:?}, all nodes equal {converged:?} after healing; clients: {}",
+        healed - cut,
         clients.summary()
     );
     assert!(converged <= CONVERGE);
