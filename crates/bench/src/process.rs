@@ -141,8 +141,12 @@ impl ServerProcess {
     }
 
     /// Asks the process to stop (SIGTERM, so it drains as in production) and kills it if it
-    /// has not exited within `grace`; returns whether it exited on its own.
+    /// has not exited within `grace`; returns whether it exited on SIGTERM (false if it had
+    /// died before).
     pub async fn terminate(mut self, grace: Duration) -> bool {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return false;
+        }
         let asked = std::process::Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status()

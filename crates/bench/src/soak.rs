@@ -346,7 +346,7 @@ pub struct Sample {
 /// What the final check found on one node.
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeCheck {
-    /// Instances it holds.
+    /// Instances it holds UP.
     pub instances: usize,
     /// Its `apps__hashcode`.
     pub apps_hashcode: String,
@@ -525,7 +525,7 @@ impl SoakReport {
         let hashes: Vec<&str> = v.nodes.iter().map(|c| c.apps_hashcode.as_str()).collect();
         let _ = writeln!(
             out,
-            "- final check ({:.1} s after the load stopped): instances per node {}; apps__hashcode {} ({}); lost registrations: {}{}",
+            "- final check ({:.1} s after the load stopped): UP instances per node {}; apps__hashcode {} ({}); lost registrations: {}{}",
             v.settled_after_secs,
             counts.join("/"),
             if v.hashes_equal { "equal" } else { "DIFFERENT" },
@@ -656,7 +656,7 @@ pub async fn run(
     }
 
     eprintln!("load stopped; checking every node's registry");
-    let verification = verify(cluster, params.instances).await?;
+    let verification = verify(cluster, params.instances).await;
     let mut total = Tally::default();
     let mut totals = Vec::new();
     for (i, node) in cluster.nodes.iter().enumerate() {
@@ -873,50 +873,55 @@ fn print_sample(sample: &Sample, header_printed: &mut bool) {
 }
 
 /// Reads every node's full registry until all hold every instance UP with equal hashes, or
-/// [`SETTLE`] has passed; reports what the last round found.
-async fn verify(cluster: &Cluster, instances: u64) -> anyhow::Result<Verification> {
+/// [`SETTLE`] has passed; reports what the last round found. A node that does not answer (it
+/// crashed, say) counts as holding nothing, so the report still gets written.
+async fn verify(cluster: &Cluster, instances: u64) -> Verification {
     let started = Instant::now();
     let expected: Vec<String> = (0..instances).map(wire::id).collect();
     loop {
         let mut checks = Vec::new();
         let mut lost_ids = std::collections::BTreeSet::new();
         for node in &cluster.nodes {
-            let mut conn = Conn::open(node.addr).await?;
-            let (status, body) =
-                tokio::time::timeout(REQUEST_TIMEOUT * 4, conn.send(wire::full_fetch(node.addr)))
-                    .await
-                    .with_context(|| format!("GET {}/eureka/apps timed out", node.addr))??;
-            if !status.is_success() {
-                bail!("GET {}/eureka/apps: {status}", node.addr);
-            }
-            let apps = eureka_model::json::decode_applications(&wire::inflate(&body))
-                .with_context(|| format!("decode {}/eureka/apps", node.addr))?;
-            let up: std::collections::HashSet<&str> = apps
-                .instances()
-                .filter(|i| i.status == eureka_model::InstanceStatus::Up)
-                .map(|i| i.id())
-                .collect();
-            let lost: Vec<&String> =
-                expected.iter().filter(|id| !up.contains(id.as_str())).collect();
-            checks.push(NodeCheck {
-                instances: apps.instances().count(),
-                apps_hashcode: apps.apps_hashcode.clone(),
-                lost: lost.len(),
-            });
+            let (held, apps_hashcode) = match registry_of(node.addr).await {
+                Ok(apps) => {
+                    let up: std::collections::HashSet<String> = apps
+                        .instances()
+                        .filter(|i| i.status == eureka_model::InstanceStatus::Up)
+                        .map(|i| i.id().to_string())
+                        .collect();
+                    (up, apps.apps_hashcode.clone())
+                }
+                Err(error) => (Default::default(), format!("(no answer: {error:#})")),
+            };
+            let lost: Vec<&String> = expected.iter().filter(|id| !held.contains(*id)).collect();
+            checks.push(NodeCheck { instances: held.len(), apps_hashcode, lost: lost.len() });
             lost_ids.extend(lost.into_iter().cloned());
         }
         let hashes_equal = checks.windows(2).all(|w| w[0].apps_hashcode == w[1].apps_hashcode);
         if (lost_ids.is_empty() && hashes_equal) || started.elapsed() > SETTLE {
-            return Ok(Verification {
+            return Verification {
                 nodes: checks,
                 lost: lost_ids.len(),
                 lost_examples: lost_ids.into_iter().take(20).collect(),
                 hashes_equal,
                 settled_after_secs: started.elapsed().as_secs_f64(),
-            });
+            };
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// One node's full registry (`GET /eureka/apps`, gzip), decoded.
+async fn registry_of(addr: std::net::SocketAddr) -> anyhow::Result<eureka_model::Applications> {
+    let mut conn = Conn::open(addr).await?;
+    let (status, body) =
+        tokio::time::timeout(REQUEST_TIMEOUT * 4, conn.send(wire::full_fetch(addr)))
+            .await
+            .context("timed out")??;
+    if !status.is_success() {
+        bail!("answered {status}");
+    }
+    eureka_model::json::decode_applications(&wire::inflate(&body)).context("undecodable")
 }
 
 /// Parses `30m`, `60s`, `1h`, `500ms` or a plain number of seconds.
