@@ -490,8 +490,10 @@ async fn a_slow_peer_link_neither_slows_client_writes_nor_stops_convergence() {
         expected.len(),
         clients.summary()
     );
-    // A write that waited for the slow peer would take at least the delay.
-    assert!(max < DELAY, "a client write took {max:?}: it waited for the slow peer");
+    // A write that waited for the slow peer would take its round trip, twice the delay; the
+    // bounds leave room for a loaded machine's hiccups (2–5 ms is usual, 50 ms under load).
+    assert!(median < DELAY / 5, "client writes took {median:?} (median): they wait for the peer");
+    assert!(max < DELAY * 2, "a client write took {max:?}: it waited for the slow peer");
     assert!(converged <= CONVERGE);
     // Heartbeats keep crossing the slow link: nothing expires on node 2.
     sleep(Duration::from_secs(4)).await;
