@@ -8,6 +8,8 @@
 //! - [`wire`]: the requests real Eureka clients send, built once per request kind.
 //! - [`scenario`]: the seven scenarios of the issue, run against one server.
 //! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
+//! - [`soak`]: `eureka-soak`, a peered cluster under renewals and fetches for a long time
+//!   (errors, lost registrations, RSS over time).
 
 #![warn(missing_docs)]
 
@@ -15,4 +17,5 @@ pub mod load;
 pub mod process;
 pub mod report;
 pub mod scenario;
+pub mod soak;
 pub mod wire;

@@ -36,23 +36,53 @@ impl ServerProcess {
         log: &Path,
         startup: Duration,
     ) -> anyhow::Result<ServerProcess> {
+        let mut command = Command::new("taskset");
+        command.arg("-c").arg(SERVER_CORE).arg(program).args(args);
+        Self::launch(command, port, log, startup)
+            .await
+            .with_context(|| format!("taskset -c {SERVER_CORE} {program}"))
+    }
+
+    /// [`ServerProcess::start`] without pinning, for runs where the servers share the cores
+    /// with the load (the soak, which measures stability rather than cost). The process gets
+    /// a process group of its own, so a terminal's Ctrl-C reaches only the caller, which then
+    /// stops the load, checks the servers and stops them in that order.
+    pub async fn start_unpinned(
+        program: &str,
+        args: &[String],
+        port: u16,
+        log: &Path,
+        startup: Duration,
+    ) -> anyhow::Result<ServerProcess> {
+        let mut command = Command::new(program);
+        command.args(args).process_group(0);
+        Self::launch(command, port, log, startup).await.with_context(|| program.to_string())
+    }
+
+    async fn launch(
+        mut command: Command,
+        port: u16,
+        log: &Path,
+        startup: Duration,
+    ) -> anyhow::Result<ServerProcess> {
         let file = std::fs::File::create(log).with_context(|| log.display().to_string())?;
-        let child = Command::new("taskset")
-            .arg("-c")
-            .arg(SERVER_CORE)
-            .arg(program)
-            .args(args)
+        let child = command
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("spawn taskset -c {SERVER_CORE} {program}"))?;
+            .context("spawn")?;
         let pid = child.id().context("server exited at once")?;
         let mut server =
             ServerProcess { addr: SocketAddr::from(([127, 0, 0, 1], port)), pid, child };
         server.wait_until_up(startup, log).await?;
         Ok(server)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     async fn wait_until_up(&mut self, limit: Duration, log: &Path) -> anyhow::Result<()> {
@@ -108,6 +138,24 @@ impl ServerProcess {
     /// Kills the process and waits for it.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Asks the process to stop (SIGTERM, so it drains as in production) and kills it if it
+    /// has not exited within `grace`; returns whether it exited on SIGTERM (false if it had
+    /// died before).
+    pub async fn terminate(mut self, grace: Duration) -> bool {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return false;
+        }
+        let asked = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if asked && tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
+            return true;
+        }
+        let _ = self.child.kill().await;
+        false
     }
 }
 

@@ -33,7 +33,17 @@ fn request(addr: SocketAddr, method: Method, path: &str) -> hyper::http::request
 
 /// `POST /eureka/apps/APP` with instance `n`'s registration, `lastDirtyTimestamp = dirty`.
 pub fn register(addr: SocketAddr, n: u64, dirty: u64) -> Request<Body> {
-    let body = eureka_testkit::fixtures::java_json_lease(&app(n), &id(n), 8080, (30, 90), dirty);
+    register_with_lease(addr, n, dirty, (30, 90))
+}
+
+/// [`register`] with a `leaseInfo` of (`renewalIntervalInSecs`, `durationInSecs`).
+pub fn register_with_lease(
+    addr: SocketAddr,
+    n: u64,
+    dirty: u64,
+    lease: (u32, u32),
+) -> Request<Body> {
+    let body = eureka_testkit::fixtures::java_json_lease(&app(n), &id(n), 8080, lease, dirty);
     request(addr, Method::POST, &format!("/eureka/apps/{}", app(n)))
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, "application/json")
@@ -53,6 +63,14 @@ pub fn renew(addr: SocketAddr, n: u64) -> Request<Body> {
 /// `GET /eureka/apps`, JSON, gzip accepted.
 pub fn full_fetch(addr: SocketAddr) -> Request<Body> {
     fetch(addr, "/eureka/apps/")
+}
+
+/// `GET /eureka/status`, JSON: the registry's counts and self-preservation state.
+pub fn status(addr: SocketAddr) -> Request<Body> {
+    request(addr, Method::GET, "/eureka/status")
+        .header(ACCEPT, "application/json")
+        .body(Full::default())
+        .expect("valid request")
 }
 
 /// `GET /eureka/apps/delta`, JSON, gzip accepted.
