@@ -58,7 +58,7 @@ impl TestServer {
     pub async fn start_on(listener: TcpListener, mut config: ServerConfig, clock: Clock) -> Self {
         let addr = listener.local_addr().expect("local addr");
         config.port = addr.port();
-        let state = ServerState::new(config, clock);
+        let state = ServerState::new(config, clock).expect("TLS files of the test configuration");
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         let task = tokio::spawn(eureka_server::run(listener, state.clone(), async move {

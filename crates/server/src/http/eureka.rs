@@ -127,35 +127,58 @@ pub async fn api(
         (Route::Apps | Route::Delta, Err(e)) => return e.into_response(),
         _ => None,
     };
-    let result = match (route, method) {
-        (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
-        (Route::Delta, _) => delta(&state, &query, &headers).await,
-        (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
-        (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
-        (Route::Instance(app, id), Method::GET) => {
-            instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
+    // Long polls, drains and change streams are bounded by their own `wait` and the watch
+    // hub; everything else gets `server.request-timeout` for its body and its handling.
+    let long_lived = match &route {
+        Route::Watch | Route::InstanceDrain(..) => true,
+        Route::Delta => query.get("since").is_some(),
+        _ => false,
+    };
+    let handled = async {
+        match (route, method) {
+            (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
+            (Route::Delta, _) => delta(&state, &query, &headers).await,
+            (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
+            (Route::App(app), _) => {
+                registry_document(&state, Entity::App(app.to_string()), &headers)
+            }
+            (Route::Instance(app, id), Method::GET) => {
+                instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
+            }
+            (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
+            (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
+            (Route::InstanceStatus(app, id), Method::PUT) => {
+                set_status(&state, &app, &id, &query, origin)
+            }
+            (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
+            (Route::InstanceMetadata(app, id), _) => {
+                update_metadata(&state, &app, &id, query, origin)
+            }
+            (Route::InstanceDrain(app, id), _) => {
+                super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
+            }
+            (Route::InstanceById(id), _) => {
+                instance_document(state.registry.find_instance(&id), &headers, &id)
+            }
+            (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
+            (Route::SecureVip(vip), _) => {
+                registry_document(&state, Entity::SecureVip(vip), &headers)
+            }
+            (Route::Status, _) => Ok(status::status_response(&state, &headers)),
+            (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
+            (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
+            (Route::AsgStatus(_), _) => {
+                Err(ApiError::bad_request("ASG status is only supported on AWS"))
+            }
         }
-        (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
-        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
-        (Route::InstanceStatus(app, id), Method::PUT) => {
-            set_status(&state, &app, &id, &query, origin)
-        }
-        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
-        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query, origin),
-        (Route::InstanceDrain(app, id), _) => {
-            super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
-        }
-        (Route::InstanceById(id), _) => {
-            instance_document(state.registry.find_instance(&id), &headers, &id)
-        }
-        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
-        (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
-        (Route::Status, _) => Ok(status::status_response(&state, &headers)),
-        (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
-        (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
-        (Route::AsgStatus(_), _) => {
-            Err(ApiError::bad_request("ASG status is only supported on AWS"))
-        }
+    };
+    let limit = state.config.limits.request_timeout;
+    let result = if long_lived {
+        handled.await
+    } else {
+        tokio::time::timeout(limit, handled)
+            .await
+            .unwrap_or_else(|_| Err(ApiError::request_timeout(limit)))
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
     // Documents carry the version they were built at; every other answer (writes included)
