@@ -7,6 +7,7 @@
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
+//! - [`tls`]: a throwaway certificate authority and certificates made at test time.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
 //! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
@@ -18,6 +19,7 @@ pub mod measure;
 pub mod prom;
 pub mod proxy;
 pub mod real;
+pub mod tls;
 
 use std::net::SocketAddr;
 
@@ -67,9 +69,19 @@ impl TestServer {
         TestServer { addr, state, shutdown, task: Some(task) }
     }
 
-    /// The service URL clients are given: `http://127.0.0.1:PORT/eureka/`.
+    /// The service URL clients are given: `http://127.0.0.1:PORT/eureka/`, or `https://`
+    /// when the server was configured with TLS.
     pub fn service_url(&self) -> String {
-        format!("http://{}/eureka/", self.addr)
+        format!("{}://{}/eureka/", self.scheme(), self.addr)
+    }
+
+    /// `https` when the server speaks TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.state.config.ssl.is_enabled() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// A URL under the service URL, e.g. `url("apps/ORDERS")`.
