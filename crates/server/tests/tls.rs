@@ -238,3 +238,26 @@ async fn the_binary_refuses_to_start_with_a_missing_key_file() {
     assert!(stderr.contains("server.ssl.certificate-private-key"), "{stderr}");
     assert!(stderr.contains("nope.key"), "{stderr}");
 }
+
+#[tokio::test]
+async fn shutdown_waits_neither_for_a_silent_handshake_nor_for_an_open_stream() {
+    let ca = TestCa::new("shutdown");
+    let s = tls_server(&ca, ClientAuth::None).await;
+    let _silent = TcpStream::connect(s.addr).await.unwrap();
+    let mut watch = ca.client(None).get(s.url("watch")).send().await.unwrap();
+    assert_eq!(watch.status(), 200);
+    watch.chunk().await.unwrap().expect("the snapshot");
+    let state = s.state.clone();
+    eventually("both connections open", async || state.connections.open() == 2).await;
+
+    let started = tokio::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), s.stop()).await.expect("the server stopped");
+    // The handshake would have had 60 s (server.connection-timeout).
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    // Every connection, the stream's included, was closed before `stop` returned.
+    assert_eq!(state.connections.open(), 0);
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while watch.chunk().await.is_ok_and(|c| c.is_some()) {}
+    });
+    assert!(ended.await.is_ok(), "the stream is still open");
+}
