@@ -116,8 +116,7 @@ pub mod defaults {
     /// keep-alive idle limit). Embedded Tomcat's 60 s: longer than the 30 s that Java and our
     /// clients keep idle connections pooled, so a pooled connection is not cut under them.
     pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
-    /// `server.request-timeout`: 30 s for a request's body and handling (not for long polls,
-    /// drains and change streams, which have their own bounds).
+    /// `server.request-timeout`: 30 s for a request's body to arrive once its head has.
     pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     /// `eureka.instance.appname`: "eureka" when neither it nor `spring.application.name` is set.
     pub const APPNAME: &str = "eureka";
@@ -318,8 +317,9 @@ pub struct Limits {
     /// for each request head, from the connection's opening or its previous answer; also the
     /// keep-alive idle limit. Protects against clients that connect and send slowly.
     pub connection_timeout: Duration,
-    /// `server.request-timeout`, default 30 s, > 0: time for a request's body and handling;
-    /// then 408. Long polls, drains and change streams are bounded by their own settings.
+    /// `server.request-timeout`, default 30 s, > 0: time for a request's body to arrive once
+    /// its head has; then 408. Handling needs no bound (it never waits on the client), and
+    /// long polls, drains and change streams have their own.
     pub request_timeout: Duration,
 }
 

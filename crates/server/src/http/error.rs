@@ -42,13 +42,12 @@ impl ApiError {
         )
     }
 
-    /// 408 Request Timeout: the body did not arrive, or the request was not handled, within
-    /// `server.request-timeout`.
+    /// 408 Request Timeout: the body did not arrive within `server.request-timeout`.
     pub fn request_timeout(limit: std::time::Duration) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
             format!(
-                "request not completed within {} ms (server.request-timeout); \
+                "request body not received within {} ms (server.request-timeout); \
                  send the body without pauses",
                 limit.as_millis()
             ),

@@ -127,58 +127,35 @@ pub async fn api(
         (Route::Apps | Route::Delta, Err(e)) => return e.into_response(),
         _ => None,
     };
-    // Long polls, drains and change streams are bounded by their own `wait` and the watch
-    // hub; everything else gets `server.request-timeout` for its body and its handling.
-    let long_lived = match &route {
-        Route::Watch | Route::InstanceDrain(..) => true,
-        Route::Delta => query.get("since").is_some(),
-        _ => false,
-    };
-    let handled = async {
-        match (route, method) {
-            (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
-            (Route::Delta, _) => delta(&state, &query, &headers).await,
-            (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
-            (Route::App(app), _) => {
-                registry_document(&state, Entity::App(app.to_string()), &headers)
-            }
-            (Route::Instance(app, id), Method::GET) => {
-                instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
-            }
-            (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
-            (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
-            (Route::InstanceStatus(app, id), Method::PUT) => {
-                set_status(&state, &app, &id, &query, origin)
-            }
-            (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
-            (Route::InstanceMetadata(app, id), _) => {
-                update_metadata(&state, &app, &id, query, origin)
-            }
-            (Route::InstanceDrain(app, id), _) => {
-                super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
-            }
-            (Route::InstanceById(id), _) => {
-                instance_document(state.registry.find_instance(&id), &headers, &id)
-            }
-            (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
-            (Route::SecureVip(vip), _) => {
-                registry_document(&state, Entity::SecureVip(vip), &headers)
-            }
-            (Route::Status, _) => Ok(status::status_response(&state, &headers)),
-            (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
-            (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
-            (Route::AsgStatus(_), _) => {
-                Err(ApiError::bad_request("ASG status is only supported on AWS"))
-            }
+    let result = match (route, method) {
+        (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
+        (Route::Delta, _) => delta(&state, &query, &headers).await,
+        (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
+        (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
+        (Route::Instance(app, id), Method::GET) => {
+            instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
         }
-    };
-    let limit = state.config.limits.request_timeout;
-    let result = if long_lived {
-        handled.await
-    } else {
-        tokio::time::timeout(limit, handled)
-            .await
-            .unwrap_or_else(|_| Err(ApiError::request_timeout(limit)))
+        (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
+        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
+        (Route::InstanceStatus(app, id), Method::PUT) => {
+            set_status(&state, &app, &id, &query, origin)
+        }
+        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
+        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query, origin),
+        (Route::InstanceDrain(app, id), _) => {
+            super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
+        }
+        (Route::InstanceById(id), _) => {
+            instance_document(state.registry.find_instance(&id), &headers, &id)
+        }
+        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
+        (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
+        (Route::Status, _) => Ok(status::status_response(&state, &headers)),
+        (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
+        (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
+        (Route::AsgStatus(_), _) => {
+            Err(ApiError::bad_request("ASG status is only supported on AWS"))
+        }
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
     // Documents carry the version they were built at; every other answer (writes included)
@@ -363,8 +340,16 @@ fn instance_document(
     Ok(encoded_response(StatusCode::OK, format, format.encode_instance(&info)))
 }
 
-/// Reads a request body within the configured limit, inflating `Content-Encoding: gzip`.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads a request body within the configured size limit and `server.request-timeout`,
+/// inflating `Content-Encoding: gzip`. The body is the only part of a request whose pace the
+/// client sets (heads are bounded by `server.connection-timeout`), so this is where a
+/// trickling client is cut off; requests without a body pay no timer.
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    state: &SharedState,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.max_request_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -372,7 +357,12 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(limit));
     }
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+    let deadline = state.config.limits.request_timeout;
+    let collected =
+        tokio::time::timeout(deadline, http_body_util::Limited::new(body, limit).collect())
+            .await
+            .map_err(|_| ApiError::request_timeout(deadline))?;
+    let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return Err(ApiError::too_large(limit))
@@ -404,7 +394,7 @@ async fn register(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body_type = body_type(headers)?;
-    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let bytes = read_body(body, headers, state).await?;
     let text: Bytes = if body_type.latin1 {
         Bytes::from(bytes.iter().map(|&b| b as char).collect::<String>())
     } else {
@@ -545,7 +535,7 @@ async fn peer_batch(
             "this batch was sent by this very server: one of its peer URLs leads back to itself",
         ));
     }
-    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let bytes = read_body(body, headers, state).await?;
     let list = eureka_model::json::decode_replication_list(&bytes)?;
     let items = list.replication_list.len();
     let answer = receive::apply_batch(state, list);
