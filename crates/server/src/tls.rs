@@ -39,6 +39,14 @@ pub enum TlsError {
         /// What is wrong, e.g. "holds no PEM certificate".
         problem: String,
     },
+    /// A file the others need is not configured (only when validation was bypassed).
+    #[error("{key} is not set: {reason}")]
+    Missing {
+        /// The configuration key that must be set.
+        key: &'static str,
+        /// Why it is needed.
+        reason: &'static str,
+    },
     /// rustls refused the combination (e.g. the key does not match the certificate).
     #[error("{key} file {} cannot be used: {reason}", .path.display())]
     Rejected {
@@ -65,10 +73,9 @@ pub fn server_config(ssl: &SslSettings) -> Result<Option<Arc<rustls::ServerConfi
     };
     let chain = certificates(KEY_CERTIFICATE, cert_path)?;
     // Validation guarantees the key is set with a certificate; say so if it was bypassed.
-    let key_path = ssl.certificate_private_key.as_deref().ok_or_else(|| TlsError::Content {
+    let key_path = ssl.certificate_private_key.as_deref().ok_or(TlsError::Missing {
         key: KEY_PRIVATE_KEY,
-        path: PathBuf::new(),
-        problem: "is not set: server.ssl.certificate needs its key".to_string(),
+        reason: "server.ssl.certificate needs its key",
     })?;
     let key = private_key(KEY_PRIVATE_KEY, key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -78,12 +85,10 @@ pub fn server_config(ssl: &SslSettings) -> Result<Option<Arc<rustls::ServerConfi
     let builder = match (ssl.client_auth, ssl.trust_certificate.as_deref()) {
         (ClientAuth::None, _) => builder.with_no_client_auth(),
         (_, None) => {
-            return Err(TlsError::Content {
+            return Err(TlsError::Missing {
                 key: KEY_TRUST,
-                path: PathBuf::new(),
-                problem: "is not set: server.ssl.client-auth want or need verifies client \
-                          certificates against it"
-                    .to_string(),
+                reason: "server.ssl.client-auth want or need verifies client certificates \
+                         against it",
             })
         }
         (auth, Some(trust_path)) => {

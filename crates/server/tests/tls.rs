@@ -261,3 +261,17 @@ async fn shutdown_waits_neither_for_a_silent_handshake_nor_for_an_open_stream() 
     });
     assert!(ended.await.is_ok(), "the stream is still open");
 }
+
+#[test]
+fn need_without_a_trust_bundle_is_refused_even_when_built_in_code() {
+    let ca = TestCa::new("code");
+    let mut config = ServerConfig::default();
+    ca.configure(&mut config, &ca.server("server"), ClientAuth::Need);
+    config.ssl.trust_certificate = None;
+    let e = ServerState::new(config, Clock::System).expect_err("refused").to_string();
+    assert_eq!(
+        e,
+        "server.ssl.trust-certificate is not set: server.ssl.client-auth want or need \
+         verifies client certificates against it"
+    );
+}
