@@ -60,6 +60,17 @@ pub struct Cli {
     )]
     pub timeout: Duration,
 
+    /// PEM file of extra CAs to trust for `https://` servers (e.g. a private cluster CA),
+    /// besides the public web roots.
+    #[arg(
+        long,
+        global = true,
+        env = "EUREKA_CACERT",
+        value_name = "FILE",
+        help_heading = GLOBAL
+    )]
+    pub cacert: Option<std::path::PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

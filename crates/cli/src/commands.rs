@@ -3,10 +3,11 @@
 //! in [`crate::live`].
 
 use std::future::Future;
+use std::path::Path;
 use std::time::Duration;
 
 use eureka_client::failover::split_urls;
-use eureka_client::{EurekaHttp, Failover, Timeouts, TransportError};
+use eureka_client::{EurekaHttp, Failover, Timeouts, TlsOptions, TransportError};
 
 use crate::args::{Cli, Command, MetadataCommand, Output, StatusCommand};
 use crate::error::{CliError, Kind, Target};
@@ -23,12 +24,21 @@ pub struct Servers {
 impl Servers {
     /// Checks the URLs and builds the set. Servers are tried in the order given, so that
     /// `--server primary,backup` means what it says.
-    pub fn new(urls: &str, timeout: Duration) -> Result<Self, CliError> {
+    pub fn new(urls: &str, timeout: Duration, cacert: Option<&Path>) -> Result<Self, CliError> {
         if split_urls(urls).next().is_none() {
             return Err(CliError::usage("no server URL given (--server or EUREKA_URL)"));
         }
+        let mut tls = TlsOptions::default();
+        if let Some(path) = cacert {
+            let shown = path.display();
+            let pem = std::fs::read(path)
+                .map_err(|e| CliError::usage(format!("cannot read --cacert {shown}: {e}")))?;
+            tls = tls
+                .add_root_pem(&pem)
+                .map_err(|e| CliError::usage(format!("--cacert {shown}: {e}")))?;
+        }
         let timeouts = Timeouts { connect: timeout, request: timeout };
-        let failover = Failover::from_urls(urls, timeouts)
+        let failover = Failover::from_urls_with_tls(urls, timeouts, &tls)
             // Only `InvalidUrl` comes from here; `urls` stays out of it, it may hold a password.
             .map_err(|e| CliError::from_transport(&e, &Target::Registry, "--server", timeout))?
             .in_order();
@@ -72,7 +82,7 @@ impl Servers {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let servers = Servers::new(&cli.server, cli.timeout)?;
+    let servers = Servers::new(&cli.server, cli.timeout, cli.cacert.as_deref())?;
     let out = cli.output;
     match cli.command {
         Command::Apps => apps(&servers, out).await,

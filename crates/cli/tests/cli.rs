@@ -28,7 +28,12 @@ struct Run {
 
 fn command(server: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.arg("--server").arg(server).args(args).env_remove("EUREKA_URL").kill_on_drop(true);
+    cmd.arg("--server")
+        .arg(server)
+        .args(args)
+        .env_remove("EUREKA_URL")
+        .env_remove("EUREKA_CACERT")
+        .kill_on_drop(true);
     cmd
 }
 
@@ -757,4 +762,38 @@ mod java_server {
         assert_eq!(signal_and_wait(&mut watch, "INT").await, 0);
         java.stop().await;
     }
+}
+
+#[tokio::test]
+async fn cacert_trusts_a_private_ca_for_https_servers() {
+    let ca = eureka_testkit::tls::TestCa::new("cli");
+    let mut config = ServerConfig::default();
+    ca.configure(&mut config, &ca.server("server"), eureka_server::config::ClientAuth::None);
+    let s = TestServer::start_with(config, Clock::System).await;
+    let url = s.service_url();
+    assert!(url.starts_with("https://"));
+    let ca_pem = ca.ca_pem.to_str().unwrap();
+
+    let untrusted = ctl(&url, &["apps"]).await;
+    assert_ne!(untrusted.code, 0, "{untrusted:?}");
+    assert!(untrusted.stderr.contains(&url), "{untrusted:?}");
+
+    let registered = ca
+        .client(None)
+        .post(s.url("apps/ORDERS"))
+        .header("Content-Type", "application/json")
+        .body(eureka_testkit::fixtures::java_json("ORDERS", "o1", 8080))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 204);
+    let listed = ctl(&url, &["--cacert", ca_pem, "apps"]).await.ok();
+    assert!(listed.stdout.contains("ORDERS"), "{listed:?}");
+    let mut by_env = command(&url, &["apps"]);
+    by_env.env("EUREKA_CACERT", ca_pem);
+    let listed = finish(by_env).await.ok();
+    assert!(listed.stdout.contains("ORDERS"), "{listed:?}");
+
+    let missing = ctl(&url, &["--cacert", "/nonexistent/ca.pem", "apps"]).await;
+    assert!(missing.fails(2).contains("--cacert /nonexistent/ca.pem"), "{missing:?}");
 }

@@ -18,7 +18,7 @@ use crate::cache::{DeltaResult, LocalRegistry, Snapshot, View};
 use crate::config::{ClientConfig, Instance};
 use crate::failover::{split_urls, Failover};
 use crate::supervise::{pause, pause_until, supervise, Backoff, TokenBucket};
-use crate::transport::{EurekaHttp, Renewal, TransportError};
+use crate::transport::{EurekaHttp, Renewal, TlsOptions, TransportError};
 
 /// Maps the service's own view of its health to the status it should have in the registry;
 /// consulted on every periodic instance check. Keep it cheap: it runs on the client's task.
@@ -89,6 +89,11 @@ impl ClientBuilder {
         self.configure(|c| c.fetch_registry = yes)
     }
 
+    /// Trusts extra CAs or presents a client certificate to `https://` servers.
+    pub fn tls(self, tls: TlsOptions) -> Self {
+        self.configure(|c| c.tls = tls)
+    }
+
     /// Builds the fail-over transport from the configuration and starts the client.
     pub async fn start(self) -> Result<DiscoveryClient<Failover>, ClientError> {
         if self.config.service_urls.is_empty() {
@@ -105,7 +110,7 @@ impl ClientBuilder {
             .service_urls
             .iter()
             .map(|url| {
-                EurekaHttp::new(url, self.config.timeouts)
+                EurekaHttp::with_tls(url, self.config.timeouts, &self.config.tls)
                     .map(|s| s.with_format(self.config.format).with_client_id(client_id.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;

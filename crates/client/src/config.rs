@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use eureka_model::{Format, InstanceInfo, InstanceStatus, LeaseInfo, Port};
 
-use crate::transport::Timeouts;
+use crate::transport::{Timeouts, TlsOptions};
 
 /// How the client behaves; every field has Java's default unless its doc says otherwise.
 #[derive(Debug, Clone)]
@@ -45,6 +45,9 @@ pub struct ClientConfig {
     pub unregister_on_shutdown: bool,
     /// Wire format of requests and answers (JSON, or XML on request).
     pub format: Format,
+    /// Extra trusted CAs and a client certificate for `https://` servers (default: the
+    /// public web roots only, no client certificate).
+    pub tls: TlsOptions,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +68,7 @@ impl Default for ClientConfig {
             on_demand_updates_per_minute: 4,
             unregister_on_shutdown: true,
             format: Format::Json,
+            tls: TlsOptions::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use eureka_model::{Applications, InstanceInfo, InstanceStatus};
 use tokio::time::Instant;
 
 use crate::api::EurekaApi;
-use crate::transport::{EurekaHttp, Renewal, Timeouts, TransportError};
+use crate::transport::{EurekaHttp, Renewal, Timeouts, TlsOptions, TransportError};
 
 /// How long a server that failed is skipped, unless every server has failed.
 pub const DEFAULT_QUARANTINE: Duration = Duration::from_secs(30);
@@ -58,8 +58,17 @@ impl Failover {
 
     /// A set from a `defaultZone`-style list: comma-separated URLs, credentials allowed.
     pub fn from_urls(urls: &str, timeouts: Timeouts) -> Result<Self, TransportError> {
+        Self::from_urls_with_tls(urls, timeouts, &TlsOptions::default())
+    }
+
+    /// [`Failover::from_urls`] with extra trusted CAs or a client certificate.
+    pub fn from_urls_with_tls(
+        urls: &str,
+        timeouts: Timeouts,
+        tls: &TlsOptions,
+    ) -> Result<Self, TransportError> {
         let servers = split_urls(urls)
-            .map(|url| EurekaHttp::new(url, timeouts))
+            .map(|url| EurekaHttp::with_tls(url, timeouts, tls))
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(servers)
     }

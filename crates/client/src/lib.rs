@@ -37,7 +37,8 @@
 //! - [`stream`]: [`stream::WatchStream`], an open `GET watch` change stream.
 //! - [`sse`]: a bounded server-sent events parser for the `watch` stream.
 //! - [`transport`]: [`EurekaHttp`], one server's REST API (JSON or XML, gzip), with typed
-//!   [`TransportError`]s that say whether a retry can help.
+//!   [`TransportError`]s that say whether a retry can help; [`TlsOptions`] for private CAs
+//!   and client certificates.
 
 #![warn(missing_docs)]
 
@@ -60,4 +61,4 @@ pub use config::{ClientConfig, Instance, DEFAULT_SERVICE_URL};
 pub use eureka_model::{Format, InstanceInfo, InstanceStatus};
 pub use failover::Failover;
 pub use reqwest::Url;
-pub use transport::{EurekaHttp, Renewal, Timeouts, TransportError};
+pub use transport::{EurekaHttp, Renewal, Timeouts, TlsConfigError, TlsOptions, TransportError};

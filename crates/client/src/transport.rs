@@ -114,6 +114,61 @@ pub struct Timeouts {
     pub request: Duration,
 }
 
+/// TLS settings for `https://` servers beyond the public web roots every certificate is
+/// checked against: extra trusted CAs (a private cluster CA) and a client certificate for
+/// servers that require one (mTLS).
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    roots: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
+}
+
+/// Why PEM text cannot be used as a CA or a client certificate.
+#[derive(Debug, Error)]
+pub enum TlsConfigError {
+    /// The CA bundle does not parse.
+    #[error("invalid CA certificate PEM: {0}")]
+    Roots(String),
+    /// The CA bundle holds no certificate.
+    #[error("no certificate (BEGIN CERTIFICATE) in the CA PEM")]
+    NoRoots,
+    /// The client certificate or its key does not parse.
+    #[error("invalid client certificate PEM (certificate chain and private key): {0}")]
+    Identity(String),
+}
+
+impl TlsOptions {
+    /// Also trusts every CA certificate in a PEM bundle.
+    pub fn add_root_pem(mut self, pem: &[u8]) -> Result<Self, TlsConfigError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| TlsConfigError::Roots(root_cause(&e)))?;
+        if certs.is_empty() {
+            return Err(TlsConfigError::NoRoots);
+        }
+        self.roots.extend(certs);
+        Ok(self)
+    }
+
+    /// Presents a client certificate: `pem` holds the certificate chain (leaf first) and
+    /// its private key.
+    pub fn identity_pem(mut self, pem: &[u8]) -> Result<Self, TlsConfigError> {
+        let identity = reqwest::Identity::from_pem(pem)
+            .map_err(|e| TlsConfigError::Identity(root_cause(&e)))?;
+        self.identity = Some(identity);
+        Ok(self)
+    }
+
+    fn apply(&self, mut builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if let Some(identity) = &self.identity {
+            builder = builder.identity(identity.clone());
+        }
+        builder
+    }
+}
+
 /// One Eureka server's API, addressed by its service URL (e.g. `http://host:8761/eureka/`).
 ///
 /// Credentials in the URL (`http://user:pass@host/eureka/`, as Spring users write them) are
@@ -134,7 +189,17 @@ pub struct EurekaHttp {
 impl EurekaHttp {
     /// A transport for `service_url` with its own connection pool and timeouts.
     pub fn new(service_url: &str, timeouts: Timeouts) -> Result<Self, TransportError> {
-        let http = reqwest::Client::builder()
+        Self::with_tls(service_url, timeouts, &TlsOptions::default())
+    }
+
+    /// [`EurekaHttp::new`] with extra trusted CAs or a client certificate for `https://`.
+    pub fn with_tls(
+        service_url: &str,
+        timeouts: Timeouts,
+        tls: &TlsOptions,
+    ) -> Result<Self, TransportError> {
+        let http = tls
+            .apply(reqwest::Client::builder())
             .connect_timeout(timeouts.connect)
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)

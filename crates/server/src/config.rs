@@ -103,6 +103,21 @@ pub mod defaults {
     pub const DATACENTER: &str = "default";
     /// `logging.format`: human-readable lines.
     pub const LOG_FORMAT: super::LogFormat = super::LogFormat::Text;
+    /// `server.ssl.client-auth`: no client certificates asked for.
+    pub const CLIENT_AUTH: super::ClientAuth = super::ClientAuth::None;
+    /// `server.max-http-request-header-size`: 8 KiB, Spring's (Tomcat's) default, so a client
+    /// that works against a Spring Eureka server works here; Eureka clients send under 1 KiB.
+    pub const MAX_HTTP_REQUEST_HEADER_SIZE: usize = 8 * 1024;
+    /// `server.max-connections`: 10 000 open connections (Tomcat's 8 192, rounded up: every
+    /// instance of a fleet may hold one, plus watchers).
+    pub const MAX_CONNECTIONS: usize = 10_000;
+    /// `server.connection-timeout`: 60 s to finish the TLS handshake and each request head,
+    /// counted from the connection's opening or the end of its previous answer (so also the
+    /// keep-alive idle limit). Embedded Tomcat's 60 s: longer than the 30 s that Java and our
+    /// clients keep idle connections pooled, so a pooled connection is not cut under them.
+    pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+    /// `server.request-timeout`: 30 s for a request's body to arrive once its head has.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     /// `eureka.instance.appname`: "eureka" when neither it nor `spring.application.name` is set.
     pub const APPNAME: &str = "eureka";
     /// `eureka.instance.prefer-ip-address`: advertise the host name.
@@ -228,6 +243,12 @@ pub struct ServerConfig {
     /// `logging.format` (`--log-format`), default text: `json` writes one JSON object per line
     /// for log pipelines.
     pub log_format: LogFormat,
+    /// `server.ssl.*`: TLS on the listener, optionally verifying client certificates.
+    pub ssl: SslSettings,
+    /// `server.max-connections`, `server.connection-timeout`, …: what one client may cost.
+    pub limits: Limits,
+    /// `eureka.server.peer-tls.*`: extra trust and a client certificate for calls to peers.
+    pub peer_tls: PeerTlsSettings,
     /// `eureka.instance.*`: how this server describes itself when it registers.
     pub instance: InstanceSettings,
     /// `eureka.client.*`: peers and whether to register with or fetch from them.
@@ -241,6 +262,91 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, with the fields of the current spans (request id, peer, task).
     Json,
+}
+
+/// `server.ssl.*`, Spring Boot's keys: PEM files for the listener's certificate and for
+/// verifying clients' certificates (mTLS).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SslSettings {
+    /// `server.ssl.enabled`, default unset: false turns TLS off even with a certificate; true
+    /// without `server.ssl.certificate` is refused. Unset: TLS when a certificate is set, as
+    /// in Spring.
+    pub enabled: Option<bool>,
+    /// `server.ssl.certificate`, default unset: PEM file with the server's certificate chain,
+    /// leaf first.
+    pub certificate: Option<PathBuf>,
+    /// `server.ssl.certificate-private-key`, default unset: PEM file with the certificate's
+    /// private key (PKCS#8, PKCS#1 or SEC1); required with a certificate.
+    pub certificate_private_key: Option<PathBuf>,
+    /// `server.ssl.trust-certificate`, default unset: PEM bundle of the CAs whose client
+    /// certificates are accepted; required when `client-auth` is want or need.
+    pub trust_certificate: Option<PathBuf>,
+    /// `server.ssl.client-auth`, default none: whether clients must present a certificate.
+    pub client_auth: ClientAuth,
+}
+
+impl SslSettings {
+    /// Whether the listener speaks TLS: a certificate is set and TLS is not turned off.
+    pub fn is_enabled(&self) -> bool {
+        self.certificate.is_some() && self.enabled != Some(false)
+    }
+}
+
+/// `server.ssl.client-auth`: whether a TLS client must present a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuth {
+    /// No certificate is asked for.
+    #[default]
+    None,
+    /// A certificate is asked for and verified if sent; clients without one are served.
+    Want,
+    /// A verified certificate is required: the handshake fails without one (peers' mTLS).
+    Need,
+}
+
+/// Limits on what one connection or request may cost the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// `server.max-http-request-header-size`, default 8 KiB, at least 1 KiB: the largest
+    /// request line plus headers; larger heads are answered 431.
+    pub max_http_request_header_size: usize,
+    /// `server.max-connections`, default 10 000, > 0: open connections; at the limit the
+    /// server stops accepting (new ones wait in the kernel's backlog) until one closes.
+    pub max_connections: usize,
+    /// `server.connection-timeout`, default 60 s, > 0: time allowed for the TLS handshake and
+    /// for each request head, from the connection's opening or its previous answer; also the
+    /// keep-alive idle limit. Protects against clients that connect and send slowly.
+    pub connection_timeout: Duration,
+    /// `server.request-timeout`, default 30 s, > 0: time for a request's body to arrive once
+    /// its head has; then 408. Handling needs no bound (it never waits on the client), and
+    /// long polls, drains and change streams have their own.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_http_request_header_size: defaults::MAX_HTTP_REQUEST_HEADER_SIZE,
+            max_connections: defaults::MAX_CONNECTIONS,
+            connection_timeout: defaults::CONNECTION_TIMEOUT,
+            request_timeout: defaults::REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// `eureka.server.peer-tls.*`: how this server's calls to peers (replication, start-up
+/// sync) use TLS, beyond the public roots every `https://` peer URL is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerTlsSettings {
+    /// `eureka.server.peer-tls.trust-certificate`, default unset: PEM bundle of extra CAs
+    /// trusted for peers' server certificates (e.g. a private cluster CA).
+    pub trust_certificate: Option<PathBuf>,
+    /// `eureka.server.peer-tls.certificate`, default unset: PEM certificate chain presented
+    /// to peers that ask for one (mTLS); needs the private key below.
+    pub certificate: Option<PathBuf>,
+    /// `eureka.server.peer-tls.certificate-private-key`, default unset: PEM private key of
+    /// the peer client certificate.
+    pub certificate_private_key: Option<PathBuf>,
 }
 
 /// `eureka.instance.*`: this server's own instance record, used when it registers with peers.
@@ -324,6 +430,9 @@ impl Default for ServerConfig {
             environment: d::ENVIRONMENT.to_string(),
             datacenter: d::DATACENTER.to_string(),
             log_format: d::LOG_FORMAT,
+            ssl: SslSettings::default(),
+            limits: Limits::default(),
+            peer_tls: PeerTlsSettings::default(),
             instance: InstanceSettings::default(),
             client: ClientSettings::default(),
         }
@@ -706,6 +815,81 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.datacenter" => datacenter: parse_text, any),
     bind!("logging.format" => log_format: parse_log_format, any),
     Binding {
+        key: "server.ssl.enabled",
+        apply: Apply::Scalar(|b, raw| set_optional(&mut b.config.ssl.enabled, raw, parse_bool)),
+        check: |c| match (c.ssl.enabled, &c.ssl.certificate) {
+            (Some(true), None) => reject(
+                "true".to_string(),
+                "false, or set server.ssl.certificate and server.ssl.certificate-private-key",
+            ),
+            _ => Ok(()),
+        },
+    },
+    bind!("server.ssl.certificate" => optional ssl.certificate: parse_path, any),
+    Binding {
+        key: "server.ssl.certificate-private-key",
+        apply: Apply::Scalar(|b, raw| {
+            set_optional(&mut b.config.ssl.certificate_private_key, raw, parse_path)
+        }),
+        check: |c| {
+            required_with(
+                &c.ssl.certificate_private_key,
+                &c.ssl.certificate,
+                "a PEM private key file: server.ssl.certificate needs its key",
+            )
+        },
+    },
+    Binding {
+        key: "server.ssl.trust-certificate",
+        apply: Apply::Scalar(|b, raw| {
+            set_optional(&mut b.config.ssl.trust_certificate, raw, parse_path)
+        }),
+        check: |c| match (c.ssl.client_auth, &c.ssl.trust_certificate) {
+            (ClientAuth::Want | ClientAuth::Need, None) => reject(
+                String::new(),
+                "a PEM file of the CAs to verify client certificates with: \
+                 server.ssl.client-auth is want or need",
+            ),
+            _ => Ok(()),
+        },
+    },
+    bind!("server.ssl.client-auth" => ssl.client_auth: parse_client_auth, any),
+    bind!("server.max-http-request-header-size"
+        => limits.max_http_request_header_size: parse_data_size, header_size),
+    bind!("server.max-connections" => limits.max_connections: parse_usize, positive_count),
+    bind!("server.connection-timeout"
+        => limits.connection_timeout: parse_duration, positive_millis),
+    bind!("server.request-timeout" => limits.request_timeout: parse_duration, positive_millis),
+    bind!("eureka.server.peer-tls.trust-certificate"
+        => optional peer_tls.trust_certificate: parse_path, any),
+    Binding {
+        key: "eureka.server.peer-tls.certificate",
+        apply: Apply::Scalar(|b, raw| {
+            set_optional(&mut b.config.peer_tls.certificate, raw, parse_path)
+        }),
+        check: |c| {
+            required_with(
+                &c.peer_tls.certificate,
+                &c.peer_tls.certificate_private_key,
+                "a PEM certificate file: eureka.server.peer-tls.certificate-private-key \
+                 needs its certificate",
+            )
+        },
+    },
+    Binding {
+        key: "eureka.server.peer-tls.certificate-private-key",
+        apply: Apply::Scalar(|b, raw| {
+            set_optional(&mut b.config.peer_tls.certificate_private_key, raw, parse_path)
+        }),
+        check: |c| {
+            required_with(
+                &c.peer_tls.certificate_private_key,
+                &c.peer_tls.certificate,
+                "a PEM private key file: eureka.server.peer-tls.certificate needs its key",
+            )
+        },
+    },
+    Binding {
         key: "eureka.instance.appname",
         apply: Apply::Scalar(|b, raw| {
             if let Some(raw) = raw {
@@ -908,6 +1092,59 @@ fn parse_text(raw: &str) -> Result<String, &'static str> {
     Ok(raw.to_string())
 }
 
+/// A file path; whether it can be read is checked when the server starts (`tls.rs`).
+fn parse_path(raw: &str) -> Result<PathBuf, &'static str> {
+    Ok(PathBuf::from(raw))
+}
+
+fn parse_client_auth(raw: &str) -> Result<ClientAuth, &'static str> {
+    match raw.to_ascii_lowercase().as_str() {
+        "none" => Ok(ClientAuth::None),
+        "want" => Ok(ClientAuth::Want),
+        "need" => Ok(ClientAuth::Need),
+        _ => Err("none, want or need"),
+    }
+}
+
+/// Spring's `DataSize` text: a whole number of bytes, or with a unit B, KB, MB or GB (any
+/// case; 1KB = 1024 bytes).
+fn parse_data_size(raw: &str) -> Result<usize, &'static str> {
+    const EXPECT: &str = "a size in bytes, or with a unit such as 8KB or 1MB";
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let scale: usize = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        _ => return Err(EXPECT),
+    };
+    digits.parse::<usize>().ok().and_then(|n| n.checked_mul(scale)).ok_or(EXPECT)
+}
+
+/// Spring's `Duration` text: a whole number of milliseconds, or with a unit ns, us, ms, s, m,
+/// h or d (e.g. `30s`, `500ms`).
+fn parse_duration(raw: &str) -> Result<Duration, &'static str> {
+    const EXPECT: &str = "a duration such as 30s, 500ms or 2m (a bare number is milliseconds)";
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| EXPECT)?;
+    let nanos_per: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "ns" => 1,
+        "us" => 1_000,
+        "" | "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60 * 1_000_000_000,
+        "h" => 3_600 * 1_000_000_000,
+        "d" => 86_400 * 1_000_000_000,
+        _ => return Err(EXPECT),
+    };
+    let nanos = u128::from(n) * u128::from(nanos_per);
+    let max = defaults::MAX_DURATION.as_nanos();
+    // Clamped so the range check reports "at most one year" rather than overflowing here.
+    Ok(Duration::from_nanos(nanos.min(max + 1) as u64))
+}
+
 /// Paths the console may not take: the Eureka API and the fixed operational routes.
 const RESERVED_PATH_PREFIXES: &[&str] =
     &["/eureka", "/health", "/actuator", "/metrics", "/serverinfo"];
@@ -1040,6 +1277,28 @@ fn optional_url(value: &Option<String>) -> Result<(), Rejected> {
     match value {
         Some(url) if !is_http_url(url) => reject(url.clone(), EXPECT_URL),
         _ => Ok(()),
+    }
+}
+
+/// A setting that only makes sense together with another: `value` must be set when `with` is.
+fn required_with(
+    value: &Option<PathBuf>,
+    with: &Option<PathBuf>,
+    expected: &'static str,
+) -> Result<(), Rejected> {
+    match (value, with) {
+        (None, Some(_)) => reject(String::new(), expected),
+        _ => Ok(()),
+    }
+}
+
+/// The head limit: hyper reads a head in a buffer of at least 8 KiB anyway, and anything
+/// under 1 KiB would refuse ordinary clients.
+fn header_size(value: &usize) -> Result<(), Rejected> {
+    if (1024..=16 << 20).contains(value) {
+        Ok(())
+    } else {
+        reject(value.to_string(), "a size from 1KB to 16MB")
     }
 }
 
@@ -1768,6 +2027,13 @@ mod tests {
         assert!(!c.client.fetch_registry);
         assert_eq!(c.client.region, "us-east-1");
         assert!(c.peer_urls().is_empty());
+        assert!(!c.ssl.is_enabled());
+        assert_eq!(c.ssl.client_auth, ClientAuth::None);
+        assert_eq!(c.limits.max_http_request_header_size, 8192);
+        assert_eq!(c.limits.max_connections, 10_000);
+        assert_eq!(c.limits.connection_timeout, Duration::from_secs(60));
+        assert_eq!(c.limits.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.peer_tls, PeerTlsSettings::default());
         c.validate().expect("defaults are valid");
 
         let loaded = ServerConfig::load(ConfigSources::default()).expect("loads");
@@ -2308,6 +2574,98 @@ mod tests {
         // Sorted by name: ENABLESELF... < ENABLE_SELF..., so the underscored spelling wins.
         assert!(loaded.config.enable_self_preservation);
         assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn tls_and_limit_keys_use_springs_names_and_units() {
+        let loaded = load_yaml(&[
+            "server:",
+            "  max-http-request-header-size: 16KB",
+            "  max-connections: 3",
+            "  connection-timeout: 5s",
+            "  request-timeout: 1500",
+            "  ssl:",
+            "    certificate: /etc/eureka/server.pem",
+            "    certificate-private-key: /etc/eureka/server.key",
+            "    trust-certificate: /etc/eureka/ca.pem",
+            "    client-auth: NEED",
+            "eureka.server.peer-tls:",
+            "  trust-certificate: /etc/eureka/ca.pem",
+            "  certificate: /etc/eureka/peer.pem",
+            "  certificate-private-key: /etc/eureka/peer.key",
+        ]);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let c = loaded.config;
+        assert_eq!(c.limits.max_http_request_header_size, 16 * 1024);
+        assert_eq!(c.limits.max_connections, 3);
+        assert_eq!(c.limits.connection_timeout, Duration::from_secs(5));
+        assert_eq!(c.limits.request_timeout, Duration::from_millis(1500));
+        assert!(c.ssl.is_enabled());
+        assert_eq!(c.ssl.client_auth, ClientAuth::Need);
+        assert_eq!(c.ssl.trust_certificate.as_deref(), Some(Path::new("/etc/eureka/ca.pem")));
+        assert_eq!(c.peer_tls.certificate.as_deref(), Some(Path::new("/etc/eureka/peer.pem")));
+
+        // Spring's `server.ssl.enabled: false` keeps the listener plain despite a certificate.
+        let off = ServerConfig::load(ConfigSources {
+            env: pairs(&[
+                ("SERVER_SSL_ENABLED", "false"),
+                ("SERVER_SSL_CERTIFICATE", "/c.pem"),
+                ("SERVER_SSL_CERTIFICATEPRIVATEKEY", "/k.pem"),
+            ]),
+            ..ConfigSources::default()
+        })
+        .expect("loads");
+        assert!(!off.config.ssl.is_enabled());
+    }
+
+    #[test]
+    fn tls_settings_that_cannot_work_name_the_missing_key() {
+        let err = |overrides: &[(&str, &str)]| {
+            ServerConfig::load(ConfigSources {
+                overrides: pairs(overrides),
+                ..ConfigSources::default()
+            })
+            .expect_err("refused")
+            .to_string()
+        };
+        let e = err(&[("server.ssl.certificate", "/c.pem")]);
+        assert!(e.contains("server.ssl.certificate-private-key"), "{e}");
+        let e = err(&[("server.ssl.enabled", "true")]);
+        assert!(e.contains("server.ssl.enabled") && e.contains("server.ssl.certificate"), "{e}");
+        let e = err(&[
+            ("server.ssl.certificate", "/c.pem"),
+            ("server.ssl.certificate-private-key", "/k.pem"),
+            ("server.ssl.client-auth", "want"),
+        ]);
+        assert!(e.contains("server.ssl.trust-certificate"), "{e}");
+        let e = err(&[("server.ssl.client-auth", "sometimes")]);
+        assert!(e.contains("none, want or need"), "{e}");
+        let e = err(&[("eureka.server.peer-tls.certificate", "/p.pem")]);
+        assert!(e.contains("eureka.server.peer-tls.certificate-private-key"), "{e}");
+        let e = err(&[("server.max-http-request-header-size", "512")]);
+        assert!(e.contains("from 1KB to 16MB"), "{e}");
+        let e = err(&[("server.max-connections", "0")]);
+        assert!(e.contains("server.max-connections"), "{e}");
+        let e = err(&[("server.request-timeout", "soon")]);
+        assert!(e.contains("server.request-timeout") && e.contains("30s"), "{e}");
+    }
+
+    #[test]
+    fn sizes_and_durations_parse_as_spring_writes_them() {
+        assert_eq!(parse_data_size("8192"), Ok(8192));
+        assert_eq!(parse_data_size("8KB"), Ok(8192));
+        assert_eq!(parse_data_size("1mb"), Ok(1 << 20));
+        assert_eq!(parse_data_size("10B"), Ok(10));
+        assert!(parse_data_size("8 KiB").is_err());
+        assert!(parse_data_size("KB").is_err());
+        assert!(parse_data_size("99999999999999999999GB").is_err());
+        assert_eq!(parse_duration("250"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1500us"), Ok(Duration::from_micros(1500)));
+        assert!(parse_duration("1.5s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(positive_millis(&parse_duration("99999999999d").unwrap()).is_err());
     }
 
     #[test]

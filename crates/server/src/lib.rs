@@ -1,11 +1,14 @@
 //! A Netflix-Eureka-compatible registry server: the HTTP adapter over the registry domain.
 //!
-//! Life of the server: [`config`] is loaded and validated once, [`run`] serves a bound
-//! listener, spawns the background [`tasks`] and, when the shutdown future completes, stops
-//! accepting, drains in-flight requests and stops every task.
+//! Life of the server: [`config`] is loaded and validated once, [`ServerState::new`] reads
+//! the TLS files it names, [`run`] serves a bound listener, spawns the background [`tasks`]
+//! and, when the shutdown future completes, stops accepting, drains in-flight requests and
+//! stops every task.
 //!
 //! - [`config`]: the typed configuration (Spring-style YAML/properties, env, flags).
 //! - [`state`]: the state shared by handlers and tasks.
+//! - [`listener`]: the accept loop: connection limit, TLS handshake, HTTP/1.1 limits, drain.
+//! - [`tls`]: certificates and keys for the listener and for calls to peers.
 //! - [`http`]: the route table, handlers, negotiation and errors.
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
@@ -22,10 +25,12 @@ pub mod clock;
 pub mod config;
 pub mod drain;
 pub mod http;
+pub mod listener;
 pub mod metrics;
 pub mod replication;
 pub mod state;
 pub mod tasks;
+pub mod tls;
 pub mod watch;
 
 use std::future::Future;
@@ -42,7 +47,8 @@ pub use state::{ServerState, SharedState};
 /// How long background tasks get to stop after the listener has drained.
 pub const TASK_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves the registry on `listener` until `shutdown` completes, then drains and stops.
+/// Serves the registry on `listener` (over TLS when the state's configuration says so) until
+/// `shutdown` completes, then drains and stops.
 pub async fn run(
     listener: TcpListener,
     state: SharedState,
@@ -55,17 +61,17 @@ pub async fn run(
 
     let stop = token.clone();
     let closing = state.watch.closing().clone();
-    let served = axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = shutdown => {},
-                _ = stop.cancelled() => {},
-            }
-            // Long polls and change streams never finish on their own: end them, or the
-            // graceful drain would wait for them forever.
-            closing.cancel();
-        })
-        .await;
+    let router = http::router(state.clone());
+    listener::serve(listener, state, router, async move {
+        tokio::select! {
+            _ = shutdown => {},
+            _ = stop.cancelled() => {},
+        }
+        // Long polls and change streams never finish on their own: end them, or the
+        // graceful drain would wait for them forever.
+        closing.cancel();
+    })
+    .await;
 
     token.cancel();
     let drained =
@@ -75,5 +81,5 @@ pub async fn run(
         tracing::warn!("background tasks did not stop within {TASK_GRACE:?}; aborting them");
         tasks.abort_all();
     }
-    served
+    Ok(())
 }

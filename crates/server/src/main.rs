@@ -113,10 +113,12 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     }
 
     let addr = std::net::SocketAddr::new(config.address, config.port);
+    let scheme = if config.ssl.is_enabled() { "https" } else { "http" };
+    // TLS files are read before the port is taken, so a bad one stops start-up cleanly.
+    let state = ServerState::new(config, Clock::System)?;
     let listener =
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(%addr, "eureka server listening; API at http://{addr}/eureka/, metrics at /metrics");
-    let state = ServerState::new(config, Clock::System);
+    tracing::info!(%addr, "eureka server listening; API at {scheme}://{addr}/eureka/, metrics at /metrics");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

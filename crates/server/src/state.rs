@@ -9,8 +9,10 @@ use eureka_registry::{Registry, RegistrySettings};
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::listener::ConnectionStats;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
+use crate::tls::{self, TlsError};
 use crate::watch::WatchHub;
 
 /// Shared, immutable-after-start server state.
@@ -39,6 +41,10 @@ pub struct ServerState {
     pub metrics: Metrics,
     /// Wake-ups for long polls and change streams.
     pub watch: WatchHub,
+    /// The listener's TLS configuration (`server.ssl.*`), `None` for plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Connections open, accepted, waited for and failed, for `/metrics`.
+    pub connections: ConnectionStats,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -84,8 +90,11 @@ impl RequestCounters {
 }
 
 impl ServerState {
-    /// Builds the state from validated configuration.
-    pub fn new(config: ServerConfig, clock: Clock) -> SharedState {
+    /// Builds the state from validated configuration, reading the TLS files it names (the
+    /// only part that can fail: a file is missing or unusable).
+    pub fn new(config: ServerConfig, clock: Clock) -> Result<SharedState, TlsError> {
+        let server_tls = tls::server_config(&config.ssl)?;
+        let peer_tls = tls::peer_options(&config.peer_tls)?;
         let settings = RegistrySettings {
             self_preservation: config.enable_self_preservation,
             renewal_percent_threshold: config.renewal_percent_threshold,
@@ -101,10 +110,10 @@ impl ServerState {
         if !config.address.is_unspecified() {
             own_names.push(config.address.to_string());
         }
-        let replication = Replicator::from_config(&config, own_names);
+        let replication = Replicator::from_config(&config, own_names, &peer_tls);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
-        Arc::new_cyclic(|state| ServerState {
+        Ok(Arc::new_cyclic(|state| ServerState {
             registry,
             watch,
             cache: ResponseCache::default(),
@@ -115,7 +124,9 @@ impl ServerState {
             requests: RequestCounters::default(),
             replication,
             metrics: Metrics::new(state.clone()),
-        })
+            tls: server_tls,
+            connections: ConnectionStats::default(),
+        }))
     }
 }
 

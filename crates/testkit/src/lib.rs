@@ -7,6 +7,7 @@
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
+//! - [`tls`]: a throwaway certificate authority and certificates made at test time.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
 //! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
@@ -18,6 +19,7 @@ pub mod measure;
 pub mod prom;
 pub mod proxy;
 pub mod real;
+pub mod tls;
 
 use std::net::SocketAddr;
 
@@ -58,7 +60,7 @@ impl TestServer {
     pub async fn start_on(listener: TcpListener, mut config: ServerConfig, clock: Clock) -> Self {
         let addr = listener.local_addr().expect("local addr");
         config.port = addr.port();
-        let state = ServerState::new(config, clock);
+        let state = ServerState::new(config, clock).expect("TLS files of the test configuration");
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         let task = tokio::spawn(eureka_server::run(listener, state.clone(), async move {
@@ -67,9 +69,19 @@ impl TestServer {
         TestServer { addr, state, shutdown, task: Some(task) }
     }
 
-    /// The service URL clients are given: `http://127.0.0.1:PORT/eureka/`.
+    /// The service URL clients are given: `http://127.0.0.1:PORT/eureka/`, or `https://`
+    /// when the server was configured with TLS.
     pub fn service_url(&self) -> String {
-        format!("http://{}/eureka/", self.addr)
+        format!("{}://{}/eureka/", self.scheme(), self.addr)
+    }
+
+    /// `https` when the server speaks TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.state.config.ssl.is_enabled() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// A URL under the service URL, e.g. `url("apps/ORDERS")`.

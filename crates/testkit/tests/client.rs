@@ -235,3 +235,34 @@ async fn follows_the_change_stream_so_changes_arrive_long_before_the_next_poll()
     watcher.shutdown().await;
     eventually("the stream is closed", async || server.state.watch.watcher_count() == 0).await;
 }
+
+#[tokio::test]
+async fn registers_and_discovers_over_mutual_tls_with_a_private_ca() {
+    use eureka_server::config::ClientAuth;
+    let ca = eureka_testkit::tls::TestCa::new("client");
+    let mut config = eureka_server::ServerConfig::default();
+    ca.configure(&mut config, &ca.server("server"), ClientAuth::Need);
+    let server = TestServer::start_with(config, eureka_server::Clock::System).await;
+
+    // Without the client certificate the server refuses the handshake: nothing registers.
+    let anonymous = builder(&server)
+        .tls(ca.tls_options(None))
+        .register(instance("orders", 8082))
+        .start()
+        .await
+        .unwrap();
+    assert!(!anonymous.is_registered());
+    anonymous.shutdown().await;
+
+    let client = builder(&server)
+        .tls(ca.tls_options(Some(&ca.server("orders-1"))))
+        .register(instance("orders", 8083))
+        .start()
+        .await
+        .unwrap();
+    assert!(client.is_registered());
+    eventually("the client sees itself", async || !client.instances("orders").is_empty()).await;
+    assert!(server.state.registry.find_instance("127.0.0.1:orders:8082").is_none());
+    client.shutdown().await;
+    assert!(server.state.registry.find_instance("127.0.0.1:orders:8083").is_none());
+}

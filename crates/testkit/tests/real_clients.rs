@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use eureka_server::config::ClientAuth;
 use eureka_server::state::RequestKind;
 use eureka_server::{Clock, ServerConfig};
 use eureka_testkit::fixtures::java_xml;
 use eureka_testkit::real::Ready;
+use eureka_testkit::tls::TestCa;
 use eureka_testkit::TestServer;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -28,14 +30,32 @@ const TARGET_APP: &str = "TARGET";
 
 struct Run {
     server: TestServer,
+    /// Reaches the server: plain, or trusting its test CA.
+    http: reqwest::Client,
     app: &'static str,
     id: &'static str,
 }
 
 impl Run {
     async fn start(app: &'static str, id: &'static str) -> Run {
-        let server = TestServer::start_with(ServerConfig::default(), Clock::System).await;
-        let r = reqwest::Client::new()
+        Run::start_with(app, id, ServerConfig::default(), reqwest::Client::new()).await
+    }
+
+    /// A server serving HTTPS with a certificate of `ca` (for `localhost` and `127.0.0.1`).
+    async fn start_tls(app: &'static str, id: &'static str, ca: &TestCa) -> Run {
+        let mut config = ServerConfig::default();
+        ca.configure(&mut config, &ca.server("server"), ClientAuth::None);
+        Run::start_with(app, id, config, ca.client(None)).await
+    }
+
+    async fn start_with(
+        app: &'static str,
+        id: &'static str,
+        config: ServerConfig,
+        http: reqwest::Client,
+    ) -> Run {
+        let server = TestServer::start_with(config, Clock::System).await;
+        let r = http
             .post(server.url(&format!("apps/{TARGET_APP}")))
             .header("Content-Type", "application/xml")
             .body(java_xml(TARGET_APP, "target-1", 18090))
@@ -43,7 +63,7 @@ impl Run {
             .await
             .unwrap();
         assert_eq!(r.status(), 204);
-        Run { server, app, id }
+        Run { server, http, app, id }
     }
 
     fn registered(&self) -> bool {
@@ -83,7 +103,8 @@ impl Run {
 
         self.wait_for("registration", Duration::from_secs(40), Run::registered).await;
         // Forget the lease behind the client's back: its next renew gets 404.
-        let r = reqwest::Client::new()
+        let r = self
+            .http
             .delete(self.server.url(&format!("apps/{}/{}", self.app, self.id)))
             .send()
             .await
@@ -154,13 +175,17 @@ impl Run {
 async fn java(profile_key: &'static str, app: &'static str, id: &'static str, port: &str) {
     let ready = Ready::load();
     let run = Run::start(app, id).await;
-    let service_url = run.server.service_url();
-    let lines = run
-        .drive(ready.command(
-            profile_key,
-            &[&service_url, &app.to_lowercase(), port, TARGET_APP, WATCH_SECONDS],
-        ))
-        .await;
+    let cmd = ready.command(
+        profile_key,
+        &[&run.server.service_url(), &app.to_lowercase(), port, TARGET_APP, WATCH_SECONDS],
+    );
+    java_checks(run, cmd).await;
+}
+
+/// The Java client's whole run against `run`'s server, and what it must have done.
+async fn java_checks(run: Run, cmd: Command) {
+    let app = run.app;
+    let lines = run.drive(cmd).await;
     run.assert_common(&lines);
     let all = lines.join("\n");
     let req = &run.server.state.requests;
@@ -189,6 +214,50 @@ async fn java(profile_key: &'static str, app: &'static str, id: &'static str, po
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn netflix_eureka_client_2_0_6() {
     java("JAVA2_CMD", "JAVA2-HARNESS", "java2-harness:18084", "18084").await;
+}
+
+/// Over HTTPS: the JVM is told to trust the test CA through the standard `javax.net.ssl`
+/// properties (a PKCS#12 trust store made with `keytool`), which eureka-client 2.0.6's Jersey 3
+/// transport and the harness's own JDK HTTP client both use when no SSL context is given.
+/// `JAVA_TOOL_OPTIONS` carries them, so the harness is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netflix_eureka_client_2_0_6_over_https() {
+    let ready = Ready::load();
+    let ca = TestCa::new("java-https");
+    let run = Run::start_tls("JAVA2-TLS-HARNESS", "java2-tls-harness:18086", &ca).await;
+    let service_url = run.server.service_url();
+    assert!(service_url.starts_with("https://127.0.0.1:"), "{service_url}");
+
+    let store = ca.dir().join("truststore.p12");
+    let keytool = std::path::Path::new(ready.get("JAVA")).with_file_name("keytool");
+    let made = Command::new(&keytool)
+        .args(["-importcert", "-noprompt", "-alias", "eureka-rs-test-ca", "-storetype", "PKCS12"])
+        .args(["-storepass", "changeit", "-file"])
+        .arg(&ca.ca_pem)
+        .arg("-keystore")
+        .arg(&store)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", keytool.display()));
+    assert!(made.status.success(), "keytool: {}", String::from_utf8_lossy(&made.stderr));
+
+    let mut cmd = ready.command(
+        "JAVA2_CMD",
+        &[&service_url, "java2-tls-harness", "18086", TARGET_APP, WATCH_SECONDS],
+    );
+    cmd.env(
+        "JAVA_TOOL_OPTIONS",
+        format!(
+            "-Djavax.net.ssl.trustStore={} -Djavax.net.ssl.trustStorePassword=changeit \
+             -Djavax.net.ssl.trustStoreType=PKCS12",
+            store.display()
+        ),
+    );
+    let state = run.server.state.clone();
+    java_checks(run, cmd).await;
+    // Everything went over TLS (the port speaks nothing else), and no handshake failed.
+    assert!(state.connections.accepted() >= 1);
+    assert_eq!(state.connections.handshake_failures(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,6 +42,18 @@ impl ApiError {
         )
     }
 
+    /// 408 Request Timeout: the body did not arrive within `server.request-timeout`.
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "request body not received within {} ms (server.request-timeout); \
+                 send the body without pauses",
+                limit.as_millis()
+            ),
+        )
+    }
+
     /// 415 Unsupported Media Type.
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message)
@@ -99,6 +111,11 @@ impl IntoResponse for ApiError {
         };
         if let Some(allow) = self.allow {
             response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        }
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of a body may still be on its way: the connection cannot be reused.
+            let close = header::HeaderValue::from_static("close");
+            response.headers_mut().insert(header::CONNECTION, close);
         }
         response
     }

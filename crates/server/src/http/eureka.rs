@@ -344,8 +344,16 @@ fn instance_document(
     Ok(encoded_response(StatusCode::OK, format, format.encode_instance(&info)))
 }
 
-/// Reads a request body within the configured limit, inflating `Content-Encoding: gzip`.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads a request body within the configured size limit and `server.request-timeout`,
+/// inflating `Content-Encoding: gzip`. The body is the only part of a request whose pace the
+/// client sets (heads are bounded by `server.connection-timeout`), so this is where a
+/// trickling client is cut off; requests without a body pay no timer.
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    state: &SharedState,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.max_request_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -353,7 +361,12 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(limit));
     }
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+    let deadline = state.config.limits.request_timeout;
+    let collected =
+        tokio::time::timeout(deadline, http_body_util::Limited::new(body, limit).collect())
+            .await
+            .map_err(|_| ApiError::request_timeout(deadline))?;
+    let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return Err(ApiError::too_large(limit))
@@ -385,7 +398,7 @@ async fn register(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body_type = body_type(headers)?;
-    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let bytes = read_body(body, headers, state).await?;
     let text: Bytes = if body_type.latin1 {
         Bytes::from(bytes.iter().map(|&b| b as char).collect::<String>())
     } else {
@@ -526,7 +539,7 @@ async fn peer_batch(
             "this batch was sent by this very server: one of its peer URLs leads back to itself",
         ));
     }
-    let bytes = read_body(body, headers, state.config.max_request_body_bytes).await?;
+    let bytes = read_body(body, headers, state).await?;
     let list = eureka_model::json::decode_replication_list(&bytes)?;
     let items = list.replication_list.len();
     let answer = receive::apply_batch(state, list);

@@ -40,6 +40,7 @@ impl Collector for StateCollector {
         registry(&state, &mut encoder)?;
         replication(&state, &mut encoder)?;
         watch(&state, &mut encoder)?;
+        connections(&state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
 }
@@ -112,6 +113,40 @@ fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
         ),
         hub.dropped(),
     )
+}
+
+/// The listener's connections: open now, accepted, waits at the limit, failed handshakes.
+fn connections(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let c = &state.connections;
+    let series: [(Descriptor, u64); 4] = [
+        (
+            ("eureka_open_connections", "Client connections open now (TLS handshakes included).", None, GAUGE),
+            c.open(),
+        ),
+        (("eureka_connections_accepted", "Connections accepted.", None, COUNTER), c.accepted()),
+        (
+            (
+                "eureka_connection_limit_waits",
+                "Times every slot (server.max-connections) was taken and accepting paused until one closed.",
+                None,
+                COUNTER,
+            ),
+            c.limit_waits(),
+        ),
+        (
+            (
+                "eureka_tls_handshake_failures",
+                "TLS handshakes that failed (untrusted or missing client certificate, plain HTTP, …) or timed out.",
+                None,
+                COUNTER,
+            ),
+            c.handshake_failures(),
+        ),
+    ];
+    for (descriptor, value) in series {
+        single(enc, descriptor, value)?;
+    }
+    Ok(())
 }
 
 /// One unlabelled series.

@@ -122,6 +122,7 @@ pub fn reason_label(status: u16) -> &'static str {
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
+        408 => "timeout",
         409 => "conflict",
         413 => "too_large",
         415 => "unsupported_media_type",

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use eureka_client::transport::{redact, Timeouts};
-use eureka_client::EurekaHttp;
+use eureka_client::{EurekaHttp, TlsOptions};
 use eureka_registry::Origin;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -45,9 +45,10 @@ pub struct Replicator {
 }
 
 impl Replicator {
-    /// Builds the peer set from the configuration: every cluster URL except our own.
-    /// A URL the transport cannot use is logged and skipped.
-    pub fn from_config(config: &ServerConfig, own_names: Vec<String>) -> Self {
+    /// Builds the peer set from the configuration: every cluster URL except our own, called
+    /// with `tls` (extra CAs, a client certificate). A URL the transport cannot use is logged
+    /// and skipped.
+    pub fn from_config(config: &ServerConfig, own_names: Vec<String>, tls: &TlsOptions) -> Self {
         let me = SelfIdentity::new(config.my_url.as_deref(), own_names, config.port);
         let settings = DispatchSettings {
             batch_size: config.peer_replication_batch_size,
@@ -64,7 +65,7 @@ impl Replicator {
         let node_id = node_id();
         let peers = peers::peer_urls(&config.peer_urls(), &me)
             .into_iter()
-            .filter_map(|url| match EurekaHttp::new(&url, timeouts) {
+            .filter_map(|url| match EurekaHttp::with_tls(&url, timeouts, tls) {
                 Ok(http) => {
                     Some(Arc::new(PeerNode::new(http.with_node_id(node_id.clone()), settings)))
                 }
