@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
+use crate::security::Authenticator;
 use crate::watch::WatchHub;
 
 /// Shared, immutable-after-start server state.
@@ -39,6 +40,8 @@ pub struct ServerState {
     pub metrics: Metrics,
     /// Wake-ups for long polls and change streams.
     pub watch: WatchHub,
+    /// Who may call what (`eureka.security.*`); checks nothing when security is off.
+    pub auth: Authenticator,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -104,7 +107,9 @@ impl ServerState {
         let replication = Replicator::from_config(&config, own_names);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
+        let auth = Authenticator::new(&config.security);
         Arc::new_cyclic(|state| ServerState {
+            auth,
             registry,
             watch,
             cache: ResponseCache::default(),
