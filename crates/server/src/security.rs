@@ -3,7 +3,8 @@
 //!
 //! Hashes cost tens of milliseconds by design, and a client sends the same `Authorization`
 //! header with every renewal, so a header that verified once is remembered by its SHA-256
-//! (never the header itself): a renewal then costs one hash and one map lookup. Slow checks
+//! (never the header itself): a renewal then costs one hash and one map lookup (plain
+//! passwords are remembered too: a lookup is cheaper than decoding the header). Slow checks
 //! run off the async workers, a few at a time, so wrong passwords cannot stall the server.
 //! The HTTP side (which route needs which role, the 401/403 answers) is in
 //! [`crate::http::auth`].
@@ -331,13 +332,9 @@ impl Authenticator {
         }
         let (name, password) = basic_credentials(header).ok_or(AuthError::Malformed)?;
         let user = self.users.get(&name).ok_or(AuthError::Invalid)?.clone();
-        if !user.password.is_slow() {
-            return match user.password.verify(password.as_bytes()) {
-                true => Ok(Caller::User(user)),
-                false => Err(AuthError::Invalid),
-            };
-        }
-        let verified = {
+        let verified = if !user.password.is_slow() {
+            user.password.verify(password.as_bytes())
+        } else {
             // The gate is never closed; a failed acquire could only mean shutdown.
             let _permit = self.slow_gate.acquire().await.map_err(|_| AuthError::Invalid)?;
             self.slow_checks.fetch_add(1, Ordering::Relaxed);
