@@ -1,10 +1,12 @@
 //! Authentication and authorization at the HTTP edge (`eureka.security.*`).
 //!
-//! [`guard`] is a middleware installed only when security is on: it leaves the health
-//! endpoints (and `/metrics`, unless `protect-metrics`) open, answers 401 to bad credentials
-//! and to callers without any (unless `anonymous-read`), and hands the [`Caller`] to the
-//! handlers. The Eureka API then asks [`authorize`] which role its route needs, once the route
-//! is resolved, and applies instance ownership through the registry's `*_as` calls.
+//! [`authenticate`] answers 401 to bad credentials and to callers without any (unless
+//! `anonymous-read`). The Eureka API (the router's fallback, and the hot path) calls it
+//! itself, then asks [`authorize`] which role its route needs and applies instance ownership
+//! through the registry's `*_as` calls; [`guard`], a route layer installed only when security
+//! is on, does it for the other routes (console, status overrides, metrics), all of which
+//! need `read` (which every role has), and leaves the health endpoints open (and `/metrics`,
+//! unless `protect-metrics`).
 //!
 //! Credentials are HTTP Basic only: no session, no cookie, so there is no CSRF token to get
 //! wrong (Spring Security's CSRF filter is why Spring servers answer 403 to registrations).
@@ -12,7 +14,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, Method};
+use axum::http::{header, HeaderMap, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -44,26 +46,37 @@ fn is_open(state: &SharedState, path: &str) -> bool {
             && matches!(path, PATH_METRICS | PATH_ACTUATOR_PROMETHEUS))
 }
 
-/// The middleware: checks credentials, refuses what needs them, and passes the [`Caller`] on
-/// as a request extension. Nothing behind it runs for a refused request.
-pub async fn guard(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
+/// The route layer of the routes outside the Eureka API: they need `read`, which every user
+/// has, so valid credentials (or `anonymous-read`) are enough. Nothing behind it runs for a
+/// refused request.
+pub async fn guard(State(state): State<SharedState>, req: Request, next: Next) -> Response {
     if is_open(&state, req.uri().path()) {
         return next.run(req).await;
     }
-    let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    match authenticate(&state, req.method(), req.uri(), req.headers()).await {
+        Ok(_) => next.run(req).await,
+        Err(refused) => refused,
+    }
+}
+
+/// Who sent a request that needs credentials, or the 401 to answer (counted as
+/// `reason="unauthenticated"`).
+pub async fn authenticate(
+    state: &SharedState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Caller, Response> {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let refusal = match state.auth.authenticate(authorization).await {
         Ok(Caller::Anonymous) if !state.auth.anonymous_read() => MISSING_CREDENTIALS,
-        Ok(caller) => {
-            req.extensions_mut().insert(caller);
-            return next.run(req).await;
-        }
+        Ok(caller) => return Ok(caller),
         Err(AuthError::Invalid) => INVALID_CREDENTIALS,
         Err(AuthError::Malformed) => MALFORMED_CREDENTIALS,
     };
-    let op = route::resolve(req.method(), req.uri().path())
-        .map_or(Operation::Other, |r| operation(&r, req.method()));
-    state.metrics.rejected(op, origin(req.headers()), 401);
-    ApiError::unauthorized(refusal).into_response()
+    let op = route::resolve(method, uri.path()).map_or(Operation::Other, |r| operation(&r, method));
+    state.metrics.rejected(op, origin(headers), 401);
+    Err(ApiError::unauthorized(refusal).into_response())
 }
 
 /// The role a Eureka API call needs, and how a refusal names the call.

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use bytes::Bytes;
 use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
 use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
@@ -24,7 +23,6 @@ use super::status;
 use crate::cache::Entity;
 use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
-use crate::security::Caller;
 use crate::state::{RequestKind, SharedState};
 use crate::watch::MAX_LONG_POLL;
 use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
@@ -96,12 +94,18 @@ pub(crate) fn origin(headers: &HeaderMap) -> Origin {
 /// Entry point for every path under the Eureka API.
 pub async fn api(
     State(state): State<SharedState>,
-    caller: Option<Extension<Caller>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let caller = match state.auth.enabled() {
+        false => None,
+        true => match auth::authenticate(&state, &method, &uri, &headers).await {
+            Ok(caller) => Some(caller),
+            Err(refused) => return refused,
+        },
+    };
     let route = match route::resolve(&method, uri.path()) {
         Ok(r) => r,
         Err(e) => {
@@ -116,9 +120,7 @@ pub async fn api(
     // A batch is replication by nature; Java peers set the header only on single calls.
     let origin = if route == Route::PeerBatch { Origin::Peer } else { origin(&headers) };
     // Without security there is no caller and no check; with it, a refusal changes nothing.
-    let owner = match caller
-        .map(|Extension(c)| auth::authorize(&c, &route, &method, origin == Origin::Peer))
-    {
+    let owner = match caller.map(|c| auth::authorize(&c, &route, &method, origin == Origin::Peer)) {
         None | Some(Ok(None)) => None,
         Some(Ok(Some(owner))) => Some(owner),
         Some(Err(refusal)) => {

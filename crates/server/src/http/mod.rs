@@ -71,15 +71,16 @@ pub fn router(state: SharedState) -> Router {
         .route(PATH_METRICS, get(scrape))
         .route(PATH_ACTUATOR_PROMETHEUS, get(scrape))
         .route(PATH_STATUS_OVERRIDES, get(status_overrides))
-        .merge(console::routes(&state.config))
-        .fallback(eureka::api);
-    // Without security nothing is checked: not even a header lookup on the renew path.
+        .merge(console::routes(&state.config));
+    // Without security nothing is checked. The layer is on the routes only: the Eureka API
+    // (the fallback, and the renew path) checks credentials itself, without a middleware hop.
     let routes = if state.auth.enabled() {
-        routes.layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+        routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
     } else {
         routes
     };
     routes
+        .fallback(eureka::api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
