@@ -234,6 +234,11 @@ async fn refusals_say_what_is_wrong_without_telling_users_from_passwords() {
         |reason: &str| scrape.sum("eureka_rejected_requests_total", &[("reason", reason)]);
     assert_eq!(rejected("unauthenticated"), 3.0);
     assert_eq!(rejected("forbidden"), 1.0);
+    let refused_fetches = scrape.sum(
+        "eureka_http_request_duration_seconds_count",
+        &[("route", "/eureka/apps"), ("status", "401")],
+    );
+    assert_eq!(refused_fetches, 3.0, "401s are labelled by their route");
     server.stop().await;
 }
 

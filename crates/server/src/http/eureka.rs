@@ -103,7 +103,13 @@ pub async fn api(
         false => None,
         true => match auth::authenticate(&state, &method, &uri, &headers).await {
             Ok(caller) => Some(caller),
-            Err(refused) => return refused,
+            Err(mut refused) => {
+                // Labelled by its route like any answer, so refusals show per route.
+                if let Ok(route) = route::resolve(&method, uri.path()) {
+                    refused.extensions_mut().insert(RouteLabel(route.template()));
+                }
+                return refused;
+            }
         },
     };
     let route = match route::resolve(&method, uri.path()) {
