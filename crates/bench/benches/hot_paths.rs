@@ -1,8 +1,9 @@
 //! Micro-benchmarks of the hot paths behind the HTTP numbers: the JSON and XML codecs (one
-//! instance, a 10k-instance registry), the registry's register, renew and snapshot, and the
-//! full-fetch body a change costs.
+//! instance, a 10k-instance registry), the registry's register, renew and snapshot, the
+//! full-fetch body a change costs, and what `eureka.security` adds to a renewal (credential
+//! check, ownership check).
 //!
-//! `cargo bench -p eureka-bench` (or `-- codec` / `-- registry` for one group).
+//! `cargo bench -p eureka-bench` (or `-- codec` / `-- registry` / `-- auth` for one group).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use eureka_model::{json, xml, Format, InstanceInfo};
@@ -105,5 +106,64 @@ fn registry_ops(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codecs, registry_ops);
+/// What authentication adds per request: the credential check of a renewal (plain password,
+/// and a bcrypt one, both answered from the verification cache), a bcrypt check that misses
+/// the cache (what the cache saves), and `renew_as` (ownership checked; every lease is claimed
+/// in criterion's warm-up) next to the same `renew` unchecked.
+fn auth(c: &mut Criterion) {
+    use eureka_server::security::{Authenticator, Password, Role, SecuritySettings, UserSettings};
+    let mut g = c.benchmark_group("auth");
+    let user = |password: &str| UserSettings {
+        password: Some(Password::parse(password).expect("password")),
+        roles: vec![Role::Write],
+    };
+    let bcrypt_hash = bcrypt::hash("pw", bcrypt::DEFAULT_COST).expect("bcrypt hash");
+    let settings = SecuritySettings {
+        enabled: true,
+        users: [("plain".to_string(), user("pw")), ("hashed".to_string(), user(&bcrypt_hash))]
+            .into_iter()
+            .collect(),
+        ..SecuritySettings::default()
+    };
+    let auth = Authenticator::new(&settings);
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    // base64("plain:pw"), base64("hashed:pw")
+    let (plain, hashed) = (b"Basic cGxhaW46cHc=".as_slice(), b"Basic aGFzaGVkOnB3".as_slice());
+    assert!(rt.block_on(auth.authenticate(Some(hashed))).is_ok(), "warms the cache");
+    g.bench_function("check plain password", |b| {
+        b.iter(|| rt.block_on(auth.authenticate(black_box(Some(plain)))).is_ok())
+    });
+    g.bench_function("check bcrypt password, cached", |b| {
+        b.iter(|| rt.block_on(auth.authenticate(black_box(Some(hashed)))).is_ok())
+    });
+    let reg = registry(BIG);
+    let owner: std::sync::Arc<str> = std::sync::Arc::from("plain");
+    let renew = RenewRequest {
+        last_dirty_timestamp: None,
+        overridden_status: None,
+        origin: Origin::Client,
+    };
+    let mut n = 0u64;
+    g.bench_function("renew, unchecked (10k registry)", |b| {
+        b.iter(|| {
+            n = (n + 1) % BIG;
+            let app = format!("APP-{:03}", n % 100);
+            reg.renew(&app, &format!("inst-{n}"), renew, NOW + 1)
+        })
+    });
+    g.bench_function("renew_as, owner checked (10k registry)", |b| {
+        b.iter(|| {
+            n = (n + 1) % BIG;
+            let app = format!("APP-{:03}", n % 100);
+            reg.renew_as(&app, &format!("inst-{n}"), renew, &owner, NOW + 1)
+        })
+    });
+    g.sample_size(10);
+    g.bench_function("check bcrypt password, uncached (cost 10)", |b| {
+        b.iter(|| bcrypt::verify(black_box("pw"), &bcrypt_hash))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codecs, registry_ops, auth);
 criterion_main!(benches);

@@ -16,6 +16,7 @@ use clap::Parser;
 use eureka_bench::process::{self, ServerProcess};
 use eureka_bench::report::{Meta, Report, Target, Who};
 use eureka_bench::scenario::{self, human, Captured, Params, Run, Selection};
+use eureka_bench::wire;
 
 /// Benchmarks our server against the Spring Cloud Eureka server and a bare hyper server.
 #[derive(Debug, Parser)]
@@ -42,6 +43,10 @@ struct Args {
     /// Do not build `eureka-server` and `eureka-bench-hyper` first.
     #[arg(long)]
     no_build: bool,
+    /// Run our server with `eureka.security.enabled` and one `write` user whose password is a
+    /// bcrypt hash, and send its credentials with every request (what authentication costs).
+    #[arg(long)]
+    auth: bool,
 }
 
 /// The workspace root, where `target/` is.
@@ -108,6 +113,19 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
     let ours_bin = bin.join("eureka-server").display().to_string();
     let hyper_bin = bin.join("eureka-bench-hyper").display().to_string();
     let java = if args.no_java { None } else { Some(java_command()?) };
+    let security = if args.auth {
+        wire::send_credentials();
+        let (user, password) = wire::AUTH_USER;
+        let hash = bcrypt::hash(password, bcrypt::DEFAULT_COST)?;
+        vec![
+            "eureka.security.enabled=true".to_string(),
+            format!("eureka.security.users.{user}.password={{bcrypt}}{hash}"),
+            format!("eureka.security.users.{user}.roles=write"),
+        ]
+    } else {
+        Vec::new()
+    };
+    let ours_args = |port: u16| ours_args(port, &security);
 
     let mut servers = vec![
         format!("ours: taskset -c {} {ours_bin} {}", process::SERVER_CORE, ours_args(0).join(" ")),
@@ -293,7 +311,7 @@ async fn cluster(
 
 /// Our node `i` of a cluster on `ports`, peered with the others.
 fn ours_cluster_args(ports: &[u16], i: usize) -> Vec<String> {
-    let mut args = ours_args(ports[i]);
+    let mut args = ours_args(ports[i], &[]);
     for (j, port) in ports.iter().enumerate() {
         if j != i {
             args.push("--peer".into());
@@ -320,14 +338,17 @@ fn java_cluster_args(base: &[String], ports: &[u16], i: usize) -> Vec<String> {
     args
 }
 
-fn ours_args(port: u16) -> Vec<String> {
+fn ours_args(port: u16, security: &[String]) -> Vec<String> {
     let mut args = vec!["--port".to_string(), port.to_string()];
     for kv in [
         "eureka.server.enable-self-preservation=false".to_string(),
         "eureka.server.eviction-interval-timer-in-ms=1000".to_string(),
         "eureka.server.delta-retention-timer-interval-in-ms=1000".to_string(),
         format!("eureka.server.retention-time-in-m-s-in-delta-queue={DELTA_RETENTION_MS}"),
-    ] {
+    ]
+    .into_iter()
+    .chain(security.iter().cloned())
+    {
         args.push("--set".into());
         args.push(kv);
     }

@@ -2,10 +2,11 @@
 //! number `n` of the benchmark registry: app `APP-{n % APPS}`, id `inst-{n}`.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 
 use crate::load::Body;
@@ -26,9 +27,25 @@ pub fn id(n: u64) -> String {
     format!("inst-{n}")
 }
 
+/// The user `--auth` runs our server with, and its password.
+pub const AUTH_USER: (&str, &str) = ("bench", "bench-pw");
+/// `Basic base64("bench:bench-pw")`.
+const AUTH_HEADER: &str = "Basic YmVuY2g6YmVuY2gtcHc=";
+/// Set by `--auth`: every request carries [`AUTH_HEADER`] (servers without security ignore it).
+static SEND_CREDENTIALS: OnceLock<()> = OnceLock::new();
+
+/// From now on, every request carries the credentials of [`AUTH_USER`].
+pub fn send_credentials() {
+    let _ = SEND_CREDENTIALS.set(());
+}
+
 fn request(addr: SocketAddr, method: Method, path: &str) -> hyper::http::request::Builder {
     // Tomcat answers 400 to an HTTP/1.1 request without Host.
-    Request::builder().method(method).uri(path).header(HOST, addr.to_string())
+    let req = Request::builder().method(method).uri(path).header(HOST, addr.to_string());
+    match SEND_CREDENTIALS.get() {
+        Some(()) => req.header(AUTHORIZATION, HeaderValue::from_static(AUTH_HEADER)),
+        None => req,
+    }
 }
 
 /// `POST /eureka/apps/APP` with instance `n`'s registration, `lastDirtyTimestamp = dirty`.

@@ -38,6 +38,18 @@ pub struct Cli {
     )]
     pub server: String,
 
+    /// User for HTTP Basic auth on --server URLs without `user:pass@` of their own; the
+    /// password comes from EUREKA_PASSWORD (never a flag: flags show in `ps`).
+    #[arg(
+        long,
+        global = true,
+        env = "EUREKA_USERNAME",
+        hide_env_values = true,
+        value_name = "USER",
+        help_heading = GLOBAL
+    )]
+    pub user: Option<String>,
+
     /// Output format: human-readable table, or the Eureka JSON/XML documents.
     #[arg(
         short,

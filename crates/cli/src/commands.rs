@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use eureka_client::failover::split_urls;
-use eureka_client::{EurekaHttp, Failover, Timeouts, TlsOptions, TransportError};
+use eureka_client::{EurekaHttp, Failover, Timeouts, TlsOptions, TransportError, Url};
 
 use crate::args::{Cli, Command, MetadataCommand, Output, StatusCommand};
 use crate::error::{CliError, Kind, Target};
@@ -80,9 +80,39 @@ impl Servers {
     }
 }
 
+/// The environment variable holding the password of `--user` (`EUREKA_USERNAME`).
+pub const PASSWORD_ENV: &str = "EUREKA_PASSWORD";
+
+/// `urls` with `user` and `password` added to each URL that carries no credentials of its
+/// own; a URL that does not parse is left for [`Servers::new`] to report.
+fn with_credentials(urls: &str, user: &str, password: &str) -> String {
+    split_urls(urls)
+        .map(|raw| match Url::parse(raw) {
+            Ok(mut url) if url.username().is_empty() => {
+                let added =
+                    url.set_username(user).is_ok() && url.set_password(Some(password)).is_ok();
+                if added {
+                    url.to_string()
+                } else {
+                    raw.to_string()
+                }
+            }
+            _ => raw.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let servers = Servers::new(&cli.server, cli.timeout, cli.cacert.as_deref())?;
+    let urls = match &cli.user {
+        Some(user) => {
+            let password = std::env::var(PASSWORD_ENV).unwrap_or_default();
+            with_credentials(&cli.server, user, &password)
+        }
+        None => cli.server.clone(),
+    };
+    let servers = Servers::new(&urls, cli.timeout, cli.cacert.as_deref())?;
     let out = cli.output;
     match cli.command {
         Command::Apps => apps(&servers, out).await,

@@ -185,8 +185,11 @@ fn refused(status: u16, body: &str) -> String {
     if !detail.is_empty() {
         message.push_str(": ");
         message.push_str(&detail);
-    } else if status == 401 {
-        message.push_str(": check the user:pass@ credentials in --server");
+    }
+    if status == 401 {
+        message.push_str(
+            " (credentials: user:pass@ in --server, or --user/EUREKA_USERNAME with EUREKA_PASSWORD)",
+        );
     }
     message
 }

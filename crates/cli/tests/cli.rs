@@ -28,12 +28,10 @@ struct Run {
 
 fn command(server: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.arg("--server")
-        .arg(server)
-        .args(args)
-        .env_remove("EUREKA_URL")
-        .env_remove("EUREKA_CACERT")
-        .kill_on_drop(true);
+    cmd.arg("--server").arg(server).args(args).kill_on_drop(true);
+    for inherited in ["EUREKA_URL", "EUREKA_CACERT", "EUREKA_USERNAME", "EUREKA_PASSWORD"] {
+        cmd.env_remove(inherited);
+    }
     cmd
 }
 
@@ -582,6 +580,56 @@ async fn credentials_are_sent_but_never_printed() {
     let url = s.service_url().replace("http://", "http://admin:s3cret@");
     let run = ctl(&url, &["apps", "-o", "json"]).await.ok();
     assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
+}
+
+/// A server with `eureka.security.enabled` and a write user and an admin.
+async fn secured_server() -> TestServer {
+    let overrides = [
+        ("eureka.security.enabled", "true"),
+        ("eureka.security.users.writer.password", "w-pw"),
+        ("eureka.security.users.writer.roles", "write"),
+        ("eureka.security.users.admin.password", "a-pw"),
+        ("eureka.security.users.admin.roles", "admin"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sources = eureka_server::config::ConfigSources { overrides, ..Default::default() };
+    let config = ServerConfig::load(sources).expect("valid configuration").config;
+    TestServer::start_with(config, Clock::System).await
+}
+
+#[tokio::test]
+async fn a_secured_server_is_used_with_credentials_and_refusals_exit_5() {
+    let s = secured_server().await;
+    let bare = s.service_url();
+    let run = ctl(&bare, &["apps"]).await;
+    let line = run.fails(5);
+    assert!(line.contains("answered 401 Unauthorized: authentication required"), "{line}");
+    assert!(line.contains("EUREKA_USERNAME"), "says how to give credentials: {line}");
+
+    let admin = bare.replace("http://", "http://admin:a-pw@");
+    EurekaHttp::new(&admin, T).unwrap().register(&instance("orders", "o-1", 8080)).await.unwrap();
+    ctl(&admin, &["status", "set", "orders", "o-1", "OUT_OF_SERVICE"]).await.ok();
+    assert_eq!(
+        s.state.registry.get_instance("ORDERS", "o-1").unwrap().status,
+        InstanceStatus::OutOfService
+    );
+
+    let writer = bare.replace("http://", "http://writer:w-pw@");
+    let run = ctl(&writer, &["status", "clear", "orders", "o-1"]).await;
+    let line = run.fails(5);
+    assert!(line.contains("403 Forbidden: user 'writer' lacks role 'admin'"), "{line}");
+    assert!(!run.stderr.contains("w-pw"));
+
+    let wrong = bare.replace("http://", "http://admin:nope@");
+    assert!(ctl(&wrong, &["apps"]).await.fails(5).contains("invalid credentials"));
+
+    // The user and password may come from the environment instead of the URL.
+    let mut cmd = command(&bare, &["apps"]);
+    cmd.env("EUREKA_USERNAME", "admin").env("EUREKA_PASSWORD", "a-pw");
+    let run = finish(cmd).await.ok();
+    assert!(run.stdout.contains("ORDERS"), "{run:?}");
 }
 
 #[tokio::test]

@@ -77,6 +77,12 @@ impl TransportError {
         }
     }
 
+    /// Whether the server refused our credentials (401) or their rights (403): retrying the
+    /// same call helps only once its configuration changes.
+    pub fn is_auth_refused(&self) -> bool {
+        matches!(self, TransportError::Status { status: 401 | 403, .. })
+    }
+
     /// Whether the peer is overloaded rather than gone (timeouts and 503), which asks for a
     /// longer pause than a refused connection.
     pub fn is_congestion(&self) -> bool {
@@ -248,6 +254,20 @@ impl EurekaHttp {
             identity: CLIENT_IDENTITY,
             format: Format::Json,
         })
+    }
+
+    /// Sends `user` and `password` as HTTP Basic credentials when the service URL carried none
+    /// of its own (a server's configured replication user; URL credentials win).
+    pub fn with_default_credentials(mut self, user: &str, password: &str) -> Self {
+        if self.credentials.is_none() {
+            self.credentials = Some((user.to_string(), password.to_string()));
+        }
+        self
+    }
+
+    /// Whether calls carry HTTP Basic credentials.
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
     }
 
     /// Marks this transport as a peer server's: it sends `id` as [`HEADER_NODE_ID`] with every

@@ -13,6 +13,14 @@ pub enum RegistryError {
         /// Instance id.
         id: String,
     },
+    /// The instance belongs to another user (see [`crate::Registry::register_as`]).
+    #[error("instance {id} of application {app} belongs to another user; only that user or an admin may change it")]
+    NotOwner {
+        /// Application name.
+        app: String,
+        /// Instance id.
+        id: String,
+    },
     /// The registration was rejected by validation (Java's 400 texts).
     #[error("{0}")]
     Invalid(#[from] eureka_model::ValidationError),

@@ -1,7 +1,7 @@
 //! Lease arithmetic, as pure functions of `now`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use eureka_model::{ActionType, InstanceInfo, LeaseInfo};
 
@@ -19,6 +19,9 @@ pub(crate) struct Lease {
     pub(crate) duration_ms: Millis,
     last_renewal_ts: AtomicU64,
     renewed: AtomicBool,
+    /// The user that owns the instance on this node: set by the first write that names one
+    /// (a claim under the read lock, so renewals never take the write lock for it).
+    pub(crate) owner: OnceLock<Arc<str>>,
 }
 
 impl Lease {
@@ -31,6 +34,7 @@ impl Lease {
             duration_ms,
             last_renewal_ts: AtomicU64::new(now),
             renewed: AtomicBool::new(false),
+            owner: OnceLock::new(),
         }
     }
 
@@ -49,6 +53,13 @@ impl Lease {
         updated.lease_info.service_up_timestamp = self.service_up_ts;
         self.instance = Arc::new(updated);
         self.instance.clone()
+    }
+
+    /// Whether `user` may write this instance: it owns it, or nobody did and `user` now does.
+    /// Costs one pointer compare when the names come from the same configuration.
+    pub(crate) fn admits(&self, user: &Arc<str>) -> bool {
+        let owner = self.owner.get_or_init(|| user.clone());
+        Arc::ptr_eq(owner, user) || **owner == **user
     }
 
     /// Records the first time the instance is seen UP (Java's `serviceUp()`).

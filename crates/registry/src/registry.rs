@@ -303,6 +303,10 @@ fn not_found(app: &str, id: &str) -> RegistryError {
     RegistryError::NotFound { app: app.to_string(), id: id.to_string() }
 }
 
+fn not_owner(app: &str, id: &str) -> RegistryError {
+    RegistryError::NotOwner { app: app.to_string(), id: id.to_string() }
+}
+
 /// The registry of leases. All methods take `&self` and are safe to call concurrently.
 ///
 /// Writes take a short write lock; a renew takes only a read lock and stores one timestamp.
@@ -398,8 +402,44 @@ impl Registry {
     /// queued as `ADDED`. Returns the instance as stored.
     pub fn register(
         &self,
+        incoming: InstanceInfo,
+        origin: Origin,
+        now: Millis,
+    ) -> Arc<InstanceInfo> {
+        let mut inner = self.inner.write();
+        self.register_locked(&mut inner, incoming, origin, None, now)
+    }
+
+    /// [`Registry::register`] on behalf of a user: refused with [`RegistryError::NotOwner`]
+    /// when another user owns the instance; otherwise the user owns it from now on (an owner
+    /// survives re-registrations, including replicated ones, until the lease ends).
+    pub fn register_as(
+        &self,
+        incoming: InstanceInfo,
+        origin: Origin,
+        user: &Arc<str>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        if let Some(lease) = inner.lease(&incoming.app, incoming.id()) {
+            if !lease.admits(user) {
+                return Err(not_owner(&incoming.app, incoming.id()));
+            }
+        }
+        Ok(self.register_locked(&mut inner, incoming, origin, Some(user), now))
+    }
+
+    /// The user that owns an instance on this node, if any.
+    pub fn owner(&self, app: &str, id: &str) -> Option<Arc<str>> {
+        self.inner.read().lease(app, id).and_then(|l| l.owner.get().cloned())
+    }
+
+    fn register_locked(
+        &self,
+        inner: &mut Inner,
         mut incoming: InstanceInfo,
         origin: Origin,
+        claim: Option<&Arc<str>>,
         now: Millis,
     ) -> Arc<InstanceInfo> {
         if incoming.last_dirty_timestamp == 0 {
@@ -409,8 +449,8 @@ impl Registry {
         let id = incoming.id().to_string();
         let duration_ms = lease_duration_ms(&incoming.lease_info);
 
-        let mut inner = self.inner.write();
         let existing = inner.lease(&app, &id);
+        let owner = existing.and_then(|l| l.owner.get()).or(claim).cloned();
         let existing_status = existing.map(|l| l.instance.status);
         let service_up_before = existing.map_or(0, |l| l.service_up_ts);
         let mut registrant = match existing {
@@ -445,6 +485,9 @@ impl Registry {
 
         let mut lease = Lease::new(stored.clone(), now, service_up_ts);
         lease.duration_ms = duration_ms;
+        if let Some(owner) = owner {
+            let _ = lease.owner.set(owner);
+        }
         let replaced = inner.apps.entry(app.clone()).or_default().insert(id.clone(), lease);
         if replaced.is_none() {
             inner.leases += 1;
@@ -453,7 +496,7 @@ impl Registry {
             &mut inner.recent_registered,
             RecentEvent { at: now, app, id, kind: EventKind::Registered },
         );
-        self.record_change(&mut inner, stored.clone(), now);
+        self.record_change(inner, stored.clone(), now);
         stored
     }
 
@@ -469,10 +512,37 @@ impl Registry {
         req: RenewRequest,
         now: Millis,
     ) -> Result<RenewOutcome, RegistryError> {
+        self.renew_checked(app, id, req, None, now)
+    }
+
+    /// [`Registry::renew`] on behalf of a user: [`RegistryError::NotOwner`] when another user
+    /// owns the instance; an unowned one (learned from a peer) becomes the user's.
+    pub fn renew_as(
+        &self,
+        app: &str,
+        id: &str,
+        req: RenewRequest,
+        user: &Arc<str>,
+        now: Millis,
+    ) -> Result<RenewOutcome, RegistryError> {
+        self.renew_checked(app, id, req, Some(user), now)
+    }
+
+    fn renew_checked(
+        &self,
+        app: &str,
+        id: &str,
+        req: RenewRequest,
+        user: Option<&Arc<str>>,
+        now: Millis,
+    ) -> Result<RenewOutcome, RegistryError> {
         let stored_dirty;
         {
             let inner = self.inner.read();
             let lease = inner.lease(app, id).ok_or_else(|| not_found(app, id))?;
+            if user.is_some_and(|user| !lease.admits(user)) {
+                return Err(not_owner(app, id));
+            }
             let current = lease.instance.status;
             let resolved =
                 resolve_status(current, inner.overrides.get(id, now), Some(current), req.origin);
@@ -559,6 +629,22 @@ impl Registry {
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
         let mut inner = self.inner.write();
+        self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, now)
+    }
+
+    /// [`Registry::cancel`] on behalf of a user: [`RegistryError::NotOwner`] (and nothing
+    /// changes) when another user owns the instance.
+    pub fn cancel_as(
+        &self,
+        app: &str,
+        id: &str,
+        user: &Arc<str>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        if inner.lease(app, id).is_some_and(|l| !l.admits(user)) {
+            return Err(not_owner(app, id));
+        }
         self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, now)
     }
 
@@ -659,13 +745,38 @@ impl Registry {
         entries: impl IntoIterator<Item = (String, String)>,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
-        let mut info = {
-            let inner = self.inner.read();
-            let lease = inner.lease(app, id).ok_or_else(|| not_found(app, id))?;
-            (*lease.instance).clone()
-        };
+        self.update_metadata_checked(app, id, entries, None, now)
+    }
+
+    /// [`Registry::update_metadata`] on behalf of a user: [`RegistryError::NotOwner`] when
+    /// another user owns the instance.
+    pub fn update_metadata_as(
+        &self,
+        app: &str,
+        id: &str,
+        entries: impl IntoIterator<Item = (String, String)>,
+        user: &Arc<str>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        self.update_metadata_checked(app, id, entries, Some(user), now)
+    }
+
+    fn update_metadata_checked(
+        &self,
+        app: &str,
+        id: &str,
+        entries: impl IntoIterator<Item = (String, String)>,
+        user: Option<&Arc<str>>,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        let lease = inner.lease(app, id).ok_or_else(|| not_found(app, id))?;
+        if user.is_some_and(|user| !lease.admits(user)) {
+            return Err(not_owner(app, id));
+        }
+        let mut info = (*lease.instance).clone();
         info.metadata.extend(entries);
-        Ok(self.register(info, Origin::Client, now))
+        Ok(self.register_locked(&mut inner, info, Origin::Client, None, now))
     }
 
     /// One instance with its live lease timestamps.

@@ -562,3 +562,63 @@ fn the_change_log_holds_every_change_by_version_and_says_when_one_is_gone() {
     let ChangesSince::Changes(kept) = r.changes_since(1, 2) else { panic!("2..=4 retained") };
     assert_eq!(kept.iter().map(|c| c.version).collect::<Vec<_>>(), vec![2, 3]);
 }
+
+fn not_owner<T>(result: Result<T, RegistryError>) -> bool {
+    matches!(result, Err(RegistryError::NotOwner { .. }))
+}
+
+#[test]
+fn an_instance_belongs_to_the_user_that_registered_it() {
+    let r = registry();
+    let alice: Arc<str> = Arc::from("alice");
+    let bob: Arc<str> = Arc::from("bob");
+    r.register_as(instance("ORDERS", "o1"), Origin::Client, &alice, T0).expect("alice registers");
+    assert_eq!(r.owner("ORDERS", "o1").as_deref(), Some("alice"));
+    let before = r.version();
+
+    assert!(not_owner(r.register_as(instance("ORDERS", "o1"), Origin::Client, &bob, T0 + 1)));
+    assert!(not_owner(r.renew_as("ORDERS", "o1", client_renew(None), &bob, T0 + 1)));
+    assert!(not_owner(r.cancel_as("ORDERS", "o1", &bob, T0 + 1)));
+    assert!(not_owner(r.update_metadata_as(
+        "ORDERS",
+        "o1",
+        [("k".to_string(), "v".to_string())],
+        &bob,
+        T0 + 1
+    )));
+    assert_eq!(r.version(), before, "refused writes change nothing");
+
+    // The owner is compared by name, not by pointer: a second Arc of the same name is alice.
+    let alice_again: Arc<str> = Arc::from("alice");
+    assert_eq!(
+        r.renew_as("ORDERS", "o1", client_renew(None), &alice_again, T0 + 2),
+        Ok(RenewOutcome::Renewed)
+    );
+    r.update_metadata_as("ORDERS", "o1", [("k".to_string(), "v".to_string())], &alice, T0 + 3)
+        .expect("owner updates metadata");
+    // A replicated re-registration and an unchecked write keep the owner.
+    r.register(instance("ORDERS", "o1"), Origin::Peer, T0 + 4);
+    assert_eq!(r.owner("ORDERS", "o1").as_deref(), Some("alice"));
+    r.cancel_as("ORDERS", "o1", &alice, T0 + 5).expect("owner cancels");
+    // Once the lease is gone, anyone may register the id anew and owns it.
+    r.register_as(instance("ORDERS", "o1"), Origin::Client, &bob, T0 + 6).expect("bob registers");
+    assert_eq!(r.owner("ORDERS", "o1").as_deref(), Some("bob"));
+}
+
+#[test]
+fn an_instance_learned_from_a_peer_is_claimed_by_the_first_user_write() {
+    let r = registry();
+    let alice: Arc<str> = Arc::from("alice");
+    let bob: Arc<str> = Arc::from("bob");
+    r.register(instance("ORDERS", "o1"), Origin::Peer, T0);
+    assert_eq!(r.owner("ORDERS", "o1"), None);
+    assert_eq!(
+        r.renew_as("ORDERS", "o1", client_renew(None), &bob, T0 + 1),
+        Ok(RenewOutcome::Renewed)
+    );
+    assert_eq!(r.owner("ORDERS", "o1").as_deref(), Some("bob"));
+    assert!(matches!(
+        r.renew_as("ORDERS", "o1", client_renew(None), &alice, T0 + 2),
+        Err(RegistryError::NotOwner { .. })
+    ));
+}

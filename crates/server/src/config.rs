@@ -28,6 +28,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_norway::Value;
 
+use crate::security::{parse_roles, Password, Secret, SecuritySettings, UserSettings};
+
 /// The embedded defaults, one named constant per setting (`eureka-protocol.md` §4.15).
 pub mod defaults {
     use std::net::{IpAddr, Ipv4Addr};
@@ -253,6 +255,14 @@ pub struct ServerConfig {
     pub instance: InstanceSettings,
     /// `eureka.client.*`: peers and whether to register with or fetch from them.
     pub client: ClientSettings,
+    /// `eureka.security.*` (and Spring's `spring.security.user.*`): authentication and roles.
+    pub security: SecuritySettings,
+    /// `eureka.server.peer-username`, default unset: the user this server replicates as, for
+    /// peer URLs that carry no `user:password@` of their own.
+    pub peer_username: Option<String>,
+    /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
+    /// sent, not checked).
+    pub peer_password: Option<Secret>,
 }
 
 /// How log lines are written.
@@ -435,6 +445,9 @@ impl Default for ServerConfig {
             peer_tls: PeerTlsSettings::default(),
             instance: InstanceSettings::default(),
             client: ClientSettings::default(),
+            security: SecuritySettings::default(),
+            peer_username: None,
+            peer_password: None,
         }
     }
 }
@@ -746,6 +759,14 @@ macro_rules! bind {
 
 /// The key that binds `eureka.client.service-url.<zone>`.
 const SERVICE_URL_KEY: &str = "eureka.client.service-url.*";
+/// The key that binds `eureka.security.users.<name>.password|roles`.
+const USERS_KEY: &str = "eureka.security.users.*";
+/// Spring Security's single user, for servers migrating from Spring (see [`Binder::finish`]).
+const SPRING_USER_NAME_KEY: &str = "spring.security.user.name";
+const SPRING_USER_PASSWORD_KEY: &str = "spring.security.user.password";
+const SPRING_USER_ROLES_KEY: &str = "spring.security.user.roles";
+/// Keys whose values are never echoed in errors.
+const SECRET_KEYS: &[&str] = &["eureka.server.peer-password", SPRING_USER_PASSWORD_KEY];
 /// The fallback for the instance app name.
 const SPRING_APPLICATION_NAME_KEY: &str = "spring.application.name";
 
@@ -957,7 +978,104 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.client.register-with-eureka" => client.register_with_eureka: parse_bool, any),
     bind!("eureka.client.fetch-registry" => client.fetch_registry: parse_bool, any),
     bind!("eureka.client.region" => client.region: parse_text, any),
+    Binding {
+        key: "eureka.security.enabled",
+        apply: Apply::Scalar(|b, raw| set(&mut b.config.security.enabled, raw, parse_bool)),
+        check: |c| {
+            if c.security.enabled && c.security.users.is_empty() {
+                return reject(
+                    "true".to_string(),
+                    "at least one user (eureka.security.users.<name>.password and .roles, or \
+                     spring.security.user.password) when security is enabled",
+                );
+            }
+            Ok(())
+        },
+    },
+    bind!("eureka.security.anonymous-read" => security.anonymous_read: parse_bool, any),
+    bind!("eureka.security.protect-metrics" => security.protect_metrics: parse_bool, any),
+    Binding {
+        key: USERS_KEY,
+        apply: Apply::Map(set_user_field),
+        check: |c| {
+            for (name, user) in &c.security.users {
+                if user.password.is_none() {
+                    return Err(Rejected {
+                        map_key: Some(format!("{name}.password")),
+                        value: String::new(),
+                        expected: "a password for the user (plain, {noop}, {bcrypt} or {argon2})",
+                    });
+                }
+                if user.roles.is_empty() {
+                    return Err(Rejected {
+                        map_key: Some(format!("{name}.roles")),
+                        value: String::new(),
+                        expected: "a comma-separated list of roles: read, write, admin, peer",
+                    });
+                }
+            }
+            Ok(())
+        },
+    },
+    Binding {
+        key: SPRING_USER_NAME_KEY,
+        apply: Apply::Scalar(|b, raw| set_optional(&mut b.spring_user.0, raw, parse_user_name)),
+        check: |_| Ok(()),
+    },
+    Binding {
+        key: SPRING_USER_PASSWORD_KEY,
+        apply: Apply::Scalar(|b, raw| set_optional(&mut b.spring_user.1, raw, Password::parse)),
+        check: |_| Ok(()),
+    },
+    Binding {
+        key: SPRING_USER_ROLES_KEY,
+        apply: Apply::Scalar(|b, raw| set_optional(&mut b.spring_user.2, raw, parse_roles)),
+        check: |_| Ok(()),
+    },
+    bind!("eureka.server.peer-username" => optional peer_username: parse_text, any),
+    bind!("eureka.server.peer-password" => optional peer_password: parse_secret, any),
 ];
+
+/// Sets `<name>.password` or `<name>.roles` of `eureka.security.users`.
+fn set_user_field(b: &mut Binder<'_>, key: String, raw: Option<&str>) -> Result<(), &'static str> {
+    const EXPECT_FIELD: &str = "a key eureka.security.users.<name>.password or \
+                                eureka.security.users.<name>.roles";
+    let (name, field) = key.rsplit_once('.').ok_or(EXPECT_FIELD)?;
+    let name = parse_user_name(name)?;
+    match canonical_segment(field).as_str() {
+        "password" => {
+            let password = raw.map(Password::parse).transpose()?;
+            b.config.security.users.entry(name).or_default().password = password;
+        }
+        "roles" => {
+            let roles = raw.map(parse_roles).transpose()?.unwrap_or_default();
+            b.config.security.users.entry(name).or_default().roles = roles;
+        }
+        _ => return Err(EXPECT_FIELD),
+    }
+    Ok(())
+}
+
+/// A user name for HTTP Basic: not empty, no ':' (which ends the name in a Basic header).
+fn parse_user_name(raw: &str) -> Result<String, &'static str> {
+    if raw.is_empty() || raw.contains(':') || raw.chars().any(char::is_control) {
+        return Err("a user name without ':' or control characters");
+    }
+    Ok(raw.to_string())
+}
+
+fn parse_secret(raw: &str) -> Result<Secret, &'static str> {
+    Ok(Secret::new(raw))
+}
+
+/// Whether a key's values are secret: passwords are never echoed in errors.
+fn is_secret(binding: &Binding, map_key: Option<&str>) -> bool {
+    SECRET_KEYS.contains(&binding.key)
+        || (binding.key == USERS_KEY
+            && map_key
+                .and_then(|k| k.rsplit_once('.'))
+                .is_some_and(|(_, field)| canonical_segment(field) == "password"))
+}
 
 /// The canonical kebab-case keys this server reads (map keys shown as `prefix.*`), e.g. to check
 /// the README table.
@@ -1411,7 +1529,15 @@ fn is_our_env_var(name: &str) -> bool {
     upper.starts_with("EUREKA_")
         || upper.starts_with("SERVER_")
         || upper.starts_with("LOGGING_")
-        || (upper.starts_with("SPRING_") && env_form(name) == env_form(SPRING_APPLICATION_NAME_KEY))
+        || (upper.starts_with("SPRING_")
+            && [
+                SPRING_APPLICATION_NAME_KEY,
+                SPRING_USER_NAME_KEY,
+                SPRING_USER_PASSWORD_KEY,
+                SPRING_USER_ROLES_KEY,
+            ]
+            .iter()
+            .any(|key| env_form(name) == env_form(key)))
 }
 
 /// Finds the row an environment variable binds to, with the map key for map rows.
@@ -1574,6 +1700,8 @@ struct Binder<'a> {
     config: ServerConfig,
     appname_set: bool,
     spring_application_name: Option<String>,
+    /// `spring.security.user.name`, `.password`, `.roles`.
+    spring_user: (Option<String>, Option<Password>, Option<Vec<crate::security::Role>>),
     provenance: HashMap<String, Provenance>,
     warnings: Vec<String>,
 }
@@ -1586,6 +1714,7 @@ impl<'a> Binder<'a> {
             config: ServerConfig::default(),
             appname_set: false,
             spring_application_name: None,
+            spring_user: (None, None, None),
             provenance: HashMap::new(),
             warnings,
         }
@@ -1665,6 +1794,11 @@ impl<'a> Binder<'a> {
             None => None,
         };
         let raw = resolved.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let secret = is_secret(binding, map_key.as_deref());
+        let shown = |raw: Option<&str>| match raw {
+            Some(_) if secret => "(redacted)".to_string(),
+            raw => raw.unwrap_or_default().to_string(),
+        };
         let canonical = match &map_key {
             Some(map_key) => format!("{}.{map_key}", binding.base()),
             None => binding.key.to_string(),
@@ -1684,17 +1818,13 @@ impl<'a> Binder<'a> {
         };
         result.map_err(|expected| ConfigError::InvalidValue {
             key: written.to_string(),
-            value: raw.unwrap_or_default().to_string(),
+            value: shown(raw),
             expected,
             origin: origin.clone(),
         })?;
         self.provenance.insert(
             canonical.clone(),
-            Provenance {
-                written: written.to_string(),
-                raw: raw.unwrap_or_default().to_string(),
-                origin: origin.clone(),
-            },
+            Provenance { written: written.to_string(), raw: shown(raw), origin: origin.clone() },
         );
         Ok(canonical)
     }
@@ -1705,6 +1835,16 @@ impl<'a> Binder<'a> {
             if let Some(name) = self.spring_application_name.take() {
                 self.config.instance.appname = name;
             }
+        }
+        // Spring Security's single user (`user` unless named) holds every role unless told
+        // otherwise: in a Spring Eureka cluster that one user is clients, peers and operators.
+        if let (name, Some(password), roles) = std::mem::take(&mut self.spring_user) {
+            let name = name.unwrap_or_else(|| "user".to_string());
+            let roles = roles.unwrap_or_else(|| vec![crate::security::Role::Admin]);
+            self.config
+                .security
+                .users
+                .insert(name, UserSettings { password: Some(password), roles });
         }
         if let Err(ConfigError::InvalidValue { key, value, expected, origin }) =
             self.config.validate()
@@ -2249,6 +2389,89 @@ mod tests {
             message.contains("eureka.dashboard.path") && message.contains("not under /eureka"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn security_users_bind_from_a_file_the_environment_and_flags() {
+        use crate::security::Role;
+        let path = write(
+            "application.yml",
+            "eureka:\n  security:\n    enabled: true\n    anonymousRead: yes\n    users:\n      \
+             alice:\n        password: '{noop}a-pw'\n        roles: [write, admin]\n",
+        );
+        let loaded = ServerConfig::load(ConfigSources {
+            file: Some(&path),
+            env: pairs(&[
+                ("EUREKA_SECURITY_USERS_BOB_PASSWORD", "b-pw"),
+                ("EUREKA_SECURITY_USERS_BOB_ROLES", "read,peer"),
+                ("EUREKA_SERVER_PEER_PASSWORD", "p-pw"),
+            ]),
+            overrides: pairs(&[("eureka.server.peer-username", "replicator")]),
+        })
+        .expect("loads");
+        let security = &loaded.config.security;
+        assert!(security.enabled && security.anonymous_read && !security.protect_metrics);
+        let alice = &security.users["alice"];
+        assert_eq!(alice.password, Some(Password::Plain("a-pw".into())));
+        assert_eq!(alice.roles, vec![Role::Write, Role::Admin]);
+        assert_eq!(security.users["bob"].roles, vec![Role::Read, Role::Peer]);
+        assert_eq!(loaded.config.peer_username.as_deref(), Some("replicator"));
+        assert_eq!(loaded.config.peer_password.as_ref().map(Secret::expose), Some("p-pw"));
+        assert!(!format!("{:?}", loaded.config).contains("-pw"), "Debug shows no password");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert!(!ServerConfig::default().security.enabled, "off by default");
+    }
+
+    #[test]
+    fn springs_single_user_migrates_with_every_role() {
+        let loaded = ServerConfig::load(ConfigSources {
+            env: pairs(&[
+                ("SPRING_SECURITY_USER_NAME", "eureka"),
+                ("SPRING_SECURITY_USER_PASSWORD", "s-pw"),
+                ("EUREKA_SECURITY_ENABLED", "true"),
+            ]),
+            ..ConfigSources::default()
+        })
+        .expect("loads");
+        let user = &loaded.config.security.users["eureka"];
+        assert_eq!(user.roles, vec![crate::security::Role::Admin]);
+        assert_eq!(user.password, Some(Password::Plain("s-pw".into())));
+    }
+
+    #[test]
+    fn security_mistakes_refuse_to_start_naming_the_key() {
+        let refuse = |items: &[(&str, &str)]| {
+            ServerConfig::load(ConfigSources {
+                overrides: pairs(items),
+                ..ConfigSources::default()
+            })
+            .expect_err("refused")
+            .to_string()
+        };
+        let message = refuse(&[("eureka.security.enabled", "true")]);
+        assert!(message.contains("eureka.security.enabled"), "{message}");
+        assert!(message.contains("at least one user"), "{message}");
+
+        let message = refuse(&[
+            ("eureka.security.users.alice.password", "pw"),
+            ("eureka.security.users.alice.roles", "read,superuser"),
+        ]);
+        assert!(message.contains("eureka.security.users.alice.roles"), "{message}");
+        assert!(message.contains("read, write, admin, peer"), "{message}");
+
+        let message = refuse(&[("eureka.security.users.alice.password", "{bcrypt}$2b$10$short")]);
+        assert!(message.contains("eureka.security.users.alice.password"), "{message}");
+        assert!(message.contains("bcrypt hash"), "{message}");
+        assert!(!message.contains("$short"), "the value is not echoed: {message}");
+
+        let message = refuse(&[("eureka.security.users.alice.roles", "read")]);
+        assert!(message.contains("eureka.security.users.alice.password"), "{message}");
+
+        let message = refuse(&[("eureka.security.users.alice.password", "pw")]);
+        assert!(message.contains("eureka.security.users.alice.roles"), "{message}");
+
+        let message = refuse(&[("eureka.security.users.alice.colour", "red")]);
+        assert!(message.contains("<name>.password"), "{message}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`security`]: users, roles and password checks (HTTP Basic), off unless configured.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
 //! - [`drain`]: who has seen a version yet (watchers and identified pollers), for drain.
@@ -28,6 +29,7 @@ pub mod http;
 pub mod listener;
 pub mod metrics;
 pub mod replication;
+pub mod security;
 pub mod state;
 pub mod tasks;
 pub mod tls;

@@ -13,6 +13,7 @@ use crate::listener::ConnectionStats;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
 use crate::tls::{self, TlsError};
+use crate::security::Authenticator;
 use crate::watch::WatchHub;
 
 /// Shared, immutable-after-start server state.
@@ -45,6 +46,8 @@ pub struct ServerState {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Connections open, accepted, waited for and failed, for `/metrics`.
     pub connections: ConnectionStats,
+    /// Who may call what (`eureka.security.*`); checks nothing when security is off.
+    pub auth: Authenticator,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -113,7 +116,9 @@ impl ServerState {
         let replication = Replicator::from_config(&config, own_names, &peer_tls);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
+        let auth = Authenticator::new(&config.security);
         Ok(Arc::new_cyclic(|state| ServerState {
+            auth,
             registry,
             watch,
             cache: ResponseCache::default(),

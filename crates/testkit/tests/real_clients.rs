@@ -6,6 +6,9 @@
 //! the server forgets it (its renew answered 404), fetches deltas where it can, changes
 //! status where it can, and cancels on shutdown.
 //!
+//! The Netflix client is also run against a server with `eureka.security.enabled`, its
+//! credentials in its service URL as Spring users write them.
+//!
 //! Needs `scripts/prepare-real-clients` (run by `scripts/test` and CI).
 
 use std::sync::Arc;
@@ -305,4 +308,84 @@ async fn eureka_js_client_4_5_0() {
         .await;
     run.assert_common(&lines);
     assert!(run.server.state.requests.get(RequestKind::DeltaFetch) >= 3);
+}
+
+/// A server with `eureka.security.enabled` and one `write` user, `javauser`.
+async fn secured_server() -> TestServer {
+    let overrides = [
+        ("eureka.security.enabled", "true"),
+        ("eureka.security.users.javauser.password", "j-pw"),
+        ("eureka.security.users.javauser.roles", "write"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sources = eureka_server::config::ConfigSources { overrides, ..Default::default() };
+    let config = ServerConfig::load(sources).expect("valid configuration").config;
+    TestServer::start_with(config, Clock::System).await
+}
+
+/// Runs the Java 2.x harness against `service_url` with short phases, to completion, and
+/// returns its stdout.
+async fn run_java_harness(service_url: &str, app: &str, port: &str, seconds: &str) -> String {
+    let ready = Ready::load();
+    let mut cmd =
+        ready.command("JAVA2_CMD", &[service_url, &app.to_lowercase(), port, TARGET_APP, seconds]);
+    cmd.env("HARNESS_PHASE_SECONDS", "1");
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the Java harness finished")
+        .expect("the Java harness ran");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+    assert!(out.status.success(), "{app} exited {}: {stdout}\n{}", out.status, tail.join("\n"));
+    stdout
+}
+
+/// Spring users write credentials into `defaultZone`: the Netflix client sends them as Basic
+/// auth on every call, so registration, renewals, fetches, a status change (a re-registration)
+/// and the cancel all pass a secured server. With a wrong password nothing is registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netflix_eureka_client_with_credentials_in_its_service_url() {
+    let server = secured_server().await;
+    let app = "JAVA2-AUTH";
+    let id = "java2-auth:18086";
+    let url = server.service_url().replace("http://", "http://javauser:j-pw@");
+    let stdout = run_java_harness(&url, app, "18086", "4").await;
+    let req = &server.state.requests;
+    assert!(stdout.contains("SHUTDOWN"), "{stdout}");
+    assert!(stdout.contains("SELF UP"), "{stdout}");
+    // The harness's own override calls (java.net.http, no credentials) are refused.
+    assert!(stdout.contains("OVERRIDE 401"), "{stdout}");
+    assert_eq!(req.get(RequestKind::StatusOverride), 0);
+    assert!(
+        req.get(RequestKind::Register) >= 2,
+        "{} registrations",
+        req.get(RequestKind::Register)
+    );
+    assert!(req.get(RequestKind::Renew) >= 3, "{} renewals", req.get(RequestKind::Renew));
+    assert!(req.get(RequestKind::DeltaFetch) >= 1, "fetches authenticated too");
+    assert!(req.get(RequestKind::Cancel) >= 1, "cancelled on shutdown");
+    assert!(server.state.registry.get_instance(app, id).is_none(), "still registered");
+    let scrape = server.scrape().await;
+    let unauthenticated = scrape.sum(
+        "eureka_rejected_requests_total",
+        &[("reason", "unauthenticated"), ("operation", "register")],
+    );
+    assert_eq!(unauthenticated, 0.0, "every registration carried the credentials");
+
+    let wrong = server.service_url().replace("http://", "http://javauser:wrong@");
+    let registrations = req.get(RequestKind::Register);
+    let stdout = run_java_harness(&wrong, "JAVA2-WRONG", "18087", "3").await;
+    assert!(stdout.contains("SELF ABSENT"), "{stdout}");
+    assert!(!stdout.contains("SELF UP"), "{stdout}");
+    assert_eq!(req.get(RequestKind::Register), registrations, "nothing registered");
+    assert!(server.state.registry.get_instance("JAVA2-WRONG", "java2-wrong:18087").is_none());
+    let scrape = server.scrape().await;
+    let refused = scrape.sum(
+        "eureka_rejected_requests_total",
+        &[("reason", "unauthenticated"), ("operation", "register")],
+    );
+    assert!(refused >= 1.0, "the wrong password was refused: {refused}");
 }

@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use eureka_model::{DecodeError, ValidationError};
 use eureka_registry::RegistryError;
 
+/// The `WWW-Authenticate` challenge of 401 answers.
+pub const CHALLENGE: &str = r#"Basic realm="eureka", charset="UTF-8""#;
+
 /// An error answered to the client: a status and a one-line message saying what is wrong.
 ///
 /// Bodies are plain text. Registry kinds map to HTTP here and nowhere else.
@@ -16,12 +19,14 @@ pub struct ApiError {
     pub message: String,
     /// `Allow` header for 405 answers.
     pub allow: Option<&'static str>,
+    /// Whether to ask for HTTP Basic credentials (`WWW-Authenticate`, on 401 answers).
+    pub challenge: bool,
 }
 
 impl ApiError {
     /// An error with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), allow: None }
+        ApiError { status, message: message.into(), allow: None, challenge: false }
     }
 
     /// 400 Bad Request.
@@ -59,6 +64,11 @@ impl ApiError {
         Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message)
     }
 
+    /// 401 Unauthorized with a Basic challenge, so browsers prompt for credentials.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError { challenge: true, ..Self::new(StatusCode::UNAUTHORIZED, message) }
+    }
+
     /// 403 Forbidden.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
@@ -81,6 +91,7 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::NotFound { .. } => ApiError::not_found(e.to_string()),
             RegistryError::Invalid(v) => ApiError::bad_request(v.to_string()),
+            RegistryError::NotOwner { .. } => ApiError::forbidden(e.to_string()),
         }
     }
 }
@@ -116,6 +127,11 @@ impl IntoResponse for ApiError {
             // The rest of a body may still be on its way: the connection cannot be reused.
             let close = header::HeaderValue::from_static("close");
             response.headers_mut().insert(header::CONNECTION, close);
+        }
+        if self.challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(CHALLENGE));
         }
         response
     }

@@ -2,6 +2,7 @@
 //! encodes the answer; the rules themselves live in the registry.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -10,9 +11,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
-use eureka_registry::{Origin, RenewOutcome, RenewRequest};
+use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
 use http_body_util::BodyExt;
 
+use super::auth;
 use super::error::ApiError;
 use super::negotiate::{accepts_gzip, body_type, response_format};
 use super::observe::RouteLabel;
@@ -81,7 +83,8 @@ pub fn client_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(id.to_string()))
 }
 
-fn origin(headers: &HeaderMap) -> Origin {
+/// Whether a call says it is a peer's replication (`x-netflix-discovery-replication: true`).
+pub(crate) fn origin(headers: &HeaderMap) -> Origin {
     match headers.get(HEADER_REPLICATION) {
         Some(v) if v.as_bytes() == b"true" => Origin::Peer,
         _ => Origin::Client,
@@ -96,6 +99,19 @@ pub async fn api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let caller = match state.auth.enabled() {
+        false => None,
+        true => match auth::authenticate(&state, &method, &uri, &headers).await {
+            Ok(caller) => Some(caller),
+            Err(mut refused) => {
+                // Labelled by its route like any answer, so refusals show per route.
+                if let Ok(route) = route::resolve(&method, uri.path()) {
+                    refused.extensions_mut().insert(RouteLabel(route.template()));
+                }
+                return refused;
+            }
+        },
+    };
     let route = match route::resolve(&method, uri.path()) {
         Ok(r) => r,
         Err(e) => {
@@ -109,6 +125,17 @@ pub async fn api(
     let template = route.template();
     // A batch is replication by nature; Java peers set the header only on single calls.
     let origin = if route == Route::PeerBatch { Origin::Peer } else { origin(&headers) };
+    // Without security there is no caller and no check; with it, a refusal changes nothing.
+    let owner = match caller.map(|c| auth::authorize(&c, &route, &method, origin == Origin::Peer)) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(owner))) => Some(owner),
+        Some(Err(refusal)) => {
+            let response = refusal.into_response();
+            state.metrics.rejected(op, origin, response.status().as_u16());
+            return response;
+        }
+    };
+    let owner = owner.as_ref();
     let query = Query::parse(&uri);
     let kind = match (&route, &method) {
         (Route::Apps, _) => Some(RequestKind::FullFetch),
@@ -130,18 +157,22 @@ pub async fn api(
     let result = match (route, method) {
         (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
         (Route::Delta, _) => delta(&state, &query, &headers).await,
-        (Route::App(app), Method::POST) => register(&state, &app, &headers, body).await,
+        (Route::App(app), Method::POST) => register(&state, &app, &headers, body, owner).await,
         (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
         (Route::Instance(app, id), Method::GET) => {
             instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
         }
-        (Route::Instance(app, id), Method::PUT) => renew(&state, &app, &id, &query, &headers),
-        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers),
+        (Route::Instance(app, id), Method::PUT) => {
+            renew(&state, &app, &id, &query, &headers, owner)
+        }
+        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers, owner),
         (Route::InstanceStatus(app, id), Method::PUT) => {
             set_status(&state, &app, &id, &query, origin)
         }
         (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
-        (Route::InstanceMetadata(app, id), _) => update_metadata(&state, &app, &id, query, origin),
+        (Route::InstanceMetadata(app, id), _) => {
+            update_metadata(&state, &app, &id, query, origin, owner)
+        }
         (Route::InstanceDrain(app, id), _) => {
             super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
         }
@@ -186,7 +217,7 @@ fn route_error(e: RouteError, path: &str) -> ApiError {
 }
 
 /// What a resolved call does, for the metrics.
-fn operation(route: &Route, method: &Method) -> Operation {
+pub(crate) fn operation(route: &Route, method: &Method) -> Operation {
     match (route, method) {
         (Route::App(_), &Method::POST) => Operation::Register,
         (Route::Apps | Route::Delta | Route::App(_) | Route::Vip(_) | Route::SecureVip(_), _) => {
@@ -396,6 +427,7 @@ async fn register(
     app: &AppName,
     headers: &HeaderMap,
     body: Body,
+    owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
     let body_type = body_type(headers)?;
     let bytes = read_body(body, headers, state).await?;
@@ -408,7 +440,11 @@ async fn register(
     info.normalize();
     info.validate_for_register(app)?;
     let origin = origin(headers);
-    let stored = state.registry.register(info, origin, state.clock.now_ms());
+    let now = state.clock.now_ms();
+    let stored = match owner {
+        Some(user) => state.registry.register_as(info, origin, user, now)?,
+        None => state.registry.register(info, origin, now),
+    };
     tracing::info!(app = %stored.app, instance_id = stored.id(), status = %stored.status, ?origin, "registered");
     state.replication.replicate(origin, || ReplicationTask::register(stored));
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -420,6 +456,7 @@ fn renew(
     id: &str,
     query: &Query,
     headers: &HeaderMap,
+    owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
     let req = RenewRequest {
         last_dirty_timestamp: query.timestamp("lastDirtyTimestamp")?,
@@ -427,7 +464,10 @@ fn renew(
         origin: origin(headers),
     };
     let now = state.clock.now_ms();
-    let outcome = state.registry.renew(app.as_str(), id, req, now);
+    let outcome = match owner {
+        Some(user) => state.registry.renew_as(app.as_str(), id, req, user, now),
+        None => state.registry.renew(app.as_str(), id, req, now),
+    };
     if outcome.is_ok() && state.replication.wants(req.origin) {
         // Java replicates every renew that found the lease, whatever the timestamp check says.
         if let Some((info, overridden)) = state.registry.replica(app.as_str(), id, now) {
@@ -439,6 +479,7 @@ fn renew(
     // Renew answers carry no body except the 409 instance: Java clients decode any body.
     Ok(match outcome {
         Ok(RenewOutcome::Renewed) => StatusCode::OK.into_response(),
+        Err(refused @ RegistryError::NotOwner { .. }) => return Err(refused.into()),
         Ok(RenewOutcome::CallerNewer) | Err(_) => {
             tracing::debug!(app = %app, instance_id = id, "renew answered 404");
             StatusCode::NOT_FOUND.into_response()
@@ -455,8 +496,13 @@ fn cancel(
     app: &AppName,
     id: &str,
     headers: &HeaderMap,
+    owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
-    state.registry.cancel(app.as_str(), id, state.clock.now_ms())?;
+    let now = state.clock.now_ms();
+    match owner {
+        Some(user) => state.registry.cancel_as(app.as_str(), id, user, now)?,
+        None => state.registry.cancel(app.as_str(), id, now)?,
+    };
     tracing::info!(app = %app, instance_id = id, "cancelled");
     state.replication.replicate(origin(headers), || ReplicationTask::cancel(app.as_str(), id));
     Ok(StatusCode::OK.into_response())
@@ -516,8 +562,13 @@ fn update_metadata(
     id: &str,
     query: Query,
     origin: Origin,
+    owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
-    let stored = state.registry.update_metadata(app.as_str(), id, query.0, state.clock.now_ms())?;
+    let now = state.clock.now_ms();
+    let stored = match owner {
+        Some(user) => state.registry.update_metadata_as(app.as_str(), id, query.0, user, now)?,
+        None => state.registry.update_metadata(app.as_str(), id, query.0, now)?,
+    };
     tracing::info!(app = %app, instance_id = id, "metadata updated");
     // Java replicates a metadata change as a Register of the updated instance.
     state.replication.replicate(origin, || ReplicationTask::register(stored));

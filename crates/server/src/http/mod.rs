@@ -7,9 +7,11 @@
 //! - [`watch`]: `GET watch`, the change stream (server-sent events).
 //! - [`drain`]: `POST apps/{APP}/{ID}/drain`, out of service until everyone has seen it.
 //! - [`console`]: the live registry console at `eureka.dashboard.path` (default `/`).
+//! - [`auth`]: HTTP Basic authentication and the role each route needs (`eureka.security.*`).
 //! - [`observe`]: request ids, request spans and the request-duration histogram.
 //! - [`error`]: the one error type and its HTTP mapping.
 
+pub mod auth;
 pub mod console;
 pub mod drain;
 pub mod error;
@@ -62,14 +64,22 @@ fn fixed_route(matched: &str) -> &'static str {
 
 /// The whole HTTP surface. A function of the state so tests can drive it in-process.
 pub fn router(state: SharedState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(PATH_HEALTH, get(health))
         .route(PATH_ACTUATOR_HEALTH, get(health))
         .route(PATH_READY, get(ready))
         .route(PATH_METRICS, get(scrape))
         .route(PATH_ACTUATOR_PROMETHEUS, get(scrape))
         .route(PATH_STATUS_OVERRIDES, get(status_overrides))
-        .merge(console::routes(&state.config))
+        .merge(console::routes(&state.config));
+    // Without security nothing is checked. The layer is on the routes only: the Eureka API
+    // (the fallback, and the renew path) checks credentials itself, without a middleware hop.
+    let routes = if state.auth.enabled() {
+        routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+    } else {
+        routes
+    };
+    routes
         .fallback(eureka::api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)

@@ -102,6 +102,7 @@ fn peer_document(p: &PeerView) -> Value {
         "lastSuccessMs": h.last_success_ms,
         "lastErrorMs": h.last_error.as_ref().map(|(at, _)| *at),
         "lastError": h.last_error.as_ref().map(|(_, e)| e.as_str()),
+        "authRefused": h.auth_refused,
         "consecutiveFailures": h.consecutive_failures,
         "batchesSent": h.batches_sent,
         "itemsSent": h.items_sent,

@@ -306,10 +306,18 @@ type PeerSeries =
     (&'static str, &'static str, Option<Unit>, MetricType, fn(&PeerView, &Now) -> Value);
 
 /// One row per per-peer series: name, help, unit, type, value.
-const PEER_SERIES: [PeerSeries; 9] = [
+const PEER_SERIES: [PeerSeries; 10] = [
     ("eureka_peer_reachable", "1 if the last call to the peer succeeded.", None, GAUGE, |p, _| {
         (p.health.reachable == Some(true)).into()
     }),
+    (
+        "eureka_peer_auth_refused",
+        "1 if the peer refused our credentials (HTTP 401/403) on its last call: check the peer \
+         URL's user:password or eureka.server.peer-username/peer-password.",
+        None,
+        GAUGE,
+        |p, _| p.health.auth_refused.into(),
+    ),
     ("eureka_peer_queue_depth", "Replication tasks waiting for the peer.", None, GAUGE, |p, _| {
         p.queue_depth.into()
     }),

@@ -119,6 +119,7 @@ pub fn origin_label(origin: Origin) -> &'static str {
 pub fn reason_label(status: u16) -> &'static str {
     match status {
         400 => "bad_request",
+        401 => "unauthenticated",
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",

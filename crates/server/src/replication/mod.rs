@@ -67,6 +67,13 @@ impl Replicator {
             .into_iter()
             .filter_map(|url| match EurekaHttp::with_tls(&url, timeouts, tls) {
                 Ok(http) => {
+                    let http = match &config.peer_username {
+                        Some(user) => http.with_default_credentials(
+                            user,
+                            config.peer_password.as_ref().map_or("", |p| p.expose()),
+                        ),
+                        None => http,
+                    };
                     Some(Arc::new(PeerNode::new(http.with_node_id(node_id.clone()), settings)))
                 }
                 Err(e) => {

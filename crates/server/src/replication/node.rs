@@ -65,6 +65,8 @@ pub struct PeerHealth {
     pub failures: u64,
     /// Items the peer answered with a non-2xx code.
     pub item_failures: u64,
+    /// The peer refused our credentials (401) or their rights (403) on its last call.
+    pub auth_refused: bool,
 }
 
 /// A snapshot of one peer for display.
@@ -167,6 +169,7 @@ impl PeerNode {
             tracing::info!(peer = %self.url(), "peer reachable");
         }
         h.reachable = Some(true);
+        h.auth_refused = false;
         h.last_success_ms = Some(now_ms);
         h.consecutive_failures = 0;
         if items > 0 {
@@ -178,7 +181,16 @@ impl PeerNode {
 
     pub(crate) fn record_failure(&self, now_ms: u64, error: &TransportError) -> u32 {
         let mut h = self.health.lock();
-        if h.reachable != Some(false) {
+        if error.is_auth_refused() {
+            if !h.auth_refused {
+                let credentials = if self.http.has_credentials() { "ours" } else { "none sent" };
+                tracing::error!(peer = %self.url(), %error, credentials,
+                    "peer refused our credentials: nothing replicates to it until it accepts \
+                     them (set user:password@ in its URL, or eureka.server.peer-username and \
+                     eureka.server.peer-password, to a user with role peer on that server)");
+            }
+            h.auth_refused = true;
+        } else if h.reachable != Some(false) {
             tracing::warn!(peer = %self.url(), %error, "peer unreachable; replication will retry");
         }
         h.reachable = Some(false);
@@ -240,7 +252,12 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
             }
             Err(error) => {
                 node.record_failure(state.clock.now_ms(), &error);
-                if error.is_retryable() {
+                if error.is_auth_refused() {
+                    // Kept, not dropped: a peer being reconfigured (users added in a rolling
+                    // restart) takes the queue when it accepts us; tasks still expire.
+                    backoff = Some(BACKOFF_MAX);
+                    node.queue.lock().requeue_front(batch);
+                } else if error.is_retryable() {
                     let start = if error.is_congestion() {
                         CONGESTION_BACKOFF_START
                     } else {

@@ -27,6 +27,7 @@ fn outcome<T>(result: Result<T, RegistryError>) -> ReplicationInstanceResponse {
         Ok(_) => code(200),
         Err(RegistryError::NotFound { .. }) => code(404),
         Err(RegistryError::Invalid(_)) => code(400),
+        Err(RegistryError::NotOwner { .. }) => code(403),
     }
 }
 
