@@ -43,10 +43,6 @@ pub mod defaults {
     pub const ENABLE_SELF_PRESERVATION: bool = true;
     /// `eureka.server.renewal-percent-threshold`: 85 % of expected renewals.
     pub const RENEWAL_PERCENT_THRESHOLD: f64 = 0.85;
-    /// `eureka.server.expected-client-renewal-interval-seconds`: 30 s.
-    pub const EXPECTED_CLIENT_RENEWAL_INTERVAL: Duration = Duration::from_secs(30);
-    /// `eureka.server.renewal-threshold-update-interval-ms`: 15 minutes.
-    pub const RENEWAL_THRESHOLD_UPDATE_INTERVAL: Duration = Duration::from_millis(900_000);
     /// `eureka.server.eviction-interval-timer-in-ms`: 60 s.
     pub const EVICTION_INTERVAL: Duration = Duration::from_millis(60_000);
     /// `eureka.server.retention-time-in-m-s-in-delta-queue`: 3 minutes.
@@ -153,12 +149,6 @@ pub struct ServerConfig {
     /// `eureka.server.renewal-percent-threshold`, default 0.85, in [0, 1]: share of expected
     /// renewals (§4.9).
     pub renewal_percent_threshold: f64,
-    /// `eureka.server.expected-client-renewal-interval-seconds`, default 30 s, > 0: assumed client
-    /// heartbeat period (§4.9).
-    pub expected_client_renewal_interval: Duration,
-    /// `eureka.server.renewal-threshold-update-interval-ms`, default 900 000 ms, > 0: threshold
-    /// recompute period (§4.9).
-    pub renewal_threshold_update_interval: Duration,
     /// `eureka.server.eviction-interval-timer-in-ms`, default 60 000 ms, > 0: eviction task period
     /// (§4.8).
     pub eviction_interval: Duration,
@@ -406,8 +396,6 @@ impl Default for ServerConfig {
             address: d::ADDRESS,
             enable_self_preservation: d::ENABLE_SELF_PRESERVATION,
             renewal_percent_threshold: d::RENEWAL_PERCENT_THRESHOLD,
-            expected_client_renewal_interval: d::EXPECTED_CLIENT_RENEWAL_INTERVAL,
-            renewal_threshold_update_interval: d::RENEWAL_THRESHOLD_UPDATE_INTERVAL,
             eviction_interval: d::EVICTION_INTERVAL,
             delta_retention: d::DELTA_RETENTION,
             delta_retention_timer_interval: d::DELTA_RETENTION_TIMER_INTERVAL,
@@ -777,10 +765,11 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.server.enable-self-preservation" => enable_self_preservation: parse_bool, any),
     bind!("eureka.server.renewal-percent-threshold"
         => renewal_percent_threshold: parse_f64, fraction),
-    bind!("eureka.server.expected-client-renewal-interval-seconds"
-        => expected_client_renewal_interval: parse_secs, positive_secs),
-    bind!("eureka.server.renewal-threshold-update-interval-ms"
-        => renewal_threshold_update_interval: parse_millis, positive_millis),
+    // Expected renewals are counted from each lease's own renewal interval and recomputed at
+    // every minute tick, so Java's assumed client interval and its 15-minute recompute period
+    // have nothing to set (accepted so Java configuration files still load).
+    bind!("eureka.server.expected-client-renewal-interval-seconds" => no_effect parse_secs),
+    bind!("eureka.server.renewal-threshold-update-interval-ms" => no_effect parse_millis),
     bind!("eureka.server.eviction-interval-timer-in-ms"
         => eviction_interval: parse_millis, positive_millis),
     bind!("eureka.server.retention-time-in-m-s-in-delta-queue"
@@ -2131,8 +2120,6 @@ mod tests {
         assert_eq!(c.address, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert!(c.enable_self_preservation);
         assert_eq!(c.renewal_percent_threshold, 0.85);
-        assert_eq!(c.expected_client_renewal_interval, Duration::from_secs(30));
-        assert_eq!(c.renewal_threshold_update_interval, Duration::from_millis(900_000));
         assert_eq!(c.eviction_interval, Duration::from_millis(60_000));
         assert_eq!(c.delta_retention, Duration::from_millis(180_000));
         assert_eq!(c.delta_retention_timer_interval, Duration::from_millis(30_000));

@@ -109,7 +109,7 @@ fn init_logging(format: LogFormat) {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     for key in &config.compat_ignored {
-        tracing::info!(key = %key, "setting has no effect: reads are never served from a stale cache");
+        tracing::info!(key = %key, "setting accepted for Java compatibility; it has no effect here (see the README's Configuration table)");
     }
 
     let addr = std::net::SocketAddr::new(config.address, config.port);

@@ -12,8 +12,8 @@ use crate::config::ServerConfig;
 use crate::listener::ConnectionStats;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
-use crate::tls::{self, TlsError};
 use crate::security::Authenticator;
+use crate::tls::{self, TlsError};
 use crate::watch::WatchHub;
 
 /// Shared, immutable-after-start server state.
