@@ -13,6 +13,9 @@ use crate::process::ServerProcess;
 use crate::report::{Report, Who};
 use crate::wire;
 
+/// Connections carrying the changes of the delta scenario.
+const CHANGERS: usize = 8;
+
 /// The sizes and durations of a run.
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -104,13 +107,15 @@ impl Run<'_> {
         }
         if only.has("delta") {
             // 1 % of the instances change per second: re-registrations with a newer
-            // lastDirtyTimestamp, on their own connection, through warm-up and measurement.
+            // lastDirtyTimestamp, on their own connections (several, so a server that answers
+            // a register slowly, as Java does under fetch load, still gets the full rate),
+            // through warm-up and measurement.
             let rate = (n as f64 / 100.0).max(1.0);
             let changes: MakeRequest = Arc::new(move |seq| {
                 wire::register(addr, seq % n, eureka_testkit::fixtures::now_ms())
             });
             let changer =
-                tokio::spawn(load::open_loop(addr, 1, rate, p.warmup + p.duration, changes));
+                tokio::spawn(load::open_loop(addr, CHANGERS, rate, p.warmup + p.duration, changes));
             let make: MakeRequest = Arc::new(move |_| wire::delta_fetch(addr));
             self.timed("delta", p.fetchers, make).await?;
             captured.delta = Some(self.fetch_once(wire::delta_fetch(addr)).await?);
