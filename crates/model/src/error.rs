@@ -29,6 +29,14 @@ pub enum DecodeError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A field appears twice in one object or element, so which value counts would be a guess.
+    #[error("duplicate {name} at {location}: each field may appear only once")]
+    Duplicate {
+        /// What is repeated, e.g. `key "app"` or `element <app>`.
+        name: String,
+        /// Where: `line 1 column 40` (JSON) or the enclosing element's path (XML).
+        location: String,
+    },
     /// The document nests deeper than the decoder allows.
     #[error("document nested deeper than {0} levels")]
     TooDeep(usize),
