@@ -296,9 +296,7 @@ fn replication_statuses_must_be_status_names() {
 
 #[test]
 fn instance_statuses_must_be_strings_but_unknown_text_is_unknown() {
-    let body = |status: &str| {
-        format!(r#"{{"instance":{{"app":"A","status":{status}}}}}"#)
-    };
+    let body = |status: &str| format!(r#"{{"instance":{{"app":"A","status":{status}}}}}"#);
     for bad in ["5", "true", "{}", "[]"] {
         let err = json_err(&body(bad));
         assert_eq!(invalid_field(&err), "instance.status", "{bad}");
