@@ -71,4 +71,11 @@ pub enum ValidationError {
     /// `dataCenterInfo` has no `name`.
     #[error("Missing dataCenterInfo Name")]
     MissingDataCenterName,
+    /// The instance id or app name holds control characters: no request path could name it
+    /// (the router refuses them) and XML cannot carry most of them.
+    #[error("Invalid {field}: control characters are not allowed")]
+    ControlCharacters {
+        /// `instanceId` or `app`.
+        field: &'static str,
+    },
 }

@@ -259,6 +259,15 @@ fn rows() -> Vec<Row> {
         row("json_app_mismatch", "POST", REGISTER)
             .json(json_with(r#""app":"ORDERS""#, r#""app":"BILLING""#))
             .expect(400, "Mismatched appName, expecting ORDERS but was BILLING"),
+        row("json_id_control_char", "POST", REGISTER)
+            .json(json_with(r#""instanceId":"hostile-1""#, r#""instanceId":"hostile\u0000-1""#))
+            .expect(400, "Invalid instanceId: control characters"),
+        row("json_app_control_char", "POST", "/eureka/apps/ORDERS%09")
+            .json(json_with(r#""app":"ORDERS""#, r#""app":"ORDERS\t""#))
+            .expect(400, "control characters"),
+        row("xml_id_control_char", "POST", REGISTER)
+            .xml(xml_with("<instanceId>hostile-1", "<instanceId>hostile-1&#x1B;"))
+            .expect(400, "Invalid instanceId: control characters"),
         // --- duplicate keys -------------------------------------------------------------------
         row("json_duplicate_key", "POST", REGISTER)
             .json(json_with(r#""app":"ORDERS","#, r#""app":"ORDERS","app":"BILLING","#))
@@ -349,6 +358,12 @@ fn rows() -> Vec<Row> {
         row("xml_text_after_root", "POST", REGISTER)
             .xml(format!("{valid_xml}junk"))
             .expect(400, "text outside the root element"),
+        row("xml_namespaced_root", "POST", REGISTER)
+            .xml(format!(r#"<e:instance xmlns:e="urn:x">{}</e:instance>"#, &valid_xml[10..valid_xml.len() - 11]))
+            .expect(400, "expected root 'instance', found 'e:instance'"),
+        row("xml_attribute_bad_entity", "POST", REGISTER)
+            .xml(xml_with(r#"<port enabled="true">"#, r#"<port enabled="&bogus;">"#))
+            .expect(400, "malformed XML"),
         row("xml_wrong_root", "POST", REGISTER)
             .xml("<application><name>ORDERS</name></application>")
             .expect(400, "expected root 'instance'"),
@@ -461,6 +476,9 @@ fn rows() -> Vec<Row> {
         row("batch_register_without_instance", "POST", BATCH)
             .json(batch(r#"{"appName":"ORDERS","id":"o-9","action":"Register"}"#))
             .expect(200, r#"{"responseList":[{"statusCode":400}]}"#),
+        row("batch_register_control_char_id", "POST", BATCH)
+            .json(register_item(&valid_instance.replace("hostile-1", "hostile\\u0007")))
+            .expect(200, r#"{"responseList":[{"statusCode":400}]}"#),
         row("batch_register_invalid_instance", "POST", BATCH)
             .json(register_item(&valid_instance.replace(r#""ipAddr":"127.0.0.1","#, "")))
             .expect(200, r#"{"responseList":[{"statusCode":400}]}"#),
@@ -543,6 +561,15 @@ fn rows() -> Vec<Row> {
             .header("Content-Length", (valid_json.len() - 10).to_string())
             .raw()
             .expect(400, "malformed JSON"),
+        row("chunked_invalid", "POST", REGISTER)
+            .header("Content-Type", JSON)
+            .header("Transfer-Encoding", "chunked")
+            .tap(|mut r| {
+                r.body = b"zz\r\n{}\r\n0\r\n\r\n".to_vec();
+                r
+            })
+            .raw()
+            .expect(400, ""),
         row("content_length_over_limit", "POST", REGISTER)
             .json(valid_json.clone())
             .header("Content-Length", "99999999999")
