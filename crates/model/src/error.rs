@@ -29,6 +29,14 @@ pub enum DecodeError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A field appears twice in one object or element, so which value counts would be a guess.
+    #[error("duplicate {name} at {location}: each field may appear only once")]
+    Duplicate {
+        /// What is repeated, e.g. `key "app"` or `element <app>`.
+        name: String,
+        /// Where: `line 1 column 40` (JSON) or the enclosing element's path (XML).
+        location: String,
+    },
     /// The document nests deeper than the decoder allows.
     #[error("document nested deeper than {0} levels")]
     TooDeep(usize),
@@ -63,4 +71,11 @@ pub enum ValidationError {
     /// `dataCenterInfo` has no `name`.
     #[error("Missing dataCenterInfo Name")]
     MissingDataCenterName,
+    /// The instance id or app name holds control characters: no request path could name it
+    /// (the router refuses them) and XML cannot carry most of them.
+    #[error("Invalid {field}: control characters are not allowed")]
+    ControlCharacters {
+        /// `instanceId` or `app`.
+        field: &'static str,
+    },
 }

@@ -373,7 +373,8 @@ impl InstanceInfo {
     }
 
     /// Applies the registration checks of Java's `ApplicationResource.addInstance`, in its
-    /// order, against the application named in the URL (already upper case).
+    /// order, against the application named in the URL (already upper case); also refuses
+    /// control characters in the id and app name, which no request path could address.
     pub fn validate_for_register(&self, path_app: &AppName) -> Result<(), ValidationError> {
         if self.id().trim().is_empty() {
             return Err(ValidationError::MissingInstanceId);
@@ -386,6 +387,12 @@ impl InstanceInfo {
         }
         if self.app.trim().is_empty() {
             return Err(ValidationError::MissingAppName);
+        }
+        if self.id().chars().any(char::is_control) {
+            return Err(ValidationError::ControlCharacters { field: "instanceId" });
+        }
+        if self.app.chars().any(char::is_control) {
+            return Err(ValidationError::ControlCharacters { field: "app" });
         }
         let body_app = AppName::new(&self.app);
         if &body_app != path_app {

@@ -13,9 +13,11 @@
 //!
 //! Peer replication batches (§2.9) are JSON only and live here too.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::instance::{
@@ -480,7 +482,19 @@ pub fn decode_replication_list_response(
 
 fn parse(body: &[u8]) -> Result<Value, DecodeError> {
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
-    serde_json::from_slice(body).map_err(|e| {
+    let duplicate = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = UniqueKeys { duplicate: &duplicate }.deserialize(&mut de).and_then(|value| {
+        de.end()?;
+        Ok(value)
+    });
+    parsed.map_err(|e| {
+        if let Some(key) = duplicate.take() {
+            return DecodeError::Duplicate {
+                name: format!("key {}", quoted(&key)),
+                location: format!("line {} column {}", e.line(), e.column()),
+            };
+        }
         let detail = e.to_string();
         if detail.starts_with("recursion limit exceeded") {
             DecodeError::TooDeep(JSON_MAX_DEPTH)
@@ -488,6 +502,83 @@ fn parse(body: &[u8]) -> Result<Value, DecodeError> {
             DecodeError::Syntax { format: "JSON", detail }
         }
     })
+}
+
+/// Builds a [`Value`] like serde_json does, but refuses an object that repeats a key: Java's
+/// codec would keep the last value and other parsers the first, so a repeated key is an
+/// ambiguity a sender can exploit, never something a real client sends. The repeated key is
+/// left in `duplicate` for the error message.
+#[derive(Clone, Copy)]
+struct UniqueKeys<'a> {
+    duplicate: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        // serde_json's recursion limit still applies: it counts nesting in the deserializer.
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        // serde_json never yields a non-finite float, so the fallback is unreachable in practice.
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                let message = format!("duplicate key {}", quoted(&key));
+                *self.duplicate.borrow_mut() = Some(key);
+                return Err(serde::de::Error::custom(message));
+            }
+            let value = map.next_value_seed(self)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Takes the value under the mandatory root key `name`.
@@ -548,8 +639,8 @@ fn replication_item(value: Value, path: &Path<'_>) -> Result<ReplicationInstance
                 last_dirty_timestamp =
                     integer_value(value, &p)?.map(|n| clamp_u64(n, &p)).transpose()?;
             }
-            "overriddenStatus" => overridden_status = Some(status_value(value, &p)?),
-            "status" => status = Some(status_value(value, &p)?),
+            "overriddenStatus" => overridden_status = Some(strict_status_value(value, &p)?),
+            "status" => status = Some(strict_status_value(value, &p)?),
             "instanceInfo" => instance_info = Some(instance_from_value(value, &p)?),
             "action" => {
                 let name = string_value(value, &p)?;
@@ -759,8 +850,30 @@ fn string_value(value: Value, path: &Path<'_>) -> Result<String, DecodeError> {
     }
 }
 
+/// A status in an instance document: a JSON string, any unknown text read as `UNKNOWN` as
+/// Java's codec does; a number, boolean or structure is refused (no client sends one).
 fn status_value(value: Value, path: &Path<'_>) -> Result<InstanceStatus, DecodeError> {
-    Ok(InstanceStatus::parse_lenient(&string_value(value, path)?))
+    match value {
+        Value::String(s) => Ok(InstanceStatus::parse_lenient(&s)),
+        other => Err(path.invalid(format!("expected a status string, found {}", kind(&other)))),
+    }
+}
+
+/// A status in a replication item: Java's receiver calls `InstanceStatus.valueOf` on it, so an
+/// unknown name is an error there too (case and surrounding blanks are forgiven).
+fn strict_status_value(value: Value, path: &Path<'_>) -> Result<InstanceStatus, DecodeError> {
+    let text = match value {
+        Value::String(s) => s,
+        other => {
+            return Err(path.invalid(format!("expected a status string, found {}", kind(&other))))
+        }
+    };
+    InstanceStatus::parse(&text.trim().to_ascii_uppercase()).ok_or_else(|| {
+        path.invalid(format!(
+            "unknown status {}: expected UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN",
+            quoted(&text)
+        ))
+    })
 }
 
 /// An integer given as a JSON number or numeric string; `None` for an empty string.
@@ -984,7 +1097,8 @@ impl<'a> Path<'a> {
         DecodeError::InvalidField { field: self.render(), detail: detail.into() }
     }
 
-    fn render(&self) -> String {
+    /// The dotted path as text, e.g. `instance.leaseInfo`.
+    pub(crate) fn render(&self) -> String {
         let mut out = match self.parent {
             Some(parent) => parent.render(),
             None => String::new(),

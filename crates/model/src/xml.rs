@@ -325,6 +325,7 @@ pub fn decode_application(body: &[u8]) -> Result<Application, DecodeError> {
 pub fn decode_applications(body: &[u8]) -> Result<Applications, DecodeError> {
     let root = parse_root(body, "applications")?;
     let path = Path::root("applications");
+    reject_duplicates(&root.children, "application", &path)?;
     let mut apps = Applications::default();
     let (mut version_pref, mut version_alt) = (None, None);
     let (mut hash_pref, mut hash_alt) = (None, None);
@@ -470,7 +471,27 @@ fn push_text(stack: &mut [Element], text: &str) -> Result<(), DecodeError> {
     }
 }
 
+/// Refuses an element whose children repeat a name other than `repeatable` (XStream keeps the
+/// last one, other readers the first: a repeated field is an ambiguity, not data).
+fn reject_duplicates(
+    children: &[Element],
+    repeatable: &str,
+    path: &Path<'_>,
+) -> Result<(), DecodeError> {
+    let mut seen = std::collections::HashSet::with_capacity(children.len());
+    for child in children {
+        if child.name != repeatable && !seen.insert(child.name.as_str()) {
+            return Err(DecodeError::Duplicate {
+                name: format!("element <{}>", child.name),
+                location: path.render(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn application_from_element(element: Element, path: &Path<'_>) -> Result<Application, DecodeError> {
+    reject_duplicates(&element.children, "instance", path)?;
     let mut app = Application::default();
     let mut index = 0;
     for child in element.children {
@@ -488,6 +509,7 @@ fn application_from_element(element: Element, path: &Path<'_>) -> Result<Applica
 }
 
 fn instance_from_element(element: Element, path: &Path<'_>) -> Result<InstanceInfo, DecodeError> {
+    reject_duplicates(&element.children, "", path)?;
     let mut info = InstanceInfo::default();
     let mut data_center = None;
     let (mut overridden_lower, mut overridden_camel) = (None, None);
@@ -583,6 +605,7 @@ fn data_center_element(
     children: Vec<Element>,
     path: &Path<'_>,
 ) -> Result<DataCenterInfo, DecodeError> {
+    reject_duplicates(&children, "", path)?;
     let mut name = None;
     let mut metadata = None;
     for child in children {
@@ -603,6 +626,7 @@ fn data_center_element(
 }
 
 fn lease_element(children: Vec<Element>, path: &Path<'_>) -> Result<LeaseInfo, DecodeError> {
+    reject_duplicates(&children, "", path)?;
     let mut lease = LeaseBuilder::default();
     for child in children {
         if !LeaseBuilder::is_field(&child.name) {
@@ -627,7 +651,14 @@ fn entries(
             let p = path.key(&child.name);
             return Err(p.invalid("expected text, found child elements"));
         }
-        out.insert(decode_name(&child.name), child.text);
+        let key = decode_name(&child.name);
+        if out.contains_key(&key) {
+            return Err(DecodeError::Duplicate {
+                name: format!("element <{}>", child.name),
+                location: path.render(),
+            });
+        }
+        out.insert(key, child.text);
     }
     Ok(out)
 }

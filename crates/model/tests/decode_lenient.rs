@@ -340,7 +340,7 @@ fn json_missing_fields_take_java_defaults() {
 #[test]
 fn json_null_means_missing() {
     let info = json_instance(
-        r#""instanceId":null,"hostName":null,"status":null,"port":null,"countryId":null,
+        r#""instanceId":null,"hostName":null,"status":null,"securePort":null,"countryId":null,
            "dataCenterInfo":null,"leaseInfo":null,"metadata":null,"vipAddress":null,
            "lastDirtyTimestamp":null,"port":{"$":null,"@enabled":null}"#,
     );
@@ -527,7 +527,7 @@ fn json_string_escapes_decode() {
 #[test]
 fn json_replication_list_lenient_items() {
     let body = br#"{"replicationList":[{"appName":"A","id":"i","lastDirtyTimestamp":"12",
-        "status":"up","overriddenStatus":"bogus","action":"Heartbeat","extra":{"x":[1]}}]}"#;
+        "status":"up","overriddenStatus":" unknown ","action":"Heartbeat","extra":{"x":[1]}}]}"#;
     let list = json::decode_replication_list(body).unwrap();
     let item = &list.replication_list[0];
     assert_eq!(item.last_dirty_timestamp, Some(12));

@@ -1,7 +1,7 @@
 //! Decode errors: malformed input, wrong roots, bad values, hostile XML and deep nesting all
 //! give a `DecodeError`, never a panic, a hang or an entity expansion.
 
-use eureka_model::{json, xml, DecodeError};
+use eureka_model::{json, xml, DecodeError, InstanceStatus};
 
 fn json_err(body: &str) -> DecodeError {
     json::decode_instance(body.as_bytes()).expect_err(body)
@@ -277,4 +277,80 @@ fn error_messages_are_readable() {
     let err = json_err(&format!(r#"{{"instance":{{"countryId":"{long}"}}}}"#));
     assert!(err.to_string().len() < 150, "{err}");
     assert_eq!(json_err(r#"{"app":{}}"#).to_string(), "expected root 'instance', found 'app'");
+}
+
+#[test]
+fn replication_statuses_must_be_status_names() {
+    // Java's receiver calls `InstanceStatus.valueOf`: an unknown name fails there too, so the
+    // batch is refused rather than applied as UNKNOWN.
+    for (key, value) in
+        [("status", r#""BOGUS""#), ("overriddenStatus", r#""bogus""#), ("status", "5")]
+    {
+        let body = format!(
+            r#"{{"replicationList":[{{"appName":"A","id":"i","action":"StatusUpdate","{key}":{value}}}]}}"#
+        );
+        let err = json::decode_replication_list(body.as_bytes()).unwrap_err();
+        assert_eq!(invalid_field(&err), format!("replicationList[0].{key}"), "{body}");
+    }
+}
+
+#[test]
+fn instance_statuses_must_be_strings_but_unknown_text_is_unknown() {
+    let body = |status: &str| format!(r#"{{"instance":{{"app":"A","status":{status}}}}}"#);
+    for bad in ["5", "true", "{}", "[]"] {
+        let err = json_err(&body(bad));
+        assert_eq!(invalid_field(&err), "instance.status", "{bad}");
+    }
+    let info = json::decode_instance(body(r#""SLEEPY""#).as_bytes()).unwrap();
+    assert_eq!(info.status, InstanceStatus::Unknown);
+}
+
+#[test]
+fn repeated_json_keys_are_refused_at_every_level() {
+    for body in [
+        r#"{"instance":{"app":"A","app":"B"}}"#,
+        r#"{"instance":{"app":"A"},"instance":{"app":"B"}}"#,
+        r#"{"instance":{"metadata":{"k":"1","k":"2"}}}"#,
+        r#"{"instance":{"port":{"$":1,"$":2}}}"#,
+        r#"{"instance":{"unknown":1,"unknown":2}}"#,
+    ] {
+        assert!(matches!(json_err(body), DecodeError::Duplicate { .. }), "{body}");
+    }
+    let err = json_err(r#"{"instance":{"app":"A","app":"B"}}"#);
+    assert_eq!(
+        err.to_string(),
+        r#"duplicate key "app" at line 1 column 28: each field may appear only once"#
+    );
+    // Equal keys in different objects are no repetition.
+    json::decode_instance(br#"{"instance":{"port":{"$":1},"securePort":{"$":2}}}"#).unwrap();
+}
+
+#[test]
+fn repeated_xml_elements_are_refused_except_list_items() {
+    for body in [
+        "<instance><app>A</app><app>B</app></instance>",
+        "<instance><metadata><k>1</k><k>2</k></metadata></instance>",
+        "<instance><leaseInfo><durationInSecs>1</durationInSecs><durationInSecs>2</durationInSecs></leaseInfo></instance>",
+        "<instance><dataCenterInfo><name>MyOwn</name><name>Amazon</name></dataCenterInfo></instance>",
+    ] {
+        assert!(matches!(xml_err(body), DecodeError::Duplicate { .. }), "{body}");
+    }
+    assert_eq!(
+        xml_err("<instance><app>A</app><app>B</app></instance>").to_string(),
+        "duplicate element <app> at instance: each field may appear only once"
+    );
+    let apps = xml::decode_applications(
+        b"<applications><application><name>A</name><instance><app>A</app></instance>\
+          <instance><app>A</app></instance></application><application><name>B</name>\
+          </application></applications>",
+    )
+    .unwrap();
+    assert_eq!(apps.applications.len(), 2);
+    assert_eq!(apps.applications[0].instances.len(), 2);
+    assert!(matches!(
+        xml::decode_applications(
+            b"<applications><apps__hashcode/><apps__hashcode/></applications>"
+        ),
+        Err(DecodeError::Duplicate { .. })
+    ));
 }

@@ -575,10 +575,35 @@ pub enum ConfigError {
 impl ServerConfig {
     /// Loads defaults < file < environment < overrides, validates, and collects warnings.
     pub fn load(sources: ConfigSources<'_>) -> Result<Loaded, ConfigError> {
+        let documents = match sources.file {
+            Some(path) => read_file(path)?,
+            None => Vec::new(),
+        };
+        Self::load_documents(sources, documents)
+    }
+
+    /// Loads the text of a configuration file in `syntax` over the defaults, as [`Self::load`]
+    /// does with a file; `name` stands for the file in messages. No file system access: for
+    /// tests and the fuzz target of the parsers.
+    pub fn load_text(syntax: FileSyntax, name: &Path, text: &str) -> Result<Loaded, ConfigError> {
+        let documents = parse_file_text(syntax, text)
+            .map_err(|detail| ConfigError::Parse { path: name.to_path_buf(), detail })?;
+        Self::load_documents(
+            ConfigSources { file: Some(name), ..ConfigSources::default() },
+            documents,
+        )
+    }
+
+    /// Binds already parsed file documents (from `sources.file`), then environment and
+    /// overrides.
+    fn load_documents(
+        sources: ConfigSources<'_>,
+        documents: Vec<Vec<Entry>>,
+    ) -> Result<Loaded, ConfigError> {
         let mut file_entries = Vec::new();
         let mut warnings = Vec::new();
         if let Some(path) = sources.file {
-            for document in read_file(path)? {
+            for document in documents {
                 match profile_condition(&document) {
                     Some(condition) => warnings.push(format!(
                         "skipped a document in {} that only applies when {condition}: \
@@ -1862,12 +1887,21 @@ impl<'a> Binder<'a> {
 /// A flattened (dotted key, value) pair; `None` is null or empty.
 type Entry = (String, Option<String>);
 
+/// The syntax of a configuration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSyntax {
+    /// YAML (`.yml`, `.yaml`), possibly several `---` documents.
+    Yaml,
+    /// Java `.properties`, possibly several `#---` documents.
+    Properties,
+}
+
 /// Reads a file into documents of entries, by extension.
 fn read_file(path: &Path) -> Result<Vec<Vec<Entry>>, ConfigError> {
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let is_yaml = match extension.as_deref() {
-        Some("yml" | "yaml") => true,
-        Some("properties") => false,
+    let syntax = match extension.as_deref() {
+        Some("yml" | "yaml") => FileSyntax::Yaml,
+        Some("properties") => FileSyntax::Properties,
         _ => return Err(ConfigError::UnsupportedFormat { path: path.to_path_buf() }),
     };
     let bytes = std::fs::read(path)
@@ -1875,15 +1909,21 @@ fn read_file(path: &Path) -> Result<Vec<Vec<Entry>>, ConfigError> {
     let parse_error = |detail: String| ConfigError::Parse { path: path.to_path_buf(), detail };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
-        Err(_) if is_yaml => return Err(parse_error("the file is not valid UTF-8".to_string())),
+        Err(_) if syntax == FileSyntax::Yaml => {
+            return Err(parse_error("the file is not valid UTF-8".to_string()))
+        }
         // Java reads .properties as ISO-8859-1; accept that when the file is not UTF-8.
         Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if is_yaml {
-        parse_yaml(text).map_err(parse_error)
-    } else {
-        parse_properties(text).map_err(parse_error)
+    parse_file_text(syntax, &text).map_err(parse_error)
+}
+
+/// Parses file text into documents of entries.
+fn parse_file_text(syntax: FileSyntax, text: &str) -> Result<Vec<Vec<Entry>>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match syntax {
+        FileSyntax::Yaml => parse_yaml(text),
+        FileSyntax::Properties => parse_properties(text),
     }
 }
 
@@ -2952,5 +2992,18 @@ mod tests {
         }
         let pair = parse_properties("a=\\uD83D\\uDE00").expect("parses");
         assert_eq!(pair[0][0].1.as_deref(), Some("😀"));
+    }
+
+    #[test]
+    fn file_text_loads_like_a_file_without_touching_the_disk() {
+        let name = Path::new("inline.yml");
+        let yaml = "eureka:\n  server:\n    max-request-body-bytes: 2048\n";
+        let loaded = ServerConfig::load_text(FileSyntax::Yaml, name, yaml).expect("loads");
+        assert_eq!(loaded.config.max_request_body_bytes, 2048);
+        let props = "eureka.server.max-request-body-bytes=4096\n";
+        let loaded = ServerConfig::load_text(FileSyntax::Properties, name, props).expect("loads");
+        assert_eq!(loaded.config.max_request_body_bytes, 4096);
+        let err = ServerConfig::load_text(FileSyntax::Yaml, name, "a: [").unwrap_err();
+        assert!(err.to_string().starts_with("cannot parse configuration file inline.yml"), "{err}");
     }
 }

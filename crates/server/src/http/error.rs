@@ -108,15 +108,23 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// The longest message body sent, in characters: messages quote what the client sent (paths,
+/// ids), which can be as long as the request allows.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = if self.message.is_empty() {
             self.status.into_response()
         } else {
+            let message = match self.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+                Some((cut, _)) => format!("{}…", &self.message[..cut]),
+                None => self.message,
+            };
             (
                 self.status,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("{}\n", self.message),
+                format!("{message}\n"),
             )
                 .into_response()
         };

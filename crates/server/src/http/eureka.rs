@@ -210,8 +210,12 @@ fn route_error(e: RouteError, path: &str) -> ApiError {
     match e {
         RouteError::NotFound => ApiError::not_found(format!("no Eureka resource at {path}")),
         RouteError::BadEncoding(seg) => ApiError::bad_request(format!(
-            "path segment '{seg}' is not valid percent-encoded UTF-8"
+            "path segment '{seg}' is not valid percent-encoded UTF-8 \
+             (every '%' must start two hex digits)"
         )),
+        RouteError::BadSegment(seg, why) => {
+            ApiError::bad_request(format!("path segment '{seg}' is refused: {why}"))
+        }
         RouteError::MethodNotAllowed(allow) => ApiError::method_not_allowed(allow),
     }
 }
@@ -404,12 +408,16 @@ async fn read_body(
         }
         Err(e) => return Err(ApiError::bad_request(format!("could not read request body: {e}"))),
     };
-    let gzipped = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-    if !gzipped {
-        return Ok(bytes);
+    let encoding = headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim());
+    match encoding {
+        None => return Ok(bytes),
+        Some(e) if e.is_empty() || e.eq_ignore_ascii_case("identity") => return Ok(bytes),
+        Some(e) if e.eq_ignore_ascii_case("gzip") || e.eq_ignore_ascii_case("x-gzip") => {}
+        Some(other) => {
+            return Err(ApiError::unsupported_media_type(format!(
+                "unsupported Content-Encoding '{other}': send gzip or no encoding"
+            )))
+        }
     }
     let mut inflated = Vec::new();
     flate2::read::GzDecoder::new(&bytes[..])
@@ -564,6 +572,11 @@ fn update_metadata(
     origin: Origin,
     owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
+    if query.0.iter().any(|(key, _)| key.trim().is_empty()) {
+        return Err(ApiError::bad_request(
+            "every metadata key must be non-blank: send PUT .../metadata?key=value",
+        ));
+    }
     let now = state.clock.now_ms();
     let stored = match owner {
         Some(user) => state.registry.update_metadata_as(app.as_str(), id, query.0, user, now)?,
@@ -588,6 +601,12 @@ async fn peer_batch(
         return Err(ApiError::new(
             StatusCode::from_u16(node::LOOP_DETECTED).unwrap_or(StatusCode::CONFLICT),
             "this batch was sent by this very server: one of its peer URLs leads back to itself",
+        ));
+    }
+    // Java peers and ours send JSON; a missing Content-Type is read as JSON too.
+    if headers.contains_key(header::CONTENT_TYPE) && body_type(headers)?.format != Format::Json {
+        return Err(ApiError::unsupported_media_type(
+            "replication batches are accepted as JSON only: send Content-Type application/json",
         ));
     }
     let bytes = read_body(body, headers, state).await?;

@@ -73,8 +73,12 @@ pub const UNMATCHED: &str = "unmatched";
 pub enum RouteError {
     /// No such resource.
     NotFound,
-    /// A segment is not valid percent-encoded UTF-8.
+    /// A segment is not valid percent-encoded UTF-8; carries the raw segment.
     BadEncoding(String),
+    /// A segment decodes to something that names no application or instance: a dot segment
+    /// (`.`, `..`: a proxy or client would resolve it to another path) or text with control
+    /// characters; carries the raw segment and why.
+    BadSegment(String, &'static str),
     /// The resource exists but not with this method; carries the allowed methods.
     MethodNotAllowed(&'static str),
 }
@@ -92,15 +96,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
     if segs.len() >= 2 && !RESOURCES.contains(&segs[0]) && RESOURCES.contains(&segs[1]) {
         segs = &segs[1..];
     }
-    let decoded: Vec<String> = segs
-        .iter()
-        .map(|s| {
-            percent_decode_str(s)
-                .decode_utf8()
-                .map(|c| c.into_owned())
-                .map_err(|_| RouteError::BadEncoding((*s).to_string()))
-        })
-        .collect::<Result<_, _>>()?;
+    let decoded: Vec<String> = segs.iter().map(|s| decode_segment(s)).collect::<Result<_, _>>()?;
     let d: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let allow = |route: Route, ok: &[Method], allowed: &'static str| {
         if ok.contains(method) {
@@ -139,6 +135,34 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
         ["asg", name, "status"] => allow(Route::AsgStatus(name.to_string()), &[M::PUT], "PUT"),
         _ => Err(RouteError::NotFound),
     }
+}
+
+/// Percent-decodes one path segment strictly: every `%` starts two hex digits, the result is
+/// UTF-8 without control characters, and is not a dot segment.
+fn decode_segment(raw: &str) -> Result<String, RouteError> {
+    let bytes = raw.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().filter(|(_, &b)| b == b'%').all(|(i, _)| {
+        bytes.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return Err(RouteError::BadEncoding(raw.to_string()));
+    }
+    let decoded = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| RouteError::BadEncoding(raw.to_string()))?;
+    if decoded == "." || decoded == ".." {
+        return Err(RouteError::BadSegment(
+            raw.to_string(),
+            "dot segments name no application or instance",
+        ));
+    }
+    if decoded.chars().any(char::is_control) {
+        return Err(RouteError::BadSegment(
+            raw.to_string(),
+            "an application name or instance id cannot contain control characters",
+        ));
+    }
+    Ok(decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -201,5 +225,29 @@ mod tests {
             resolve(&Method::GET, "/eureka/apps/%FF%FE"),
             Err(RouteError::BadEncoding(_))
         ));
+    }
+
+    #[test]
+    fn bad_escapes_dot_segments_and_control_characters_are_refused() {
+        for bad in ["%ZZ", "a%2", "%", "x%G1"] {
+            let path = format!("/eureka/apps/ORDERS/{bad}");
+            assert_eq!(
+                resolve(&Method::DELETE, &path),
+                Err(RouteError::BadEncoding(bad.into())),
+                "{bad}"
+            );
+        }
+        for bad in ["..", ".", "%2e%2E", "%2E", "a%00", "a%0Ab", "%7F"] {
+            let path = format!("/eureka/apps/ORDERS/{bad}");
+            assert!(
+                matches!(resolve(&Method::DELETE, &path), Err(RouteError::BadSegment(..))),
+                "{bad}"
+            );
+        }
+        // Ids with dots, escaped slashes and non-ASCII text are fine.
+        assert_eq!(
+            resolve(&Method::DELETE, "/eureka/apps/ORDERS/a.b%2F..%C3%A9"),
+            Ok(Route::Instance(app("ORDERS"), "a.b/..é".into()))
+        );
     }
 }
