@@ -330,6 +330,8 @@ pub async fn cluster_propagation(
     let dirty: u64 = wire::DIRTY.parse()?;
     let mut samples = load::histogram();
     for n in 0..count {
+        // Tomcat closes a keep-alive connection after 100 requests.
+        writer.reopen_if_closed(first.addr).await?;
         let (status, _) = writer.send(wire::register(first.addr, n, dirty)).await?;
         if !status.is_success() {
             bail!("cluster propagation: register answered {status}");

@@ -1,6 +1,7 @@
 //! Handlers of the Eureka REST API. Each decodes its input, makes one registry call and
 //! encodes the answer; the rules themselves live in the registry.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,15 +37,21 @@ pub const HEADER_VERSION: &str = "x-eureka-version";
 const STATUS_NAMES: &str = "expected one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN";
 
 /// Query parameters in order, decoded (`+` as space, as Jersey does).
-struct Query(Vec<(String, String)>);
+struct Query<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Query {
-    fn parse(uri: &Uri) -> Self {
-        Query(form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect())
+impl<'a> Query<'a> {
+    /// Borrows from the URI where nothing is escaped (a renewal's query never is).
+    fn parse(uri: &'a Uri) -> Self {
+        Query(form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).collect())
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
+    }
+
+    /// The pairs as owned strings, for the registry to keep.
+    fn owned(self) -> Vec<(String, String)> {
+        self.0.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
     }
 
     fn timestamp(&self, name: &str) -> Result<Option<u64>, ApiError> {
@@ -330,7 +337,7 @@ fn registry_document(
 /// way the answer is the ordinary delta document with its `X-Eureka-Version`.
 async fn delta(
     state: &SharedState,
-    query: &Query,
+    query: &Query<'_>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     if state.config.disable_delta {
@@ -462,7 +469,7 @@ fn renew(
     state: &SharedState,
     app: &AppName,
     id: &str,
-    query: &Query,
+    query: &Query<'_>,
     headers: &HeaderMap,
     owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
@@ -520,7 +527,7 @@ fn set_status(
     state: &SharedState,
     app: &AppName,
     id: &str,
-    query: &Query,
+    query: &Query<'_>,
     origin: Origin,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.ok_or_else(|| {
@@ -552,7 +559,7 @@ fn delete_status(
     state: &SharedState,
     app: &AppName,
     id: &str,
-    query: &Query,
+    query: &Query<'_>,
     origin: Origin,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.unwrap_or(InstanceStatus::Unknown);
@@ -568,7 +575,7 @@ fn update_metadata(
     state: &SharedState,
     app: &AppName,
     id: &str,
-    query: Query,
+    query: Query<'_>,
     origin: Origin,
     owner: Option<&Arc<str>>,
 ) -> Result<Response, ApiError> {
@@ -579,8 +586,10 @@ fn update_metadata(
     }
     let now = state.clock.now_ms();
     let stored = match owner {
-        Some(user) => state.registry.update_metadata_as(app.as_str(), id, query.0, user, now)?,
-        None => state.registry.update_metadata(app.as_str(), id, query.0, now)?,
+        Some(user) => {
+            state.registry.update_metadata_as(app.as_str(), id, query.owned(), user, now)?
+        }
+        None => state.registry.update_metadata(app.as_str(), id, query.owned(), now)?,
     };
     tracing::info!(app = %app, instance_id = id, "metadata updated");
     // Java replicates a metadata change as a Register of the updated instance.

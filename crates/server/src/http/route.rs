@@ -4,6 +4,8 @@
 //! segment (Java treats unknown versions as V2), with or without a trailing slash, and with
 //! instance ids raw (`host:app:8080`) or percent-encoded (`host%3Aapp%3A8080`).
 
+use std::borrow::Cow;
+
 use axum::http::Method;
 use eureka_model::AppName;
 use percent_encoding::percent_decode_str;
@@ -96,8 +98,9 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
     if segs.len() >= 2 && !RESOURCES.contains(&segs[0]) && RESOURCES.contains(&segs[1]) {
         segs = &segs[1..];
     }
-    let decoded: Vec<String> = segs.iter().map(|s| decode_segment(s)).collect::<Result<_, _>>()?;
-    let d: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let decoded: Vec<Cow<'_, str>> =
+        segs.iter().map(|s| decode_segment(s)).collect::<Result<_, _>>()?;
+    let d: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     let allow = |route: Route, ok: &[Method], allowed: &'static str| {
         if ok.contains(method) {
             Ok(route)
@@ -138,8 +141,9 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
 }
 
 /// Percent-decodes one path segment strictly: every `%` starts two hex digits, the result is
-/// UTF-8 without control characters, and is not a dot segment.
-fn decode_segment(raw: &str) -> Result<String, RouteError> {
+/// UTF-8 without control characters, and is not a dot segment. Borrows when nothing is
+/// escaped (every path a renewal sends).
+fn decode_segment(raw: &str) -> Result<Cow<'_, str>, RouteError> {
     let bytes = raw.as_bytes();
     let escapes_ok = bytes.iter().enumerate().filter(|(_, &b)| b == b'%').all(|(i, _)| {
         bytes.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
@@ -162,7 +166,7 @@ fn decode_segment(raw: &str) -> Result<String, RouteError> {
             "an application name or instance id cannot contain control characters",
         ));
     }
-    Ok(decoded.into_owned())
+    Ok(decoded)
 }
 
 #[cfg(test)]
