@@ -100,7 +100,7 @@ impl Counters {
     }
 }
 
-/// Counts at one moment (or between two moments, see [`Tally::since`]).
+/// Counts at one moment (or between two moments, see `Tally::since`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Tally {
     /// Registrations sent (the initial ones and re-registrations).

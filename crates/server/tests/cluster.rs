@@ -8,17 +8,20 @@ use std::time::Duration;
 
 use eureka_model::Applications;
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
+use eureka_testkit::node::NodeProcess;
 use eureka_testkit::proxy::{Fault, FaultProxy};
 use eureka_testkit::real::free_port;
 use eureka_testkit::{fetch_apps, find_instance};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
-use tokio::process::{Child, Command};
 use tokio::time::{sleep, Instant};
 
 const JSON: &str = "application/json";
 /// Longest wait for a change to show up everywhere; replication takes milliseconds.
 const CONVERGE: Duration = Duration::from_secs(5);
+
+/// How long a node may take to be ready.
+const NODE_READY: Duration = Duration::from_secs(10);
 
 /// Settings that make a cluster react in test time.
 const NODE_SETTINGS: &[&str] = &[
@@ -29,57 +32,8 @@ const NODE_SETTINGS: &[&str] = &[
     "eureka.server.peer-heartbeat-batch-delay-ms=100",
 ];
 
-struct Node {
-    port: u16,
-    peers: Vec<SocketAddr>,
-    log: std::path::PathBuf,
-    child: Option<Child>,
-}
-
-impl Node {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/eureka/", self.port)
-    }
-
-    async fn start(&mut self) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eureka-server"));
-        cmd.arg("--port").arg(self.port.to_string());
-        for peer in &self.peers {
-            cmd.arg("--peer").arg(format!("http://{peer}/eureka/"));
-        }
-        for s in NODE_SETTINGS {
-            cmd.arg("--set").arg(s);
-        }
-        let log = std::fs::File::create(&self.log).expect("node log file");
-        let err = log.try_clone().expect("node log file");
-        cmd.env("RUST_LOG", "info,eureka_server::replication=debug")
-            .env("NO_COLOR", "1")
-            .stdout(log)
-            .stderr(err)
-            .kill_on_drop(true);
-        self.child = Some(cmd.spawn().expect("spawn eureka-server"));
-        let ready = format!("http://127.0.0.1:{}/health/ready", self.port);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(r) = http().get(&ready).send().await {
-                if r.status() == StatusCode::OK {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "node {} not ready; see {:?}", self.port, self.log);
-            sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("kill node");
-        }
-    }
-}
-
 struct Cluster {
-    nodes: Vec<Node>,
+    nodes: Vec<NodeProcess>,
     links: HashMap<(usize, usize), FaultProxy>,
 }
 
@@ -101,16 +55,22 @@ impl Cluster {
         }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster");
         std::fs::create_dir_all(&dir).unwrap();
-        let mut nodes: Vec<Node> = (0..3)
-            .map(|i| Node {
-                port: ports[i],
-                peers: (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect(),
-                log: dir.join(format!("{name}-node{i}.log")),
-                child: None,
+        let mut nodes: Vec<NodeProcess> = (0..3)
+            .map(|i| {
+                let log = dir.join(format!("{name}-node{i}.log"));
+                let _ = std::fs::remove_file(&log);
+                let peers = (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect();
+                NodeProcess::new(
+                    env!("CARGO_BIN_EXE_eureka-server"),
+                    ports[i],
+                    peers,
+                    log,
+                    NODE_SETTINGS,
+                )
             })
             .collect();
         for node in &mut nodes {
-            node.start().await;
+            node.start(NODE_READY).await;
         }
         Cluster { nodes, links }
     }
@@ -249,7 +209,7 @@ async fn a_node_restarted_empty_syncs_everything_back() {
     c.converge("4 instances everywhere", |a| a.apps_hashcode == "UP_4_").await;
 
     c.nodes[2].kill().await;
-    c.nodes[2].start().await;
+    c.nodes[2].start(NODE_READY).await;
     // Ready means synced: the first read already holds everything.
     assert_eq!(summary(&c.apps(2).await), summary(&c.apps(0).await));
     assert_eq!(c.apps(2).await.apps_hashcode, "UP_4_");

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use eureka_model::Applications;
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
+use eureka_testkit::node::NodeProcess;
 use eureka_testkit::proxy::{Fault, FaultProxy};
 use eureka_testkit::real::free_port;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
-use tokio::process::{Child, Command};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, Instant};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +29,9 @@ const CONVERGE: Duration = Duration::from_secs(5);
 const LEASE: (u32, u32) = (1, 3);
 /// How long a client waits for one answer before failing over.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a node may take to be ready.
+const NODE_READY: Duration = Duration::from_secs(20);
 
 /// Settings that make the cluster react in test time. Self-preservation is off so that a
 /// node missing heartbeats really evicts: an instance lost for good would show.
@@ -49,66 +52,9 @@ fn http() -> Client {
         .expect("http client")
 }
 
-/// One `eureka-server` process, restartable on the same port.
-struct Node {
-    port: u16,
-    peers: Vec<SocketAddr>,
-    log: std::path::PathBuf,
-    child: Option<Child>,
-}
-
-impl Node {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/eureka/", self.port)
-    }
-
-    /// Spawns the process (appending to its log, so a restart keeps the first life's lines)
-    /// and waits until `/health/ready` says 200, i.e. the start-up copy from peers is done.
-    async fn start(&mut self) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eureka-server"));
-        cmd.arg("--port").arg(self.port.to_string());
-        for peer in &self.peers {
-            cmd.arg("--peer").arg(format!("http://{peer}/eureka/"));
-        }
-        for s in NODE_SETTINGS {
-            cmd.arg("--set").arg(s);
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("node log file");
-        let err = log.try_clone().expect("node log file");
-        cmd.env("RUST_LOG", "info,eureka_server::replication=debug")
-            .env("NO_COLOR", "1")
-            .stdout(log)
-            .stderr(err)
-            .kill_on_drop(true);
-        self.child = Some(cmd.spawn().expect("spawn eureka-server"));
-        let ready = format!("http://127.0.0.1:{}/health/ready", self.port);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = http().get(&ready).send().await {
-                if r.status() == StatusCode::OK {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "node {} not ready; see {:?}", self.port, self.log);
-            sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL: no drain, no flush of the replication queues.
-    async fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("kill node");
-        }
-    }
-}
-
 /// Three nodes; link (from, to) is the proxy `from` uses to reach `to`.
 struct Cluster {
-    nodes: Vec<Node>,
+    nodes: Vec<NodeProcess>,
     links: HashMap<(usize, usize), FaultProxy>,
 }
 
@@ -126,26 +72,28 @@ impl Cluster {
         }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults");
         std::fs::create_dir_all(&dir).expect("log dir");
-        let mut nodes: Vec<Node> = (0..3)
+        let mut nodes: Vec<NodeProcess> = (0..3)
             .map(|i| {
                 let log = dir.join(format!("{name}-node{i}.log"));
                 let _ = std::fs::remove_file(&log);
-                Node {
-                    port: ports[i],
-                    peers: (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect(),
+                let peers = (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect();
+                NodeProcess::new(
+                    env!("CARGO_BIN_EXE_eureka-server"),
+                    ports[i],
+                    peers,
                     log,
-                    child: None,
-                }
+                    NODE_SETTINGS,
+                )
             })
             .collect();
         for node in &mut nodes {
-            node.start().await;
+            node.start(NODE_READY).await;
         }
         Cluster { nodes, links }
     }
 
     fn bases(&self) -> Vec<String> {
-        self.nodes.iter().map(Node::base).collect()
+        self.nodes.iter().map(NodeProcess::base).collect()
     }
 
     /// Applies `fault` to every link into or out of node `i`.
@@ -386,7 +334,7 @@ async fn a_node_killed_and_restarted_converges_and_loses_no_renewing_instance() 
     sleep(Duration::from_secs(4)).await;
 
     let restarting = Instant::now();
-    c.nodes[2].start().await;
+    c.nodes[2].start(NODE_READY).await;
     let startup = restarting.elapsed();
     let converged = c.converge("after restart", &expected).await;
     println!(

@@ -5,6 +5,7 @@
 //! - [`measure`]: argument and percentile helpers for the measurement examples.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
+//! - [`node`]: a server as a child process, to kill, restart and partition in cluster tests.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
 //! - [`tls`]: a throwaway certificate authority and certificates made at test time.
@@ -16,6 +17,7 @@
 
 pub mod fixtures;
 pub mod measure;
+pub mod node;
 pub mod prom;
 pub mod proxy;
 pub mod real;

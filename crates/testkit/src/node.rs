@@ -1,0 +1,85 @@
+//! A server as a child process, for cluster tests that kill, restart and partition nodes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::time::{sleep, Instant};
+
+/// One `eureka-server` process on a fixed port, peered through the given addresses (fault
+/// proxies, usually), its output appended to `log` so a restart keeps the first life's lines.
+pub struct NodeProcess {
+    /// The port it listens on, the same across restarts.
+    pub port: u16,
+    /// Where it reaches each peer.
+    pub peers: Vec<SocketAddr>,
+    /// Its output, appended across restarts.
+    pub log: PathBuf,
+    binary: PathBuf,
+    settings: Vec<String>,
+    child: Option<Child>,
+}
+
+impl NodeProcess {
+    /// A node not yet started; `settings` are `key=value` pairs passed with `--set`.
+    pub fn new(
+        binary: impl Into<PathBuf>,
+        port: u16,
+        peers: Vec<SocketAddr>,
+        log: PathBuf,
+        settings: &[&str],
+    ) -> Self {
+        let settings = settings.iter().map(|s| s.to_string()).collect();
+        NodeProcess { port, peers, log, binary: binary.into(), settings, child: None }
+    }
+
+    /// Its service URL, `http://127.0.0.1:PORT/eureka/`.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}/eureka/", self.port)
+    }
+
+    /// Spawns the process and waits until `/health/ready` answers 200 (the start-up copy from
+    /// its peers is done), at most `limit`.
+    pub async fn start(&mut self, limit: Duration) {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--port").arg(self.port.to_string());
+        for peer in &self.peers {
+            cmd.arg("--peer").arg(format!("http://{peer}/eureka/"));
+        }
+        for s in &self.settings {
+            cmd.arg("--set").arg(s);
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("node log file");
+        let err = log.try_clone().expect("node log file");
+        cmd.env("RUST_LOG", "info,eureka_server::replication=debug")
+            .env("NO_COLOR", "1")
+            .stdout(log)
+            .stderr(err)
+            .kill_on_drop(true);
+        self.child = Some(cmd.spawn().expect("spawn eureka-server"));
+        let ready = format!("http://127.0.0.1:{}/health/ready", self.port);
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(r) = http.get(&ready).send().await {
+                if r.status() == reqwest::StatusCode::OK {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "node {} not ready; see {:?}", self.port, self.log);
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no drain, no flush of the replication queues.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("kill node");
+        }
+    }
+}
