@@ -584,18 +584,13 @@ async fn credentials_are_sent_but_never_printed() {
 
 /// A server with `eureka.security.enabled` and a write user and an admin.
 async fn secured_server() -> TestServer {
-    let overrides = [
+    let config = eureka_testkit::fixtures::config(&[
         ("eureka.security.enabled", "true"),
         ("eureka.security.users.writer.password", "w-pw"),
         ("eureka.security.users.writer.roles", "write"),
         ("eureka.security.users.admin.password", "a-pw"),
         ("eureka.security.users.admin.roles", "admin"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let sources = eureka_server::config::ConfigSources { overrides, ..Default::default() };
-    let config = ServerConfig::load(sources).expect("valid configuration").config;
+    ]);
     TestServer::start_with(config, Clock::System).await
 }
 

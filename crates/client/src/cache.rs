@@ -105,7 +105,7 @@ impl LocalRegistry {
     }
 
     /// The changes since the last published snapshot, when they are known without a diff.
-    fn touched_changes(&self) -> Option<Vec<Change>> {
+    pub(crate) fn touched_changes(&self) -> Option<Vec<Change>> {
         let touched = self.touched.as_ref()?;
         let changes = touched.iter().filter_map(|((app, id), before)| {
             let now = self.apps.get(app).and_then(|instances| instances.get(id));
@@ -121,11 +121,6 @@ impl LocalRegistry {
         Some(changes.collect())
     }
 
-    /// Whether a new snapshot would show nothing new (known without building it).
-    pub(crate) fn unchanged(&self) -> bool {
-        self.touched_changes().is_some_and(|changes| changes.is_empty())
-    }
-
     /// Starts counting changes afresh: the snapshot they were counted against is published.
     pub(crate) fn mark_published(&mut self) {
         self.touched = Some(BTreeMap::new());
@@ -138,7 +133,19 @@ impl LocalRegistry {
 
     /// An immutable view for lookups, with `changes` against `previous` (the snapshot last
     /// published from this registry).
+    #[cfg(test)]
     pub(crate) fn snapshot(&self, previous: &Snapshot, view: View) -> Snapshot {
+        self.snapshot_with(previous, view, self.touched_changes())
+    }
+
+    /// [`LocalRegistry::snapshot`] with the changes already counted by
+    /// [`LocalRegistry::touched_changes`] (`None`: diff against `previous`).
+    pub(crate) fn snapshot_with(
+        &self,
+        previous: &Snapshot,
+        view: View,
+        known: Option<Vec<Change>>,
+    ) -> Snapshot {
         let apps: BTreeMap<String, Vec<Arc<InstanceInfo>>> = self
             .apps
             .iter()
@@ -146,7 +153,7 @@ impl LocalRegistry {
             .collect();
         let mut snapshot = Snapshot::index(apps, view);
         snapshot.version = previous.version + 1;
-        snapshot.changes = self.touched_changes().unwrap_or_else(|| previous.diff(&snapshot));
+        snapshot.changes = known.unwrap_or_else(|| previous.diff(&snapshot));
         snapshot
     }
 }

@@ -397,7 +397,9 @@ impl<A: EurekaApi> Inner<A> {
     /// Publishes a new snapshot if anything a caller can see changed (always the first time).
     fn publish(&self, local: &mut LocalRegistry) {
         let previous = self.published.borrow().clone();
-        if previous.version() != 0 && local.unchanged() {
+        // Counted once: an empty list means a new snapshot would show nothing new.
+        let known = local.touched_changes();
+        if previous.version() != 0 && known.as_ref().is_some_and(Vec::is_empty) {
             local.mark_published();
             return;
         }
@@ -405,7 +407,7 @@ impl<A: EurekaApi> Inner<A> {
             only_up: self.config.filter_only_up_instances,
             shuffle: self.config.shuffle_instances,
         };
-        let next = local.snapshot(&previous, view);
+        let next = local.snapshot_with(&previous, view, known);
         if previous.version() == 0 || !next.changes().is_empty() {
             self.published.send_replace(Arc::new(next));
         }

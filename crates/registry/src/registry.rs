@@ -386,7 +386,14 @@ impl Registry {
         if inner.changes.len() >= self.settings.change_log_capacity.max(1) {
             inner.changes.pop_front();
         }
-        inner.app_changed.insert(instance.app.clone(), version);
+        // Only applications that still exist are tracked; an emptied one is forgotten.
+        if !inner.apps.contains_key(&instance.app) {
+            inner.app_changed.remove(&instance.app);
+        } else if let Some(at) = inner.app_changed.get_mut(&instance.app) {
+            *at = version;
+        } else {
+            inner.app_changed.insert(instance.app.clone(), version);
+        }
         inner.last_change_at = inner.last_change_at.max(now);
         inner.changes.push_back(Change { version, instance });
         if let Some(Listener(listener)) = self.listener.get() {
@@ -662,7 +669,6 @@ impl Registry {
         let lease = instances.remove(id).ok_or_else(|| not_found(app, id))?;
         if instances.is_empty() {
             inner.apps.remove(app);
-            inner.app_changed.remove(app);
         }
         inner.leases -= 1;
         let mut gone = (*lease.instance).clone();

@@ -1024,7 +1024,7 @@ const BINDINGS: &[Binding] = &[
                     return Err(Rejected {
                         map_key: Some(format!("{name}.roles")),
                         value: String::new(),
-                        expected: "a comma-separated list of roles: read, write, admin, peer",
+                        expected: crate::security::ROLES_EXPECTED,
                     });
                 }
             }

@@ -34,8 +34,6 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// `watcher-N` when it gave none; a poller by its client id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Seen {
-    /// The version waited for.
-    pub version: u64,
     /// Watchers of the application that were sent the version.
     pub watchers_seen: Vec<String>,
     /// Watchers of the application that were not, yet.
@@ -55,7 +53,7 @@ impl Seen {
 
 /// Who has seen `version` of `app` now.
 pub fn seen(hub: &WatchHub, app: &str, version: u64, now: Instant) -> Seen {
-    let mut out = Seen { version, ..Seen::default() };
+    let mut out = Seen::default();
     let mut watching = HashSet::new();
     for (id, watcher) in hub.watchers_by_id() {
         let has_seen = watcher.cursor.load(Ordering::Acquire) >= version;

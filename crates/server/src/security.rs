@@ -38,8 +38,8 @@ pub enum Role {
     Peer,
 }
 
-/// The role names a configuration may use.
-pub const ROLE_NAMES: &str = "read, write, admin, peer";
+/// What a `roles` setting must be, for the messages that refuse one.
+pub const ROLES_EXPECTED: &str = "a comma-separated list of roles: read, write, admin, peer";
 
 impl Role {
     /// The role named `name` (any case).
@@ -70,15 +70,14 @@ impl Role {
 
 /// Parses a comma-separated role list; the error names what is accepted.
 pub fn parse_roles(raw: &str) -> Result<Vec<Role>, &'static str> {
-    const EXPECT: &str = "a comma-separated list of roles: read, write, admin, peer";
     let roles: Vec<Role> = raw
         .split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
-        .map(|r| Role::parse(r).ok_or(EXPECT))
+        .map(|r| Role::parse(r).ok_or(ROLES_EXPECTED))
         .collect::<Result<_, _>>()?;
     if roles.is_empty() {
-        return Err(EXPECT);
+        return Err(ROLES_EXPECTED);
     }
     Ok(roles)
 }

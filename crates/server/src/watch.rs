@@ -186,11 +186,6 @@ impl WatchHub {
         self.watchers.lock().len()
     }
 
-    /// The connected watchers, for drain.
-    pub fn watchers(&self) -> Vec<Arc<Watcher>> {
-        self.watchers.lock().values().cloned().collect()
-    }
-
     /// Counts a watcher sent a fresh snapshot because its cursor left the log.
     pub fn count_resync(&self) {
         self.resyncs.fetch_add(1, Ordering::Relaxed);

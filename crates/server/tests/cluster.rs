@@ -2,15 +2,13 @@
 //! nodes goes through its own fault proxy, so a test can partition one node in both
 //! directions while the other two keep talking.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use eureka_model::Applications;
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
-use eureka_testkit::node::NodeProcess;
-use eureka_testkit::proxy::{Fault, FaultProxy};
-use eureka_testkit::real::free_port;
+use eureka_testkit::node::Mesh;
+use eureka_testkit::proxy::Fault;
 use eureka_testkit::{fetch_apps, find_instance};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
@@ -32,9 +30,20 @@ const NODE_SETTINGS: &[&str] = &[
     "eureka.server.peer-heartbeat-batch-delay-ms=100",
 ];
 
-struct Cluster {
-    nodes: Vec<NodeProcess>,
-    links: HashMap<(usize, usize), FaultProxy>,
+/// The test's cluster: a [`Mesh`] with the checks this file needs.
+struct Cluster(Mesh);
+
+impl std::ops::Deref for Cluster {
+    type Target = Mesh;
+    fn deref(&self) -> &Mesh {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut Mesh {
+        &mut self.0
+    }
 }
 
 fn http() -> Client {
@@ -43,45 +52,9 @@ fn http() -> Client {
 
 impl Cluster {
     async fn start(name: &str) -> Cluster {
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let mut links = HashMap::new();
-        for from in 0..3 {
-            for (to, port) in ports.iter().enumerate() {
-                if from != to {
-                    let target = SocketAddr::from(([127, 0, 0, 1], *port));
-                    links.insert((from, to), FaultProxy::start(target).await.unwrap());
-                }
-            }
-        }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut nodes: Vec<NodeProcess> = (0..3)
-            .map(|i| {
-                let log = dir.join(format!("{name}-node{i}.log"));
-                let _ = std::fs::remove_file(&log);
-                let peers = (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect();
-                NodeProcess::new(
-                    env!("CARGO_BIN_EXE_eureka-server"),
-                    ports[i],
-                    peers,
-                    log,
-                    NODE_SETTINGS,
-                )
-            })
-            .collect();
-        for node in &mut nodes {
-            node.start(NODE_READY).await;
-        }
-        Cluster { nodes, links }
-    }
-
-    /// Cuts node `i` off from the others in both directions, as a network partition does.
-    fn partition(&self, i: usize, fault: Fault) {
-        for ((from, to), proxy) in &self.links {
-            if *from == i || *to == i {
-                proxy.set(fault);
-            }
-        }
+        let binary = env!("CARGO_BIN_EXE_eureka-server");
+        Cluster(Mesh::start(binary, 3, &dir, name, NODE_SETTINGS, NODE_READY).await)
     }
 
     async fn apps(&self, i: usize) -> Applications {
@@ -139,13 +112,8 @@ impl Cluster {
         assert_eq!(status, 204, "register {app}/{id} on node {i}");
     }
 
-    async fn stop(mut self) {
-        for node in &mut self.nodes {
-            node.kill().await;
-        }
-        for (_, proxy) in self.links.drain() {
-            proxy.stop().await;
-        }
+    async fn stop(self) {
+        self.0.stop().await;
     }
 }
 
@@ -222,7 +190,7 @@ async fn a_partitioned_node_converges_after_healing() {
     c.register(0, "PART", "before", LONG_LEASE).await;
     c.converge_equal().await;
 
-    c.partition(2, Fault::Drop);
+    c.isolate(2, Fault::Drop);
     c.register(0, "PART", "during-a", LONG_LEASE).await;
     c.register(1, "PART", "during-b", LONG_LEASE).await;
     c.register(2, "PART", "during-c", LONG_LEASE).await;
@@ -232,7 +200,7 @@ async fn a_partitioned_node_converges_after_healing() {
     assert!(find_instance(&isolated, "during-a").is_none(), "the partition let a write through");
     assert!(find_instance(&isolated, "before").is_some());
 
-    c.partition(2, Fault::Pass);
+    c.isolate(2, Fault::Pass);
     let healed = c.converge_equal().await;
     let ids: BTreeSet<_> = summary(&healed).1.into_iter().map(|(_, id, _)| id).collect();
     assert_eq!(ids, BTreeSet::from(["during-a".into(), "during-b".into(), "during-c".into()]));

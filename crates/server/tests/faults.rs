@@ -7,16 +7,14 @@
 //! convergence times are printed (`cargo test --test faults -- --nocapture`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use eureka_model::Applications;
 use eureka_testkit::fixtures::{java_json_lease, now_ms};
-use eureka_testkit::node::NodeProcess;
-use eureka_testkit::proxy::{Fault, FaultProxy};
-use eureka_testkit::real::free_port;
+use eureka_testkit::node::Mesh;
+use eureka_testkit::proxy::Fault;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use tokio::task::JoinSet;
@@ -53,56 +51,27 @@ fn http() -> Client {
 }
 
 /// Three nodes; link (from, to) is the proxy `from` uses to reach `to`.
-struct Cluster {
-    nodes: Vec<NodeProcess>,
-    links: HashMap<(usize, usize), FaultProxy>,
+/// The test's cluster: a [`Mesh`] with the checks this file needs.
+struct Cluster(Mesh);
+
+impl std::ops::Deref for Cluster {
+    type Target = Mesh;
+    fn deref(&self) -> &Mesh {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut Mesh {
+        &mut self.0
+    }
 }
 
 impl Cluster {
     async fn start(name: &str) -> Cluster {
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let mut links = HashMap::new();
-        for from in 0..3 {
-            for (to, port) in ports.iter().enumerate() {
-                if from != to {
-                    let target = SocketAddr::from(([127, 0, 0, 1], *port));
-                    links.insert((from, to), FaultProxy::start(target).await.expect("proxy"));
-                }
-            }
-        }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults");
-        std::fs::create_dir_all(&dir).expect("log dir");
-        let mut nodes: Vec<NodeProcess> = (0..3)
-            .map(|i| {
-                let log = dir.join(format!("{name}-node{i}.log"));
-                let _ = std::fs::remove_file(&log);
-                let peers = (0..3).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect();
-                NodeProcess::new(
-                    env!("CARGO_BIN_EXE_eureka-server"),
-                    ports[i],
-                    peers,
-                    log,
-                    NODE_SETTINGS,
-                )
-            })
-            .collect();
-        for node in &mut nodes {
-            node.start(NODE_READY).await;
-        }
-        Cluster { nodes, links }
-    }
-
-    fn bases(&self) -> Vec<String> {
-        self.nodes.iter().map(NodeProcess::base).collect()
-    }
-
-    /// Applies `fault` to every link into or out of node `i`.
-    fn isolate(&self, i: usize, fault: Fault) {
-        for ((from, to), proxy) in &self.links {
-            if *from == i || *to == i {
-                proxy.set(fault);
-            }
-        }
+        let binary = env!("CARGO_BIN_EXE_eureka-server");
+        Cluster(Mesh::start(binary, 3, &dir, name, NODE_SETTINGS, NODE_READY).await)
     }
 
     /// Node `i`'s registry, or `None` while it does not answer.
@@ -148,13 +117,8 @@ impl Cluster {
         }
     }
 
-    async fn stop(mut self) {
-        for node in &mut self.nodes {
-            node.kill().await;
-        }
-        for (_, proxy) in self.links.drain() {
-            proxy.stop().await;
-        }
+    async fn stop(self) {
+        self.0.stop().await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use eureka_client::InstanceStatus;
 use eureka_model::json::encode_replication_list;
 use eureka_model::replication::{ReplicationAction, ReplicationInstance, ReplicationList};
-use eureka_server::config::{ConfigSources, ServerConfig};
+use eureka_server::config::ServerConfig;
 use eureka_server::Clock;
 use eureka_testkit::fixtures::{fast_client, java_json, loopback_instance};
 use eureka_testkit::{eventually, TestServer};
@@ -26,15 +26,19 @@ const USERS: &[(&str, &str, &str)] = &[
 ];
 
 fn config(extra: &[(&str, &str)]) -> ServerConfig {
-    let mut overrides = vec![("eureka.security.enabled".to_string(), "true".to_string())];
-    for (name, password, roles) in USERS {
-        overrides.push((format!("eureka.security.users.{name}.password"), password.to_string()));
-        overrides.push((format!("eureka.security.users.{name}.roles"), roles.to_string()));
-    }
-    overrides.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    ServerConfig::load(ConfigSources { overrides, ..ConfigSources::default() })
-        .expect("valid security configuration")
-        .config
+    let users: Vec<(String, &str)> = USERS
+        .iter()
+        .flat_map(|(name, password, roles)| {
+            [
+                (format!("eureka.security.users.{name}.password"), *password),
+                (format!("eureka.security.users.{name}.roles"), *roles),
+            ]
+        })
+        .collect();
+    let mut settings = vec![("eureka.security.enabled", "true")];
+    settings.extend(users.iter().map(|(k, v)| (k.as_str(), *v)));
+    settings.extend_from_slice(extra);
+    eureka_testkit::fixtures::config(&settings)
 }
 
 async fn secured(extra: &[(&str, &str)]) -> TestServer {

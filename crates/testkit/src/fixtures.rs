@@ -64,3 +64,11 @@ pub fn fast_client(service_url: &str) -> eureka_client::ClientBuilder {
         };
     })
 }
+
+/// A server configuration from `key=value` settings, loaded the way file, environment and
+/// flags are (so keys are checked and validated as in production).
+pub fn config(settings: &[(&str, &str)]) -> eureka_server::ServerConfig {
+    let overrides = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sources = eureka_server::config::ConfigSources { overrides, ..Default::default() };
+    eureka_server::ServerConfig::load(sources).expect("valid configuration").config
+}

@@ -1,11 +1,15 @@
-//! A server as a child process, for cluster tests that kill, restart and partition nodes.
+//! Servers as child processes, for cluster tests that kill, restart and partition nodes:
+//! [`NodeProcess`] is one, [`Mesh`] a cluster of them peered through fault proxies.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, Instant};
+
+use crate::proxy::{Fault, FaultProxy};
 
 /// One `eureka-server` process on a fixed port, peered through the given addresses (fault
 /// proxies, usually), its output appended to `log` so a restart keeps the first life's lines.
@@ -80,6 +84,76 @@ impl NodeProcess {
     pub async fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().await.expect("kill node");
+        }
+    }
+}
+
+/// Three (or `n`) nodes peered through a fault proxy per direction of every link, so a test
+/// can cut, slow or reset any node's traffic with [`Mesh::isolate`].
+pub struct Mesh {
+    /// The nodes, started and ready.
+    pub nodes: Vec<NodeProcess>,
+    /// The proxy node `from` uses to reach node `to`, by `(from, to)`.
+    pub links: HashMap<(usize, usize), FaultProxy>,
+}
+
+impl Mesh {
+    /// Starts `n` nodes of `binary` with `settings`, logs in `log_dir` as `{name}-node{i}.log`
+    /// (emptied first), each ready within `ready`.
+    pub async fn start(
+        binary: &str,
+        n: usize,
+        log_dir: &Path,
+        name: &str,
+        settings: &[&str],
+        ready: Duration,
+    ) -> Mesh {
+        let ports: Vec<u16> = (0..n).map(|_| crate::real::free_port()).collect();
+        let mut links = HashMap::new();
+        for from in 0..n {
+            for (to, port) in ports.iter().enumerate() {
+                if from != to {
+                    let target = SocketAddr::from(([127, 0, 0, 1], *port));
+                    links.insert((from, to), FaultProxy::start(target).await.expect("proxy"));
+                }
+            }
+        }
+        std::fs::create_dir_all(log_dir).expect("log dir");
+        let mut nodes: Vec<NodeProcess> = (0..n)
+            .map(|i| {
+                let log = log_dir.join(format!("{name}-node{i}.log"));
+                let _ = std::fs::remove_file(&log);
+                let peers = (0..n).filter(|j| *j != i).map(|j| links[&(i, j)].addr()).collect();
+                NodeProcess::new(binary, ports[i], peers, log, settings)
+            })
+            .collect();
+        for node in &mut nodes {
+            node.start(ready).await;
+        }
+        Mesh { nodes, links }
+    }
+
+    /// Every node's service URL.
+    pub fn bases(&self) -> Vec<String> {
+        self.nodes.iter().map(NodeProcess::base).collect()
+    }
+
+    /// Applies `fault` to every link into or out of node `i`, as a network partition does.
+    pub fn isolate(&self, i: usize, fault: Fault) {
+        for ((from, to), proxy) in &self.links {
+            if *from == i || *to == i {
+                proxy.set(fault);
+            }
+        }
+    }
+
+    /// Kills every node and stops every proxy.
+    pub async fn stop(mut self) {
+        for node in &mut self.nodes {
+            node.kill().await;
+        }
+        for (_, proxy) in self.links.drain() {
+            proxy.stop().await;
         }
     }
 }

@@ -312,16 +312,11 @@ async fn eureka_js_client_4_5_0() {
 
 /// A server with `eureka.security.enabled` and one `write` user, `javauser`.
 async fn secured_server() -> TestServer {
-    let overrides = [
+    let config = eureka_testkit::fixtures::config(&[
         ("eureka.security.enabled", "true"),
         ("eureka.security.users.javauser.password", "j-pw"),
         ("eureka.security.users.javauser.roles", "write"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let sources = eureka_server::config::ConfigSources { overrides, ..Default::default() };
-    let config = ServerConfig::load(sources).expect("valid configuration").config;
+    ]);
     TestServer::start_with(config, Clock::System).await
 }
 

@@ -19,14 +19,12 @@ pub struct ApiError {
     pub message: String,
     /// `Allow` header for 405 answers.
     pub allow: Option<&'static str>,
-    /// Whether to ask for HTTP Basic credentials (`WWW-Authenticate`, on 401 answers).
-    pub challenge: bool,
 }
 
 impl ApiError {
     /// An error with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), allow: None, challenge: false }
+        ApiError { status, message: message.into(), allow: None }
     }
 
     /// 400 Bad Request.
@@ -66,7 +64,7 @@ impl ApiError {
 
     /// 401 Unauthorized with a Basic challenge, so browsers prompt for credentials.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        ApiError { challenge: true, ..Self::new(StatusCode::UNAUTHORIZED, message) }
+        Self::new(StatusCode::UNAUTHORIZED, message)
     }
 
     /// 403 Forbidden.
@@ -136,7 +134,8 @@ impl IntoResponse for ApiError {
             let close = header::HeaderValue::from_static("close");
             response.headers_mut().insert(header::CONNECTION, close);
         }
-        if self.challenge {
+        // Every 401 asks for Basic credentials, so browsers prompt for them.
+        if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(CHALLENGE));

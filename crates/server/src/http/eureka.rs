@@ -78,7 +78,7 @@ pub const MAX_CLIENT_ID_LEN: usize = 256;
 
 /// The `X-Eureka-Client-Id` a client named itself with, if any: printable ASCII, at most
 /// [`MAX_CLIENT_ID_LEN`] bytes, or the request is refused with 400.
-pub fn client_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub fn client_id(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(HEADER_CLIENT_ID) else { return Ok(None) };
     let id = value.to_str().map(str::trim).unwrap_or_default();
     let printable = id.bytes().all(|b| b.is_ascii_graphic());
@@ -87,7 +87,7 @@ pub fn client_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             "invalid X-Eureka-Client-Id: expected 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters"
         )));
     }
-    Ok(Some(id.to_string()))
+    Ok(Some(id))
 }
 
 /// Whether a call says it is a peer's replication (`x-netflix-discovery-replication: true`).
@@ -156,9 +156,11 @@ pub async fn api(
         _ => None,
     };
     // Identified pollers are remembered for drain; an invalid id is refused before any work.
-    let poller = match (&route, client_id(&headers)) {
-        (Route::Apps | Route::Delta, Ok(id)) => id,
-        (Route::Apps | Route::Delta, Err(e)) => return e.into_response(),
+    let poller = match route {
+        Route::Apps | Route::Delta => match client_id(&headers) {
+            Ok(id) => id,
+            Err(e) => return e.into_response(),
+        },
         _ => None,
     };
     let result = match (route, method) {
@@ -205,7 +207,7 @@ pub async fn api(
     if let Some(poller) = poller.filter(|_| response.status().is_success()) {
         let answered = response.headers().get(HEADER_VERSION).and_then(|v| v.to_str().ok());
         if let Some(version) = answered.and_then(|v| v.parse().ok()) {
-            state.watch.record_poller(&poller, version, tokio::time::Instant::now());
+            state.watch.record_poller(poller, version, tokio::time::Instant::now());
         }
     }
     count(&state, kind, op, origin, response.status());
@@ -287,24 +289,23 @@ fn registry_document(
         ));
     }
     let format = response_format(headers);
-    let (version, encoded) = if let Entity::Delta = entity {
-        let (key, delta) = state.registry.delta();
-        (
-            key.0,
-            state.cache.get_or_build(entity.clone(), format, key, || {
-                Some(format.encode_applications(&delta))
-            }),
-        )
-    } else {
-        let snap = state.registry.snapshot();
-        if let Entity::AllApps = entity {
+    let (version, encoded) = match &entity {
+        Entity::Delta => {
+            let (key, delta) = state.registry.delta();
+            let build = || Some(format.encode_applications(&delta));
+            (key.0, state.cache.get_or_build(entity.clone(), format, key, build))
+        }
+        Entity::AllApps => {
+            let snap = state.registry.snapshot();
             (snap.version, Some(state.cache.full_registry(&snap, format)))
-        } else {
+        }
+        Entity::App(_) | Entity::Vip(_) | Entity::SecureVip(_) => {
+            let snap = state.registry.snapshot();
             let build = || match &entity {
                 Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
                 Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
                 Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
-                Entity::AllApps | Entity::Delta => Some(format.encode_applications(&snap.apps)),
+                Entity::AllApps | Entity::Delta => None,
             };
             let key = (snap.version, 0);
             (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))

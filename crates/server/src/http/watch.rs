@@ -21,7 +21,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use eureka_model::{reconcile_hash_code, AppName, Applications, Format};
+use eureka_model::{AppName, Applications, Format};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -63,7 +63,7 @@ pub fn open(
             })?)
         }
     };
-    let client_id = super::eureka::client_id(headers)?;
+    let client_id = super::eureka::client_id(headers)?.map(str::to_string);
     let (id, watcher) = state.watch.add(apps, client_id, resume.unwrap_or(0));
     let stream = Stream {
         state: state.clone(),
@@ -205,14 +205,12 @@ impl Stream {
                     .filter(|a| self.watcher.wants(&a.name))
                     .cloned()
                     .collect();
-                let hash = reconcile_hash_code(
-                    applications.iter().flat_map(|a| &a.instances).map(|i| i.status),
-                );
-                let subset = Applications {
+                let mut subset = Applications {
                     versions_delta: snap.apps.versions_delta.clone(),
-                    apps_hashcode: hash,
+                    apps_hashcode: String::new(),
                     applications,
                 };
+                subset.apps_hashcode = subset.compute_hash_code();
                 (snap.version, Bytes::from(Format::Json.encode_applications(&subset)))
             }
         };
