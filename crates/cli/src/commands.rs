@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use eureka_client::failover::split_urls;
-use eureka_client::{EurekaHttp, Failover, Timeouts, TlsOptions, TransportError, Url};
+use eureka_client::{EurekaHttp, Failover, Timeouts, TlsOptions, TransportError};
 
 use crate::args::{Cli, Command, MetadataCommand, Output, StatusCommand};
 use crate::error::{CliError, Kind, Target};
@@ -24,7 +24,13 @@ pub struct Servers {
 impl Servers {
     /// Checks the URLs and builds the set. Servers are tried in the order given, so that
     /// `--server primary,backup` means what it says.
-    pub fn new(urls: &str, timeout: Duration, cacert: Option<&Path>) -> Result<Self, CliError> {
+    /// `credentials` (from `--user`) go to every server whose URL carries none of its own.
+    pub fn new(
+        urls: &str,
+        timeout: Duration,
+        cacert: Option<&Path>,
+        credentials: Option<(&str, &str)>,
+    ) -> Result<Self, CliError> {
         if split_urls(urls).next().is_none() {
             return Err(CliError::usage("no server URL given (--server or EUREKA_URL)"));
         }
@@ -38,10 +44,19 @@ impl Servers {
                 .map_err(|e| CliError::usage(format!("--cacert {shown}: {e}")))?;
         }
         let timeouts = Timeouts { connect: timeout, request: timeout };
-        let failover = Failover::from_urls_with_tls(urls, timeouts, &tls)
+        let servers = split_urls(urls)
+            .map(|url| {
+                let server = EurekaHttp::with_tls(url, timeouts, &tls)?;
+                Ok(match credentials {
+                    Some((user, password)) => server.with_default_credentials(user, password),
+                    None => server,
+                })
+            })
+            .collect::<Result<Vec<_>, TransportError>>()
+            .and_then(Failover::new)
             // Only `InvalidUrl` comes from here; `urls` stays out of it, it may hold a password.
-            .map_err(|e| CliError::from_transport(&e, &Target::Registry, "--server", timeout))?
-            .in_order();
+            .map_err(|e| CliError::from_transport(&e, &Target::Registry, "--server", timeout))?;
+        let failover = servers.in_order();
         let urls: Vec<&str> = failover.servers().iter().map(EurekaHttp::url).collect();
         let names = match urls.as_slice() {
             [one] => one.to_string(),
@@ -83,36 +98,11 @@ impl Servers {
 /// The environment variable holding the password of `--user` (`EUREKA_USERNAME`).
 pub const PASSWORD_ENV: &str = "EUREKA_PASSWORD";
 
-/// `urls` with `user` and `password` added to each URL that carries no credentials of its
-/// own; a URL that does not parse is left for [`Servers::new`] to report.
-fn with_credentials(urls: &str, user: &str, password: &str) -> String {
-    split_urls(urls)
-        .map(|raw| match Url::parse(raw) {
-            Ok(mut url) if url.username().is_empty() => {
-                let added =
-                    url.set_username(user).is_ok() && url.set_password(Some(password)).is_ok();
-                if added {
-                    url.to_string()
-                } else {
-                    raw.to_string()
-                }
-            }
-            _ => raw.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Runs the command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let urls = match &cli.user {
-        Some(user) => {
-            let password = std::env::var(PASSWORD_ENV).unwrap_or_default();
-            with_credentials(&cli.server, user, &password)
-        }
-        None => cli.server.clone(),
-    };
-    let servers = Servers::new(&urls, cli.timeout, cli.cacert.as_deref())?;
+    let password = cli.user.as_ref().map(|_| std::env::var(PASSWORD_ENV).unwrap_or_default());
+    let credentials = cli.user.as_deref().zip(password.as_deref());
+    let servers = Servers::new(&cli.server, cli.timeout, cli.cacert.as_deref(), credentials)?;
     let out = cli.output;
     match cli.command {
         Command::Apps => apps(&servers, out).await,
