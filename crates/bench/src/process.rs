@@ -7,10 +7,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use hyper::Request;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
-use crate::load::Conn;
+use crate::load::{Body, Conn};
 use crate::wire;
 
 /// The core the servers run on; the load generator takes [`LOAD_CORE`].
@@ -38,13 +39,14 @@ impl ServerProcess {
     ) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new("taskset");
         command.arg("-c").arg(SERVER_CORE).arg(program).args(args);
-        Self::launch(command, port, log, startup)
+        Self::launch(command, port, log, startup, wire::full_fetch)
             .await
             .with_context(|| format!("taskset -c {SERVER_CORE} {program}"))
     }
 
     /// [`ServerProcess::start`] without pinning, for runs where the servers share the cores
-    /// with the load (the soak, which measures stability rather than cost). The process gets
+    /// with the load (the soak, which measures stability rather than cost), ready once
+    /// `/health/ready` says the start-up copy from peers is done. The process gets
     /// a process group of its own, so a terminal's Ctrl-C reaches only the caller, which then
     /// stops the load, checks the servers and stops them in that order.
     pub async fn start_unpinned(
@@ -56,14 +58,18 @@ impl ServerProcess {
     ) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new(program);
         command.args(args).process_group(0);
-        Self::launch(command, port, log, startup).await.with_context(|| program.to_string())
+        Self::launch(command, port, log, startup, wire::ready)
+            .await
+            .with_context(|| program.to_string())
     }
 
+    /// Spawns `command` and waits until `probe` answers 2xx.
     async fn launch(
         mut command: Command,
         port: u16,
         log: &Path,
         startup: Duration,
+        probe: fn(SocketAddr) -> Request<Body>,
     ) -> anyhow::Result<ServerProcess> {
         let file = std::fs::File::create(log).with_context(|| log.display().to_string())?;
         let child = command
@@ -76,7 +82,7 @@ impl ServerProcess {
         let pid = child.id().context("server exited at once")?;
         let mut server =
             ServerProcess { addr: SocketAddr::from(([127, 0, 0, 1], port)), pid, child };
-        server.wait_until_up(startup, log).await?;
+        server.wait_until_up(startup, log, probe).await?;
         Ok(server)
     }
 
@@ -85,14 +91,19 @@ impl ServerProcess {
         self.pid
     }
 
-    async fn wait_until_up(&mut self, limit: Duration, log: &Path) -> anyhow::Result<()> {
+    async fn wait_until_up(
+        &mut self,
+        limit: Duration,
+        log: &Path,
+        probe: fn(SocketAddr) -> Request<Body>,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait()? {
                 bail!("server exited with {status} before answering; see {}", log.display());
             }
             if let Ok(mut conn) = Conn::open(self.addr).await {
-                if let Ok((status, _)) = conn.send(wire::full_fetch(self.addr)).await {
+                if let Ok((status, _)) = conn.send(probe(self.addr)).await {
                     if status.is_success() {
                         return Ok(());
                     }

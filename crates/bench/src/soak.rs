@@ -266,7 +266,6 @@ impl Cluster {
                 let node = ServerProcess::start_unpinned(&program, &args, port, &log, STARTUP)
                     .await
                     .with_context(|| format!("node {i}"))?;
-                wait_ready(node.addr).await.with_context(|| format!("node {i}"))?;
                 anyhow::Ok((i, node))
             });
         }
@@ -293,27 +292,6 @@ impl Cluster {
             clean += usize::from(done.unwrap_or(false));
         }
         clean
-    }
-}
-
-/// Polls `GET /health/ready` until it answers 200 (the start-up copy from peers is done).
-async fn wait_ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        let req = Request::get("/health/ready")
-            .header(hyper::header::HOST, addr.to_string())
-            .body(Body::default())?;
-        if let Ok(mut conn) = Conn::open(addr).await {
-            if let Ok((status, _)) = conn.send(req).await {
-                if status.is_success() {
-                    return Ok(());
-                }
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("{addr} not ready after {STARTUP:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

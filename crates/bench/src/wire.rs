@@ -82,6 +82,11 @@ pub fn full_fetch(addr: SocketAddr) -> Request<Body> {
     fetch(addr, "/eureka/apps/")
 }
 
+/// `GET /health/ready`: 200 once a server's start-up copy from its peers is done (ours only).
+pub fn ready(addr: SocketAddr) -> Request<Body> {
+    fetch(addr, "/health/ready")
+}
+
 /// `GET /eureka/status`, JSON: the registry's counts and self-preservation state.
 pub fn status(addr: SocketAddr) -> Request<Body> {
     request(addr, Method::GET, "/eureka/status")
