@@ -804,6 +804,17 @@ impl Registry {
         Some((lease.instance.clone(), inner.overrides.get(id, now)))
     }
 
+    /// Every stored instance with the override held for it: what a resync offers a peer
+    /// that missed writes.
+    pub fn replicas(&self, now: Millis) -> Vec<(Arc<InstanceInfo>, Option<InstanceStatus>)> {
+        let inner = self.inner.read();
+        let mut out = Vec::with_capacity(inner.leases);
+        for lease in inner.apps.values().flat_map(|m| m.values()) {
+            out.push((lease.instance.clone(), inner.overrides.get(lease.instance.id(), now)));
+        }
+        out
+    }
+
     /// An instance by id in any application (`GET instances/{id}`).
     pub fn find_instance(&self, id: &str) -> Option<Arc<InstanceInfo>> {
         let inner = self.inner.read();

@@ -69,9 +69,15 @@ impl std::ops::DerefMut for Cluster {
 
 impl Cluster {
     async fn start(name: &str) -> Cluster {
+        Cluster::start_with(name, &[]).await
+    }
+
+    /// A cluster with `extra` settings after [`NODE_SETTINGS`].
+    async fn start_with(name: &str, extra: &[&str]) -> Cluster {
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults");
         let binary = env!("CARGO_BIN_EXE_eureka-server");
-        Cluster(Mesh::start(binary, 3, &dir, name, NODE_SETTINGS, NODE_READY).await)
+        let settings: Vec<&str> = NODE_SETTINGS.iter().chain(extra).copied().collect();
+        Cluster(Mesh::start(binary, 3, &dir, name, &settings, NODE_READY).await)
     }
 
     /// Node `i`'s registry, or `None` while it does not answer.
@@ -411,5 +417,53 @@ async fn a_slow_peer_link_neither_slows_client_writes_nor_stops_convergence() {
     sleep(Duration::from_secs(4)).await;
     c.converge("4 s on the slow link", &expected).await;
     clients.stop().await;
+    c.stop().await;
+}
+
+/// Regression (issue 18): an overloaded soak lost registrations because each peer's queue
+/// dropped its oldest task past 10,000 and every task older than 30 s, leaving the repair to
+/// the next heartbeat. Here the pool bound is 20 and the age limit 200 ms, 600 registrations
+/// arrive at once on node 0 while its link to node 2 is slow, and nothing renews them (so no
+/// heartbeat can repair a loss within the test): every node must still end with all 600.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_storm_over_a_slow_link_loses_no_write_whatever_the_pool_bound() {
+    const STORM: usize = 600;
+    let c = Cluster::start_with(
+        "storm",
+        &[
+            "eureka.server.max-elements-in-peer-replication-pool=20",
+            "eureka.server.max-time-for-replication=200",
+            "eureka.server.peer-replication-batch-size=50",
+        ],
+    )
+    .await;
+    c.links[&(0, 2)].set(Fault::Delay(Duration::from_millis(100)));
+    let base = c.nodes[0].base();
+    let mut writers = JoinSet::new();
+    for w in 0..4 {
+        let base = base.clone();
+        writers.spawn(async move {
+            let http = http();
+            for k in (w..STORM).step_by(4) {
+                let id = format!("storm-{k}");
+                let body = java_json_lease("STORM", &id, 8080, (30, 90), now_ms());
+                let r = http
+                    .post(format!("{base}apps/STORM"))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("register");
+                assert_eq!(r.status(), StatusCode::NO_CONTENT, "register {id}");
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.expect("writer");
+    }
+    let expected: BTreeMap<String, String> =
+        (0..STORM).map(|k| (format!("storm-{k}"), "UP".to_string())).collect();
+    let converged = c.converge("after the storm over a slow link", &expected).await;
+    println!("{STORM} registrations on every node {converged:?} after the last write");
     c.stop().await;
 }

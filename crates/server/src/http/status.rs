@@ -108,8 +108,8 @@ fn peer_document(p: &PeerView) -> Value {
         "itemsSent": h.items_sent,
         "batchFailures": h.failures,
         "itemFailures": h.item_failures,
-        "droppedExpired": p.dropped.expired,
-        "droppedOverflow": p.dropped.overflow,
+        "shedEntries": p.dropped.shed,
+        "resyncs": p.dropped.resyncs,
     })
 }
 

@@ -390,16 +390,25 @@ fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Res
         }
     }
     let mut metric = enc.encode_descriptor(
-        "eureka_peer_dropped_tasks",
-        "Replication tasks dropped unsent: expired (max-time-for-replication) or overflow (queue full).",
+        "eureka_peer_shed_entries",
+        "Queued instances shed because the peer stayed unreachable past max-time-for-replication \
+         with more than max-elements-in-peer-replication-pool waiting (a resync follows).",
         None,
         COUNTER,
     )?;
     for p in &peers {
-        for (reason, n) in [("expired", p.dropped.expired), ("overflow", p.dropped.overflow)] {
-            let labels = [("peer", p.url.as_str()), ("reason", reason)];
-            emit(metric.encode_family(&labels)?, COUNTER, n.into())?;
-        }
+        let labels = [("peer", p.url.as_str())];
+        emit(metric.encode_family(&labels)?, COUNTER, p.dropped.shed.into())?;
+    }
+    let mut metric = enc.encode_descriptor(
+        "eureka_peer_resyncs",
+        "Resyncs sent to the peer: every instance held here offered again after a shed queue.",
+        None,
+        COUNTER,
+    )?;
+    for p in &peers {
+        let labels = [("peer", p.url.as_str())];
+        emit(metric.encode_family(&labels)?, COUNTER, p.dropped.resyncs.into())?;
     }
     Ok(())
 }

@@ -38,9 +38,10 @@ pub struct DispatchSettings {
     pub change_delay: Duration,
     /// How long a heartbeat waits for company.
     pub heartbeat_delay: Duration,
-    /// Queue bound.
+    /// Entries an unreachable peer's queue may hold before it is shed for a resync.
     pub capacity: usize,
-    /// Age after which a queued change is dropped (`max-time-for-replication`).
+    /// How long a peer must have been unreachable before its queue may be shed
+    /// (`max-time-for-replication`).
     pub max_age: Duration,
     /// Gzip batch bodies.
     pub compress: bool,
@@ -76,11 +77,11 @@ pub struct PeerView {
     pub url: String,
     /// Its health.
     pub health: PeerHealth,
-    /// Tasks waiting to be sent.
+    /// Instances with writes waiting to be sent.
     pub queue_depth: usize,
     /// How long the oldest waiting task has waited; `None` when nothing waits.
     pub oldest_task_age: Option<Duration>,
-    /// Tasks dropped unsent.
+    /// Entries shed (peer unreachable too long) and resyncs sent.
     pub dropped: Dropped,
     /// The URL turned out to lead back to this server: nothing is sent to it.
     pub is_self: bool,
@@ -102,7 +103,7 @@ impl PeerNode {
     pub fn new(http: EurekaHttp, settings: DispatchSettings) -> Self {
         PeerNode {
             http,
-            queue: Mutex::new(TaskQueue::new(settings.capacity, settings.max_age)),
+            queue: Mutex::new(TaskQueue::new()),
             wake: Notify::new(),
             health: Mutex::new(PeerHealth::default()),
             is_self: AtomicBool::new(false),
@@ -160,7 +161,7 @@ impl PeerNode {
             "this peer URL leads back to this server; not replicating to it \
              (set eureka.server.my-url to this URL to silence this)");
         self.is_self.store(true, Ordering::Relaxed);
-        *self.queue.lock() = TaskQueue::new(self.settings.capacity, self.settings.max_age);
+        *self.queue.lock() = TaskQueue::new();
     }
 
     pub(crate) fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
@@ -203,10 +204,14 @@ impl PeerNode {
 
 /// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
 /// handles each item's answer, and on retryable failures puts the batch back and backs off.
+/// A slow or overloaded peer only makes the queue drain later; a peer unreachable for longer
+/// than `max_age` with more than `capacity` entries waiting has its queue shed and gets a
+/// resync (every instance held here, as heartbeats) once it answers again.
 pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: CancellationToken) {
     let s = node.settings;
     let mut last_contact = Instant::now();
     let mut backoff: Option<Duration> = None;
+    let mut failing_since: Option<Instant> = None;
     loop {
         let due = node.queue.lock().due(s.batch_size, s.change_delay, s.heartbeat_delay);
         let wake_at = match (backoff, due) {
@@ -223,7 +228,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
             _ = node.wake.notified(), if backoff.is_none() => continue,
         }
         let now = Instant::now();
-        let batch = node.queue.lock().take_batch(s.batch_size, now);
+        let batch = node.queue.lock().take_batch(s.batch_size);
         if batch.is_empty()
             && now.duration_since(last_contact) < PROBE_INTERVAL
             && backoff.is_none()
@@ -245,6 +250,10 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
                 let failures = handle_answers(&state, &node, &batch, &answer.response_list);
                 node.record_success(state.clock.now_ms(), batch.len(), failures);
                 backoff = None;
+                failing_since = None;
+                if node.queue.lock().take_resync() {
+                    resync(&state, &node);
+                }
             }
             Err(TransportError::Status { status: LOOP_DETECTED, .. }) => {
                 node.disable_as_self();
@@ -252,19 +261,29 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
             }
             Err(error) => {
                 node.record_failure(state.clock.now_ms(), &error);
-                if error.is_auth_refused() {
+                let since = *failing_since.get_or_insert(last_contact);
+                if error.is_auth_refused() || error.is_retryable() {
                     // Kept, not dropped: a peer being reconfigured (users added in a rolling
-                    // restart) takes the queue when it accepts us; tasks still expire.
-                    backoff = Some(BACKOFF_MAX);
-                    node.queue.lock().requeue_front(batch);
-                } else if error.is_retryable() {
-                    let start = if error.is_congestion() {
-                        CONGESTION_BACKOFF_START
+                    // restart) or overloaded takes the queue when it accepts us again.
+                    backoff = Some(if error.is_auth_refused() {
+                        BACKOFF_MAX
                     } else {
-                        BACKOFF_START
-                    };
-                    backoff = Some(backoff.map_or(start, |b| (b * 2).min(BACKOFF_MAX)));
-                    node.queue.lock().requeue_front(batch);
+                        let start = if error.is_congestion() {
+                            CONGESTION_BACKOFF_START
+                        } else {
+                            BACKOFF_START
+                        };
+                        backoff.map_or(start, |b| (b * 2).min(BACKOFF_MAX))
+                    });
+                    let mut queue = node.queue.lock();
+                    queue.requeue_front(batch);
+                    if last_contact.duration_since(since) > s.max_age && queue.len() > s.capacity {
+                        let shed = queue.shed();
+                        drop(queue);
+                        tracing::warn!(peer = %node.url(), shed,
+                            "peer unreachable too long; its queue is shed and it will get a \
+                             resync when it answers");
+                    }
                 } else {
                     tracing::warn!(peer = %node.url(), %error, items = batch.len(),
                         "peer rejected a replication batch; dropping it");
@@ -276,10 +295,21 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
     tracing::debug!(peer = %node.url(), "replication dispatcher stopped");
 }
 
+/// Offers every instance held here to the peer again, as heartbeats: the peer renews what it
+/// has, and answers 404 (we then send a Register) for what it lacks or holds older. Bounded
+/// by the number of instances, since the queue keeps one entry per instance.
+fn resync(state: &SharedState, node: &PeerNode) {
+    let replicas = state.registry.replicas(state.clock.now_ms());
+    tracing::info!(peer = %node.url(), instances = replicas.len(), "resyncing peer");
+    for (info, overridden) in replicas {
+        node.enqueue(Arc::new(ReplicationTask::heartbeat(info, overridden)));
+    }
+}
+
 /// On shutdown, one bounded attempt to deliver what is still queued (a cancel or status change
 /// made just before the stop would otherwise be lost); answers are not acted on.
 async fn flush(node: &PeerNode) {
-    let pending = node.queue.lock().take_batch(usize::MAX, Instant::now());
+    let pending = node.queue.lock().take_batch(usize::MAX);
     if pending.is_empty() {
         return;
     }

@@ -1,16 +1,12 @@
-//! Replication tasks and the per-peer queue that coalesces and bounds them.
+//! Replication tasks and the per-peer queue that coalesces them per instance.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use eureka_model::replication::{ReplicationAction, ReplicationInstance};
 use eureka_model::{InstanceInfo, InstanceStatus};
 use tokio::time::Instant;
-
-/// Java's expiry for a Register or Heartbeat of an instance without lease info: 90 s.
-const DEFAULT_LEASE_RENEWAL: Duration = Duration::from_secs(90);
 
 /// One write to send to peers. Built once per write and shared by every peer's queue.
 #[derive(Debug)]
@@ -73,18 +69,6 @@ impl ReplicationTask {
         }
     }
 
-    /// How long the task stays worth sending: a heartbeat until the next one supersedes it
-    /// (one renewal interval); a registration at least `max_age` whatever that interval;
-    /// anything else `max_age` (`max-time-for-replication`).
-    pub fn expiry(&self, max_age: Duration) -> Duration {
-        let renewal = || self.instance.as_deref().map_or(DEFAULT_LEASE_RENEWAL, renewal_interval);
-        match self.action {
-            ReplicationAction::Heartbeat => renewal(),
-            ReplicationAction::Register => renewal().max(max_age),
-            _ => max_age,
-        }
-    }
-
     /// Whether peers wait on this task (everything but heartbeats changes what readers see).
     pub fn is_change(&self) -> bool {
         self.action != ReplicationAction::Heartbeat
@@ -110,82 +94,99 @@ impl ReplicationTask {
     }
 }
 
-fn renewal_interval(info: &InstanceInfo) -> Duration {
-    match info.lease_info.renewal_interval_in_secs {
-        0 => DEFAULT_LEASE_RENEWAL,
-        secs => Duration::from_secs(u64::from(secs)),
+/// Identity of a queue entry: one instance, (app, id). Every write to an instance lands in
+/// its one entry, so a queue never holds more entries than instances were written.
+type InstanceKey = (String, String);
+
+/// The writes still to send for one instance, oldest first. At most three: a Register or a
+/// Cancel (each stands for the whole state, so it clears what came before), then a status
+/// change, then a heartbeat.
+#[derive(Debug, Default, Clone)]
+struct Writes(Vec<Arc<ReplicationTask>>);
+
+impl Writes {
+    /// Adds a newer write, keeping only what the peer still needs to reach our state.
+    fn push(&mut self, task: Arc<ReplicationTask>) {
+        use ReplicationAction as A;
+        match task.action {
+            A::Register | A::Cancel => self.0.clear(),
+            A::Heartbeat => {
+                // A pending Register renews the lease and carries the instance as stored;
+                // the heartbeat adds nothing to it.
+                if self.0.iter().any(|t| t.action == A::Register) {
+                    return;
+                }
+                self.0.retain(|t| t.action != A::Heartbeat);
+            }
+            A::StatusUpdate | A::DeleteStatusOverride => self.0.retain(|t| {
+                !matches!(t.action, A::StatusUpdate | A::DeleteStatusOverride | A::Heartbeat)
+            }),
+        }
+        self.0.push(task);
     }
-}
 
-/// Identity of a task for coalescing: (action, app, id), as Java's `register#APP/ID` keys.
-#[derive(Debug, Clone)]
-struct TaskKey(Arc<ReplicationTask>);
-
-impl PartialEq for TaskKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.action == other.0.action && self.0.app == other.0.app && self.0.id == other.0.id
-    }
-}
-
-impl Eq for TaskKey {}
-
-impl Hash for TaskKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.action.hash(state);
-        self.0.app.hash(state);
-        self.0.id.hash(state);
+    fn is_change(&self) -> bool {
+        self.0.iter().any(|t| t.is_change())
     }
 }
 
 #[derive(Debug)]
 struct Pending {
     seq: i64,
-    task: Arc<ReplicationTask>,
+    writes: Writes,
     queued_at: Instant,
 }
 
-/// What happened to tasks that were not sent, for the peer's counters.
+/// What the queue had to give up, for the peer's counters.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Dropped {
-    /// Dropped because they outlived their expiry.
-    pub expired: u64,
-    /// Dropped because the queue was full (the oldest goes).
-    pub overflow: u64,
+    /// Entries shed because the peer stayed unreachable with more entries waiting than the
+    /// pool bound; each shedding schedules a resync, so nothing is lost for good.
+    pub shed: u64,
+    /// Resyncs sent: every instance held here offered to the peer again.
+    pub resyncs: u64,
 }
 
-/// A bounded FIFO of tasks for one peer that keeps only the newest task per key.
+/// The writes waiting for one peer, one entry per instance, oldest entry first.
 ///
-/// A newer task with the same (action, app, id) replaces the pending one *and moves to the
-/// back*, so the peer sees writes to one instance in the order they happened (Java keeps the
-/// old position, so register-cancel-register can arrive as register-cancel). When full, the
-/// oldest task is dropped, as Java does.
+/// A newer write to an instance joins its entry (see `Writes::push`: a Register or Cancel
+/// replaces what was pending, a heartbeat is absorbed by a pending Register) and the entry
+/// keeps its place, so the peer sees one instance's writes in order and a busy instance is
+/// not starved. Nothing expires and nothing is dropped while the peer answers: the queue is
+/// bounded by the number of instances, and a slow peer only makes it drain later. Only
+/// [`TaskQueue::shed`] (an unreachable peer) empties it, and then asks for a resync.
 #[derive(Debug)]
 pub struct TaskQueue {
-    capacity: usize,
-    max_age: Duration,
     next_seq: i64,
-    order: BTreeMap<i64, TaskKey>,
+    order: BTreeMap<i64, InstanceKey>,
     changes: BTreeMap<i64, Instant>,
-    pending: HashMap<TaskKey, Pending>,
+    pending: HashMap<InstanceKey, Pending>,
+    items: usize,
     dropped: Dropped,
+    resync: bool,
+}
+
+impl Default for TaskQueue {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TaskQueue {
-    /// An empty queue holding at most `capacity` tasks; changes expire after `max_age`
-    /// (see [`ReplicationTask::expiry`]).
-    pub fn new(capacity: usize, max_age: Duration) -> Self {
+    /// An empty queue.
+    pub fn new() -> Self {
         TaskQueue {
-            capacity: capacity.max(1),
-            max_age,
             next_seq: 0,
             order: BTreeMap::new(),
             changes: BTreeMap::new(),
             pending: HashMap::new(),
+            items: 0,
             dropped: Dropped::default(),
+            resync: false,
         }
     }
 
-    /// Tasks waiting.
+    /// Instances with writes waiting.
     pub fn len(&self) -> usize {
         self.pending.len()
     }
@@ -195,56 +196,49 @@ impl TaskQueue {
         self.pending.is_empty()
     }
 
-    /// When the task at the front was queued: how far behind the peer is. Requeued tasks
+    /// When the entry at the front was queued: how far behind the peer is. Requeued entries
     /// keep their first time, so retries do not hide the lag.
     pub fn oldest_queued_at(&self) -> Option<Instant> {
         self.order.first_key_value().map(|(_, k)| self.pending[k].queued_at)
     }
 
-    /// Tasks dropped so far.
+    /// What was given up so far.
     pub fn dropped(&self) -> Dropped {
         self.dropped
     }
 
-    /// Queues a task at the back, replacing a pending one with the same key.
+    /// Queues a write: it joins the instance's pending entry, or starts one at the back.
     pub fn push(&mut self, task: Arc<ReplicationTask>, now: Instant) {
+        let key = (task.app.clone(), task.id.clone());
+        let change = task.is_change();
+        if let Some(p) = self.pending.get_mut(&key) {
+            self.items -= p.writes.0.len();
+            p.writes.push(task);
+            self.items += p.writes.0.len();
+            if change {
+                self.changes.entry(p.seq).or_insert(now);
+            }
+            return;
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.insert(seq, task, now);
-        self.trim();
+        let mut writes = Writes::default();
+        writes.push(task);
+        self.insert(seq, key, writes, now);
     }
 
-    /// Drops the oldest tasks beyond the capacity.
-    fn trim(&mut self) {
-        while self.pending.len() > self.capacity {
-            let Some((_, key)) = self.order.pop_first() else { break };
-            self.remove_key(&key);
-            self.dropped.overflow += 1;
-        }
-    }
-
-    fn insert(&mut self, seq: i64, task: Arc<ReplicationTask>, queued_at: Instant) {
-        let key = TaskKey(task.clone());
-        if let Some(old) = self.pending.remove(&key) {
-            self.order.remove(&old.seq);
-            self.changes.remove(&old.seq);
-        }
-        if task.is_change() {
+    fn insert(&mut self, seq: i64, key: InstanceKey, writes: Writes, queued_at: Instant) {
+        if writes.is_change() {
             self.changes.insert(seq, queued_at);
         }
+        self.items += writes.0.len();
         self.order.insert(seq, key.clone());
-        self.pending.insert(key, Pending { seq, task, queued_at });
+        self.pending.insert(key, Pending { seq, writes, queued_at });
     }
 
-    fn remove_key(&mut self, key: &TaskKey) -> Option<Pending> {
-        let p = self.pending.remove(key)?;
-        self.changes.remove(&p.seq);
-        Some(p)
-    }
-
-    /// When the next batch should leave: at once when `batch_size` tasks wait, when the oldest
-    /// change has waited `change_delay`, or when the oldest task of any kind has waited
-    /// `heartbeat_delay`. `None` when the queue is empty.
+    /// When the next batch should leave: at once when `batch_size` writes wait, when the
+    /// oldest change has waited `change_delay`, or when the oldest entry of any kind has
+    /// waited `heartbeat_delay`. `None` when the queue is empty.
     pub fn due(
         &self,
         batch_size: usize,
@@ -252,7 +246,7 @@ impl TaskQueue {
         heartbeat_delay: Duration,
     ) -> Option<Instant> {
         let oldest = self.oldest_queued_at()?;
-        if self.pending.len() >= batch_size {
+        if self.items >= batch_size {
             return Some(oldest);
         }
         let by_change = self.changes.first_key_value().map(|(_, at)| *at + change_delay);
@@ -260,33 +254,68 @@ impl TaskQueue {
         Some(by_change.map_or(by_any, |c| c.min(by_any)))
     }
 
-    /// Takes up to `max` tasks from the front, dropping those that have expired.
-    pub fn take_batch(&mut self, max: usize, now: Instant) -> Vec<Queued> {
-        let mut batch = Vec::with_capacity(max.min(self.pending.len()));
+    /// Takes whole entries from the front until the batch holds `max` writes (an entry is
+    /// never split, so a batch may hold up to two more).
+    pub fn take_batch(&mut self, max: usize) -> Vec<Queued> {
+        let mut batch = Vec::with_capacity(max.min(self.items));
         while batch.len() < max {
-            let Some((_, key)) = self.order.pop_first() else { break };
-            let Some(p) = self.remove_key(&key) else { continue };
-            if now.duration_since(p.queued_at) > p.task.expiry(self.max_age) {
-                self.dropped.expired += 1;
-                continue;
-            }
-            batch.push(Queued { task: p.task, queued_at: p.queued_at });
+            let Some((seq, key)) = self.order.pop_first() else { break };
+            let Some(p) = self.pending.remove(&key) else { continue };
+            self.changes.remove(&seq);
+            self.items -= p.writes.0.len();
+            let queued_at = p.queued_at;
+            batch.extend(p.writes.0.into_iter().map(|task| Queued { task, queued_at }));
         }
         batch
     }
 
-    /// Puts an unsent batch back at the front, in its order, keeping its age; a task already
-    /// superseded by a newer one with the same key is discarded.
+    /// Puts an unsent batch back at the front, in its order, keeping its age. Writes queued
+    /// for the same instance since are newer, so they are merged in after the returned ones.
     pub fn requeue_front(&mut self, batch: Vec<Queued>) {
+        let mut entries: Vec<(InstanceKey, Writes, Instant)> = Vec::new();
+        let mut at: HashMap<InstanceKey, usize> = HashMap::new();
+        for q in batch {
+            let key = (q.task.app.clone(), q.task.id.clone());
+            let slot = *at.entry(key.clone()).or_insert_with(|| {
+                entries.push((key, Writes::default(), q.queued_at));
+                entries.len() - 1
+            });
+            entries[slot].1.push(q.task);
+        }
         let mut seq = self.order.first_key_value().map_or(self.next_seq, |(s, _)| *s);
-        for q in batch.into_iter().rev() {
-            if self.pending.contains_key(&TaskKey(q.task.clone())) {
-                continue;
+        for (key, mut writes, queued_at) in entries.into_iter().rev() {
+            if let Some(newer) = self.pending.remove(&key) {
+                self.order.remove(&newer.seq);
+                self.changes.remove(&newer.seq);
+                self.items -= newer.writes.0.len();
+                for task in newer.writes.0 {
+                    writes.push(task);
+                }
             }
             seq -= 1;
-            self.insert(seq, q.task, q.queued_at);
+            self.insert(seq, key, writes, queued_at);
         }
-        self.trim();
+    }
+
+    /// Empties the queue of a peer that cannot take it (unreachable for longer than it is
+    /// worth remembering single writes) and marks it for a resync; returns how many entries
+    /// went.
+    pub fn shed(&mut self) -> usize {
+        let n = self.pending.len();
+        self.order.clear();
+        self.changes.clear();
+        self.pending.clear();
+        self.items = 0;
+        self.dropped.shed += n as u64;
+        self.resync = true;
+        n
+    }
+
+    /// Whether a resync is owed; clears the mark and counts the resync.
+    pub fn take_resync(&mut self) -> bool {
+        let owed = std::mem::take(&mut self.resync);
+        self.dropped.resyncs += u64::from(owed);
+        owed
     }
 }
 
@@ -314,51 +343,72 @@ mod tests {
         })
     }
 
-    const AGE: Duration = Duration::from_secs(30);
-
     fn actions(batch: &[Queued]) -> Vec<(ReplicationAction, String)> {
         batch.iter().map(|q| (q.task.action, q.task.id.clone())).collect()
     }
 
+    fn register(id: &str) -> Arc<ReplicationTask> {
+        Arc::new(ReplicationTask::register(instance(id)))
+    }
+
+    fn heartbeat(id: &str) -> Arc<ReplicationTask> {
+        Arc::new(ReplicationTask::heartbeat(instance(id), None))
+    }
+
     #[test]
-    fn newer_task_with_same_key_replaces_and_moves_to_the_back() {
+    fn writes_to_one_instance_share_one_entry_in_their_order() {
+        use ReplicationAction as A;
         let now = Instant::now();
-        let mut q = TaskQueue::new(100, AGE);
-        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
+        let mut q = TaskQueue::new();
+        q.push(register("a"), now);
         q.push(Arc::new(ReplicationTask::cancel("ORDERS", "a")), now);
-        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
+        q.push(register("b"), now);
+        q.push(register("a"), now);
+        q.push(heartbeat("a"), now);
+        q.push(Arc::new(ReplicationTask::status_update(instance("a"))), now);
         assert_eq!(q.len(), 2);
-        let batch = q.take_batch(10, now);
+        let batch = q.take_batch(10);
         assert_eq!(
             actions(&batch),
             vec![
-                (ReplicationAction::Cancel, "a".into()),
-                (ReplicationAction::Register, "a".into())
-            ]
+                (A::Register, "a".into()),
+                (A::StatusUpdate, "a".into()),
+                (A::Register, "b".into())
+            ],
+            "a keeps its place; its register absorbed the heartbeat and replaced the cancel"
         );
     }
 
     #[test]
-    fn full_queue_drops_the_oldest() {
+    fn a_queue_holds_one_entry_per_instance_however_many_writes() {
         let now = Instant::now();
-        let mut q = TaskQueue::new(2, AGE);
-        for id in ["a", "b", "c"] {
-            q.push(Arc::new(ReplicationTask::heartbeat(instance(id), None)), now);
+        let mut q = TaskQueue::new();
+        for _ in 0..50 {
+            for id in ["a", "b", "c"] {
+                q.push(heartbeat(id), now);
+            }
         }
-        assert_eq!(q.dropped().overflow, 1);
-        let ids: Vec<_> = q.take_batch(10, now).iter().map(|q| q.task.id.clone()).collect();
-        assert_eq!(ids, vec!["b", "c"]);
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.dropped(), Dropped::default());
     }
 
     #[test]
-    fn expired_tasks_are_dropped_not_sent() {
+    fn nothing_is_dropped_however_many() {
         let t0 = Instant::now();
-        let mut q = TaskQueue::new(10, Duration::from_secs(60));
-        q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
-        q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b")), t0);
-        let batch = q.take_batch(10, t0 + Duration::from_secs(31));
-        assert_eq!(actions(&batch), vec![(ReplicationAction::Cancel, "b".into())]);
-        assert_eq!(q.dropped().expired, 1);
+        let mut q = TaskQueue::new();
+        for n in 0..20_000 {
+            q.push(register(&n.to_string()), t0);
+        }
+        let mut sent = 0;
+        loop {
+            let batch = q.take_batch(250);
+            if batch.is_empty() {
+                break;
+            }
+            sent += batch.len();
+        }
+        assert_eq!((sent, q.dropped()), (20_000, Dropped::default()));
+        assert!(q.due(250, Duration::ZERO, Duration::ZERO).is_none());
     }
 
     #[test]
@@ -366,9 +416,9 @@ mod tests {
         let t0 = Instant::now();
         let change = Duration::from_millis(0);
         let hb = Duration::from_millis(500);
-        let mut q = TaskQueue::new(10, AGE);
+        let mut q = TaskQueue::new();
         assert_eq!(q.due(250, change, hb), None);
-        q.push(Arc::new(ReplicationTask::heartbeat(instance("a"), None)), t0);
+        q.push(heartbeat("a"), t0);
         assert_eq!(q.due(250, change, hb), Some(t0 + hb));
         let t1 = t0 + Duration::from_millis(100);
         q.push(Arc::new(ReplicationTask::cancel("ORDERS", "b")), t1);
@@ -377,20 +427,55 @@ mod tests {
     }
 
     #[test]
-    fn requeued_batch_goes_back_to_the_front_unless_superseded() {
+    fn a_change_joining_a_heartbeat_entry_makes_it_due() {
+        let t0 = Instant::now();
+        let mut q = TaskQueue::new();
+        q.push(heartbeat("a"), t0);
+        let t1 = t0 + Duration::from_millis(10);
+        q.push(Arc::new(ReplicationTask::status_update(instance("a"))), t1);
+        assert_eq!(q.due(250, Duration::ZERO, Duration::from_secs(1)), Some(t1));
+    }
+
+    #[test]
+    fn requeued_batch_goes_back_to_the_front_with_newer_writes_merged_after() {
+        use ReplicationAction as A;
         let now = Instant::now();
-        let mut q = TaskQueue::new(10, AGE);
-        q.push(Arc::new(ReplicationTask::register(instance("a"))), now);
-        q.push(Arc::new(ReplicationTask::register(instance("b"))), now);
-        let batch = q.take_batch(10, now);
-        q.push(Arc::new(ReplicationTask::register(instance("c"))), now);
-        let newer_b = Arc::new(ReplicationTask::register(instance("b")));
-        q.push(newer_b.clone(), now);
+        let mut q = TaskQueue::new();
+        q.push(register("a"), now);
+        q.push(register("b"), now);
+        let batch = q.take_batch(10);
+        q.push(register("c"), now);
+        q.push(Arc::new(ReplicationTask::status_update(instance("b"))), now);
         q.requeue_front(batch);
-        let again = q.take_batch(10, now);
-        let ids: Vec<_> = again.iter().map(|q| q.task.id.clone()).collect();
-        assert_eq!(ids, vec!["a", "c", "b"]);
-        assert!(Arc::ptr_eq(&again[2].task, &newer_b));
+        let again = q.take_batch(10);
+        assert_eq!(
+            actions(&again),
+            vec![
+                (A::Register, "a".into()),
+                (A::Register, "b".into()),
+                (A::StatusUpdate, "b".into()),
+                (A::Register, "c".into()),
+            ]
+        );
+        let newer_b = register("b");
+        q.push(heartbeat("b"), now);
+        q.requeue_front(vec![Queued { task: newer_b.clone(), queued_at: now }]);
+        let last = q.take_batch(10);
+        assert_eq!(actions(&last), vec![(A::Register, "b".into())], "the heartbeat is absorbed");
+        assert!(Arc::ptr_eq(&last[0].task, &newer_b));
+    }
+
+    #[test]
+    fn shedding_empties_the_queue_and_owes_one_resync() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new();
+        q.push(register("a"), now);
+        q.push(register("b"), now);
+        assert_eq!(q.shed(), 2);
+        assert!(q.is_empty());
+        assert!(q.take_resync());
+        assert!(!q.take_resync());
+        assert_eq!(q.dropped(), Dropped { shed: 2, resyncs: 1 });
     }
 
     #[test]
