@@ -7,6 +7,7 @@
 //! cargo build --release --locked -p eureka-server -p eureka-bench --bins
 //! target/release/eureka-soak --duration 30m --no-build
 //! target/release/eureka-soak --duration 20s --instances 600 --sample-every 5s --no-build  # a quick look
+//! target/release/eureka-soak --duration 1m --instances 300000 --cpu-hogs 8 --settle 3m --no-build  # overloaded
 //! ```
 
 use std::time::Duration;
@@ -51,6 +52,13 @@ struct Args {
     /// Keep-alive connections per node carrying the renewals.
     #[arg(long, default_value_t = 16)]
     connections: usize,
+    /// Competing CPU-bound processes to run from registration to the final check, to prove
+    /// that an overloaded cluster gets slower but loses nothing (each stops by itself).
+    #[arg(long, default_value_t = 0)]
+    cpu_hogs: usize,
+    /// How long the final check waits for every node to hold every instance.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    settle: Duration,
     /// Use the existing target/release/eureka-server instead of building it first.
     #[arg(long)]
     no_build: bool,
@@ -62,6 +70,12 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> anyhow::Result<()> {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some(soak::hog::BURN_FLAG) {
+        let secs: u64 = argv.get(2).and_then(|s| s.parse().ok()).unwrap_or(60);
+        soak::hog::burn(Duration::from_secs(secs));
+        return Ok(());
+    }
     let args = Args::parse();
     if args.nodes == 0 || args.instances == 0 || args.connections == 0 {
         bail!("--nodes, --instances and --connections must be at least 1");
@@ -102,6 +116,8 @@ async fn run(args: Args) -> anyhow::Result<soak::SoakReport> {
         sample_every: args.sample_every,
         lease: (args.lease_renewal_interval, args.lease_duration),
         connections: args.connections,
+        cpu_hogs: args.cpu_hogs,
+        settle: args.settle,
     };
     explain_self_preservation(&params);
 
