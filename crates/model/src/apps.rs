@@ -44,8 +44,19 @@ pub fn reconcile_hash_code(statuses: impl IntoIterator<Item = InstanceStatus>) -
         let slot = InstanceStatus::ALL.iter().position(|s| *s == status).unwrap_or(0);
         counts[slot] += 1;
     }
+    hash_code_of_counts(InstanceStatus::ALL.iter().copied().zip(counts))
+}
+
+/// [`reconcile_hash_code`] from counts already kept per status (in any order), so a registry
+/// that counts as it changes answers without walking its instances.
+pub fn hash_code_of_counts(counts: impl IntoIterator<Item = (InstanceStatus, usize)>) -> String {
+    let mut by_status = [0usize; InstanceStatus::ALL.len()];
+    for (status, count) in counts {
+        let slot = InstanceStatus::ALL.iter().position(|s| *s == status).unwrap_or(0);
+        by_status[slot] += count;
+    }
     let mut out = String::new();
-    for (status, count) in InstanceStatus::ALL.iter().zip(counts) {
+    for (status, count) in InstanceStatus::ALL.iter().zip(by_status) {
         if count > 0 {
             out.push_str(status.as_str());
             out.push('_');

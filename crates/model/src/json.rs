@@ -96,6 +96,25 @@ pub const APPLICATIONS_SEPARATOR: &[u8] = b",";
 /// What [`encode_applications`] writes after the last application.
 pub const APPLICATIONS_TAIL: &[u8] = b"]}}";
 
+/// What [`encode_application_entry`] writes before the first instance.
+pub fn application_head(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + name.len());
+    out.extend_from_slice(b"{\"name\":");
+    write_str(&mut out, name);
+    out.extend_from_slice(b",\"instance\":[");
+    out
+}
+
+/// What [`encode_application_entry`] writes after the last instance.
+pub const APPLICATION_TAIL: &[u8] = b"]}";
+
+/// One instance as an element of an application's `instance` array.
+pub fn encode_instance_entry(info: &InstanceInfo) -> Vec<u8> {
+    let mut out = Vec::with_capacity(INSTANCE_SIZE_HINT);
+    write_instance(&mut out, info);
+    out
+}
+
 /// One application as an element of the `application` array of [`encode_applications`].
 pub fn encode_application_entry(app: &Application) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + app.instances.len() * INSTANCE_SIZE_HINT);

@@ -21,7 +21,7 @@ pub mod json;
 pub mod replication;
 pub mod xml;
 
-pub use apps::{reconcile_hash_code, Application, Applications};
+pub use apps::{hash_code_of_counts, reconcile_hash_code, Application, Applications};
 pub use error::{DecodeError, ValidationError};
 pub use instance::{
     ActionType, AppName, DataCenterClass, DataCenterInfo, DataCenterName, InstanceInfo,
@@ -97,6 +97,32 @@ impl Format {
                 separator: xml::APPLICATIONS_SEPARATOR,
                 tail: xml::APPLICATIONS_TAIL,
             },
+        }
+    }
+
+    /// The parts of one application entry around its instances, so a document can be
+    /// assembled from instances encoded one by one (the delta's per-change fragments).
+    pub fn application_frame(self, name: &str) -> DocumentFrame {
+        match self {
+            Format::Json => DocumentFrame {
+                head: json::application_head(name),
+                separator: b",",
+                tail: json::APPLICATION_TAIL,
+            },
+            Format::Xml => DocumentFrame {
+                head: xml::application_head(name),
+                separator: b"",
+                tail: xml::APPLICATION_TAIL,
+            },
+        }
+    }
+
+    /// One instance as it appears inside an application entry (the JSON object without an
+    /// `instance` root; the `instance` element in XML).
+    pub fn encode_instance_entry(self, info: &InstanceInfo) -> Vec<u8> {
+        match self {
+            Format::Json => json::encode_instance_entry(info),
+            Format::Xml => xml::encode_instance(info),
         }
     }
 

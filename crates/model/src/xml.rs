@@ -54,6 +54,17 @@ pub fn encode_application(app: &Application) -> Vec<u8> {
     out
 }
 
+/// What [`encode_application`] writes before the first instance.
+pub fn application_head(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(40 + name.len());
+    out.extend_from_slice(b"<application>");
+    leaf(&mut out, "name", name);
+    out
+}
+
+/// What [`encode_application`] writes after the last instance.
+pub const APPLICATION_TAIL: &[u8] = b"</application>";
+
 /// Encodes `<applications><versions__delta>..</versions__delta><apps__hashcode>..
 /// </apps__hashcode><application>..</application>...</applications>`.
 ///

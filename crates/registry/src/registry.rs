@@ -6,9 +6,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use eureka_model::{
-    reconcile_hash_code, ActionType, Application, Applications, InstanceInfo, InstanceStatus,
+    hash_code_of_counts, reconcile_hash_code, ActionType, Application, Applications, InstanceInfo,
+    InstanceStatus,
 };
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 use rand::Rng;
 
 use crate::error::RegistryError;
@@ -254,6 +255,9 @@ struct Inner {
     /// Lease time of the newest change; a snapshot is only rebuilt after one, so this is
     /// "now" for the age of reused applications.
     last_change_at: Millis,
+    /// Leases per status (by `status_index`), kept by `record_change`: the delta's hash of
+    /// the whole registry without a walk over every lease.
+    status_counts: [usize; 5],
 }
 
 impl Inner {
@@ -379,7 +383,21 @@ impl Registry {
         self.version.load(Ordering::Acquire)
     }
 
-    fn record_change(&self, inner: &mut Inner, instance: Arc<InstanceInfo>, now: Millis) {
+    /// Records a visible change: `before` is the status the lease had (`None` for a new
+    /// lease), `instance` the state after (marked DELETED when the lease is gone).
+    fn record_change(
+        &self,
+        inner: &mut Inner,
+        before: Option<InstanceStatus>,
+        instance: Arc<InstanceInfo>,
+        now: Millis,
+    ) {
+        if let Some(status) = before {
+            inner.status_counts[status_index(status)] -= 1;
+        }
+        if instance.action_type != Some(ActionType::Deleted) {
+            inner.status_counts[status_index(instance.status)] += 1;
+        }
         inner.delta.push_back(DeltaEntry { at: now, instance: instance.clone() });
         // Under the write lock, so versions and log entries advance together.
         let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
@@ -503,7 +521,7 @@ impl Registry {
             &mut inner.recent_registered,
             RecentEvent { at: now, app, id, kind: EventKind::Registered },
         );
-        self.record_change(inner, stored.clone(), now);
+        self.record_change(inner, replaced.map(|l| l.instance.status), stored.clone(), now);
         stored
     }
 
@@ -609,7 +627,7 @@ impl Registry {
                 lease.service_up(now);
             }
             let updated = lease.modify(now, |i| i.status = resolved);
-            self.record_change(&mut inner, updated, now);
+            self.record_change(&mut inner, Some(current), updated, now);
         }
         Ok(dirty)
     }
@@ -622,8 +640,9 @@ impl Registry {
         }
         inner.overrides.put(id, status, now);
         if let Some(lease) = inner.lease_mut(app, id) {
+            let before = lease.instance.status;
             let updated = lease.modify(now, |i| i.overridden_status = status);
-            self.record_change(&mut inner, updated, now);
+            self.record_change(&mut inner, Some(before), updated, now);
         }
     }
 
@@ -681,7 +700,7 @@ impl Registry {
             &mut inner.recent_cancelled,
             RecentEvent { at: now, app: app.to_string(), id: id.to_string(), kind },
         );
-        self.record_change(inner, gone.clone(), now);
+        self.record_change(inner, Some(lease.instance.status), gone.clone(), now);
         Ok(gone)
     }
 
@@ -705,13 +724,14 @@ impl Registry {
         if status == InstanceStatus::Up {
             lease.service_up(now);
         }
+        let before = lease.instance.status;
         let updated = lease.modify(now, |i| {
             i.overridden_status = status;
             i.status = status;
             raise_dirty(i, last_dirty_timestamp);
         });
         inner.overrides.put(id, status, now);
-        self.record_change(&mut inner, updated.clone(), now);
+        self.record_change(&mut inner, Some(before), updated.clone(), now);
         Ok(updated)
     }
 
@@ -732,12 +752,13 @@ impl Registry {
         if !had_override {
             return Ok(lease.instance.clone());
         }
+        let before = lease.instance.status;
         let updated = lease.modify(now, |i| {
             i.overridden_status = InstanceStatus::Unknown;
             i.status = new_status;
             raise_dirty(i, last_dirty_timestamp);
         });
-        self.record_change(&mut inner, updated.clone(), now);
+        self.record_change(&mut inner, Some(before), updated.clone(), now);
         Ok(updated)
     }
 
@@ -850,8 +871,11 @@ impl Registry {
         #[allow(clippy::disallowed_methods)]
         let started = std::time::Instant::now();
         let snapshot = {
-            let inner = self.inner.read();
+            // Upgradable: renewals (readers) go on while the view is built; the write lock is
+            // taken only to store the refreshed copies back (pointer swaps).
+            let inner = self.inner.upgradable_read();
             let version = self.version();
+            let mut refreshed: Vec<(Arc<InstanceInfo>, Arc<InstanceInfo>)> = Vec::new();
             let now = inner.last_change_at;
             let mut names: Vec<&String> = inner.apps.keys().collect();
             names.sort_unstable();
@@ -878,15 +902,35 @@ impl Registry {
                 let leases = &inner.apps[name];
                 let mut ids: Vec<&String> = leases.keys().collect();
                 ids.sort_unstable();
-                applications.push(Application {
-                    name: name.clone(),
-                    instances: ids.into_iter().map(|id| self.decorate(&leases[id])).collect(),
-                });
+                let instances = ids
+                    .into_iter()
+                    .map(|id| {
+                        let lease = &leases[id];
+                        let shown = self.decorate(lease);
+                        if !Arc::ptr_eq(&shown, &lease.instance) {
+                            refreshed.push((lease.instance.clone(), shown.clone()));
+                        }
+                        shown
+                    })
+                    .collect();
+                applications.push(Application { name: name.clone(), instances });
                 stamps.push(AppStamp { version, taken_at: now });
             }
             let hash = reconcile_hash_code(
                 applications.iter().flat_map(|a| &a.instances).map(|i| i.status),
             );
+            if !refreshed.is_empty() {
+                // The copy with live lease timestamps replaces the stored one, so a node keeps
+                // one copy of each instance instead of the stored one plus the one shown.
+                let mut inner = RwLockUpgradableReadGuard::upgrade(inner);
+                for (stored, shown) in refreshed {
+                    if let Some(lease) = inner.lease_mut(&stored.app, stored.id()) {
+                        if Arc::ptr_eq(&lease.instance, &stored) {
+                            lease.instance = shown;
+                        }
+                    }
+                }
+            }
             Snapshot {
                 version,
                 apps: Arc::new(Applications {
@@ -937,8 +981,8 @@ impl Registry {
                     }),
                 }
             }
-            let hash = reconcile_hash_code(
-                inner.apps.values().flat_map(|m| m.values()).map(|l| l.instance.status),
+            let hash = hash_code_of_counts(
+                ALL_STATUSES.iter().map(|s| (*s, inner.status_counts[status_index(*s)])),
             );
             let delta = Arc::new(Applications {
                 versions_delta: key.0.to_string(),

@@ -622,3 +622,34 @@ fn an_instance_learned_from_a_peer_is_claimed_by_the_first_user_write() {
         Err(RegistryError::NotOwner { .. })
     ));
 }
+
+/// The delta's hash comes from counts kept as the registry changes (issue 18: no walk over
+/// every lease per version); after every kind of change it must equal a full walk's.
+#[test]
+fn the_delta_hash_follows_every_kind_of_change() {
+    let r = Registry::new(RegistrySettings { self_preservation: false, ..Default::default() });
+    let check = |what: &str| {
+        let full = r.snapshot().apps.apps_hashcode.clone();
+        assert_eq!(r.delta().1.apps_hashcode, full, "after {what}");
+    };
+    for k in 0..6 {
+        r.register(instance("A", &format!("a{k}")), Origin::Client, T0);
+    }
+    check("registrations");
+    r.register(instance("A", "a0"), Origin::Client, T0 + 1);
+    check("a re-registration");
+    r.set_status_override("A", "a1", OutOfService, None, T0 + 2).unwrap();
+    check("an override");
+    r.delete_status_override("A", "a1", Unknown, None, T0 + 3).unwrap();
+    check("an override removed");
+    let _ = r.renew("A", "a1", client_renew(None), T0 + 4);
+    check("a renewal the rule chain resolves");
+    r.renew("A", "a2", RenewRequest { overridden_status: Some(Down), ..peer_renew(None) }, T0 + 5)
+        .unwrap();
+    check("a learned peer override");
+    r.cancel("A", "a3", T0 + 6).unwrap();
+    check("a cancel");
+    let mut rng = StdRng::seed_from_u64(7);
+    assert!(!r.evict(T0 + 10_000_000, 0, &mut rng).is_empty());
+    check("evictions");
+}

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use eureka_model::{DocumentFrame, Format};
+use eureka_model::{Applications, DocumentFrame, Format, InstanceInfo};
 use eureka_registry::Snapshot;
 use flate2::write::GzEncoder;
 use flate2::{Compress, Compression, FlushCompress};
@@ -58,9 +58,13 @@ impl Encoded {
         self.version
     }
 
-    /// The uncompressed bytes.
+    /// The uncompressed bytes. A document assembled from fragments keeps only compressed
+    /// fragments, so its plain form is inflated from the gzip one, once, when first asked.
     pub fn plain(&self) -> &Bytes {
-        self.plain.get_or_init(|| self.parts.get().map(Parts::plain).unwrap_or_default())
+        self.plain.get_or_init(|| match self.parts.get() {
+            Some(parts) => inflate(self.gzip(), parts.plain_len()),
+            None => Bytes::new(),
+        })
     }
 
     /// The gzip-compressed bytes, compressed at most once per version.
@@ -79,88 +83,136 @@ impl Encoded {
     }
 }
 
-/// One application encoded in one format: plain, and as raw deflate flushed to a byte
-/// boundary (not final), so compressed fragments concatenate into one valid stream.
+/// One application encoded in one format, kept only as raw deflate flushed to a byte
+/// boundary (not final), so compressed fragments concatenate into one valid stream. The
+/// plain bytes are dropped once compressed: most clients ask for gzip, and the plain
+/// document is inflated from the gzip one for those that do not.
 #[derive(Debug)]
 struct Fragment {
     name: String,
     /// [`Snapshot::app_version`] of the content encoded: same name and version, same bytes.
     version: u64,
-    plain: Bytes,
+    plain_len: u64,
     deflated: Bytes,
     crc: crc32fast::Hasher,
 }
 
 impl Fragment {
     fn encode(format: Format, app: &eureka_model::Application, version: u64) -> Self {
-        let plain = format.encode_application_entry(app);
-        let deflated = deflate_flushed(&plain, level(plain.len()));
+        Fragment::of(app.name.clone(), version, &format.encode_application_entry(app))
+    }
+
+    fn of(name: String, version: u64, plain: &[u8]) -> Self {
+        let deflated = deflate_flushed(plain, level(plain.len()));
         let mut crc = crc32fast::Hasher::new();
-        crc.update(&plain);
-        Fragment {
-            name: app.name.clone(),
-            version,
-            plain: plain.into(),
-            deflated: deflated.into(),
-            crc,
-        }
+        crc.update(plain);
+        Fragment { name, version, plain_len: plain.len() as u64, deflated: deflated.into(), crc }
+    }
+}
+
+/// Inflates a gzip member built here (it cannot fail; an empty body is answered if it did).
+fn inflate(gzip: &[u8], size_hint: usize) -> Bytes {
+    let mut out = Vec::with_capacity(size_hint);
+    match std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut out) {
+        Ok(_) => out.into(),
+        Err(_) => Bytes::new(),
     }
 }
 
 /// A full registry's fragments, in application order.
 type FragmentList = Arc<[Arc<Fragment>]>;
 
-/// A document as its frame around application fragments.
+/// A piece of a document assembled from fragments.
 #[derive(Debug)]
+enum Piece {
+    /// Bytes between fragments (document and application heads, separators, tails).
+    Literal(Vec<u8>),
+    /// A fragment encoded and compressed earlier, shared with other versions.
+    Deflated(Arc<Fragment>),
+}
+
+/// A document as literal bytes around compressed fragments.
+#[derive(Debug, Default)]
 struct Parts {
-    frame: DocumentFrame,
-    fragments: FragmentList,
+    pieces: Vec<Piece>,
 }
 
 impl Parts {
-    /// Every piece of the plain document, in order.
-    fn pieces(&self) -> impl Iterator<Item = &[u8]> {
-        let body = self.fragments.iter().enumerate().flat_map(|(i, f)| {
-            let separator = if i == 0 { &[][..] } else { self.frame.separator };
-            [separator, &f.plain[..]]
-        });
-        std::iter::once(&self.frame.head[..]).chain(body).chain(std::iter::once(self.frame.tail))
+    /// `frame` around `fragments`, the frame's separator between two of them.
+    fn framed(frame: &DocumentFrame, fragments: &[Arc<Fragment>]) -> Parts {
+        let mut parts = Parts::default();
+        parts.literal(&frame.head);
+        for (i, f) in fragments.iter().enumerate() {
+            if i > 0 {
+                parts.literal(frame.separator);
+            }
+            parts.pieces.push(Piece::Deflated(f.clone()));
+        }
+        parts.literal(frame.tail);
+        parts
     }
 
-    fn plain(&self) -> Bytes {
-        let mut out = Vec::with_capacity(self.pieces().map(<[u8]>::len).sum());
-        self.pieces().for_each(|p| out.extend_from_slice(p));
-        out.into()
+    /// Appends literal bytes, joining them to a literal just before.
+    fn literal(&mut self, bytes: &[u8]) {
+        match self.pieces.last_mut() {
+            Some(Piece::Literal(last)) => last.extend_from_slice(bytes),
+            _ => self.pieces.push(Piece::Literal(bytes.to_vec())),
+        }
     }
 
-    /// One gzip member: the frame's pieces as stored blocks, each fragment's deflate as is,
-    /// an empty final block, and the CRC combined from the fragments' own.
+    /// The fragments, in order.
+    #[cfg(test)]
+    fn fragments(&self) -> impl Iterator<Item = &Arc<Fragment>> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Deflated(f) => Some(f),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// Length of the plain document.
+    fn plain_len(&self) -> usize {
+        let len: u64 = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(bytes) => bytes.len() as u64,
+                Piece::Deflated(f) => f.plain_len,
+            })
+            .sum();
+        len as usize
+    }
+
+    /// One gzip member: literals as stored blocks, each fragment's deflate as is, an empty
+    /// final block, and the CRC combined from the fragments' own.
     fn gzip(&self) -> Bytes {
-        let compressed: usize = self.fragments.iter().map(|f| f.deflated.len()).sum();
-        let mut out = Vec::with_capacity(compressed + self.frame.head.len() + 64);
+        let compressed: usize = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(bytes) => bytes.len() + 5,
+                Piece::Deflated(f) => f.deflated.len(),
+            })
+            .sum();
+        let mut out = Vec::with_capacity(compressed + 32);
         out.extend_from_slice(&GZIP_HEADER);
         let mut crc = crc32fast::Hasher::new();
-        let mut len: u64 = 0;
-        let mut literal = |out: &mut Vec<u8>, crc: &mut crc32fast::Hasher, bytes: &[u8]| {
-            write_stored(out, bytes);
-            crc.update(bytes);
-            len += bytes.len() as u64;
-        };
-        literal(&mut out, &mut crc, &self.frame.head);
-        for (i, f) in self.fragments.iter().enumerate() {
-            if i > 0 {
-                literal(&mut out, &mut crc, self.frame.separator);
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(bytes) => {
+                    write_stored(&mut out, bytes);
+                    crc.update(bytes);
+                }
+                Piece::Deflated(f) => {
+                    out.extend_from_slice(&f.deflated);
+                    crc.combine(&f.crc);
+                }
             }
-            out.extend_from_slice(&f.deflated);
-            crc.combine(&f.crc);
         }
-        literal(&mut out, &mut crc, self.frame.tail);
-        let fragments: u64 = self.fragments.iter().map(|f| f.plain.len() as u64).sum();
         // The final block: stored, empty.
         out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
         out.extend_from_slice(&crc.finalize().to_le_bytes());
         // ISIZE is the length modulo 2^32 by definition (RFC 1952).
-        out.extend_from_slice(&((len + fragments) as u32).to_le_bytes());
+        out.extend_from_slice(&(self.plain_len() as u32).to_le_bytes());
         out.into()
     }
 }
@@ -216,6 +268,39 @@ pub struct ResponseCache {
     entries: Mutex<HashMap<Key, Arc<Encoded>>>,
     /// Per format (JSON, XML): the newest full registry's fragments and its version.
     fragments: Mutex<[(u64, FragmentList); 2]>,
+    /// Per format: the newest delta's version and its instance fragments, by the stored
+    /// instance they encode.
+    instance_fragments: Mutex<[((u64, u64), InstanceFragments); 2]>,
+}
+
+/// The fragments of a delta's instances.
+type InstanceFragments = HashMap<ByPtr, Arc<Fragment>>;
+
+/// An instance compared and hashed by its address: the registry never changes a stored
+/// instance in place, so the same `Arc` means the same bytes. Holding the `Arc` keeps the
+/// address from being reused.
+#[derive(Debug, Clone)]
+struct ByPtr(Arc<InstanceInfo>);
+
+impl PartialEq for ByPtr {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ByPtr {}
+
+impl std::hash::Hash for ByPtr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0), state);
+    }
+}
+
+fn format_index(format: Format) -> usize {
+    match format {
+        Format::Json => 0,
+        Format::Xml => 1,
+    }
 }
 
 impl ResponseCache {
@@ -267,18 +352,61 @@ impl ResponseCache {
     /// encoded and compressed again.
     pub fn full_registry(&self, snap: &Snapshot, format: Format) -> Arc<Encoded> {
         let slot = self.slot(&Key { entity: Entity::AllApps, format }, (snap.version, 0));
-        slot.parts.get_or_init(|| Parts {
-            frame: format.applications_frame(&snap.apps.versions_delta, &snap.apps.apps_hashcode),
-            fragments: self.fragments(snap, format),
+        slot.parts.get_or_init(|| {
+            let frame =
+                format.applications_frame(&snap.apps.versions_delta, &snap.apps.apps_hashcode);
+            Parts::framed(&frame, &self.fragments(snap, format))
+        });
+        slot
+    }
+
+    /// The delta (`GET apps/delta`) at `version`, assembled from one fragment per changed
+    /// instance: an instance's change is encoded and compressed once, when it first appears
+    /// in a delta, and reused by every later version while it stays in the window.
+    pub fn delta(&self, delta: &Applications, format: Format, version: (u64, u64)) -> Arc<Encoded> {
+        let slot = self.slot(&Key { entity: Entity::Delta, format }, version);
+        slot.parts.get_or_init(|| {
+            let which = format_index(format);
+            let previous = std::mem::take(&mut self.instance_fragments.lock()[which].1);
+            let mut kept = HashMap::with_capacity(delta.instances().count());
+            let mut parts = Parts::default();
+            parts.literal(
+                &format.applications_frame(&delta.versions_delta, &delta.apps_hashcode).head,
+            );
+            let frame = format.applications_frame("", "");
+            for (a, app) in delta.applications.iter().enumerate() {
+                if a > 0 {
+                    parts.literal(frame.separator);
+                }
+                let app_frame = format.application_frame(&app.name);
+                parts.literal(&app_frame.head);
+                for (i, info) in app.instances.iter().enumerate() {
+                    if i > 0 {
+                        parts.literal(app_frame.separator);
+                    }
+                    let key = ByPtr(info.clone());
+                    let fragment = previous.get(&key).cloned().unwrap_or_else(|| {
+                        let plain = format.encode_instance_entry(info);
+                        Arc::new(Fragment::of(String::new(), 0, &plain))
+                    });
+                    parts.pieces.push(Piece::Deflated(fragment.clone()));
+                    kept.insert(key, fragment);
+                }
+                parts.literal(app_frame.tail);
+            }
+            parts.literal(frame.tail);
+            let mut cached = self.instance_fragments.lock();
+            // Keep the set of the newest build; a slower, older one must not replace it.
+            if cached[which].1.is_empty() || cached[which].0 <= version {
+                cached[which] = (version, kept);
+            }
+            parts
         });
         slot
     }
 
     fn fragments(&self, snap: &Snapshot, format: Format) -> FragmentList {
-        let which = match format {
-            Format::Json => 0,
-            Format::Xml => 1,
-        };
+        let which = format_index(format);
         let previous = self.fragments.lock()[which].1.clone();
         let mut before = previous.iter().peekable();
         let apps = &snap.apps.applications;
@@ -376,15 +504,44 @@ mod tests {
         let registry = registry_of(5, 3);
         let cache = ResponseCache::default();
         let before = cache.full_registry(&registry.snapshot(), Format::Json);
-        let before = before.parts.get().unwrap().fragments.clone();
+        let before: Vec<Arc<Fragment>> = before.parts.get().unwrap().fragments().cloned().collect();
         registry.cancel("APP-02", "i-2-1", 1_700_000_001_000).unwrap();
         let snap = registry.snapshot();
         let after = cache.full_registry(&snap, Format::Json);
-        let fragments = &after.parts.get().unwrap().fragments;
+        let fragments: Vec<&Arc<Fragment>> = after.parts.get().unwrap().fragments().collect();
         let reused: Vec<bool> =
-            before.iter().zip(fragments.iter()).map(|(b, a)| Arc::ptr_eq(b, a)).collect();
+            before.iter().zip(fragments.iter()).map(|(b, a)| Arc::ptr_eq(b, *a)).collect();
         assert_eq!(reused, [true, true, false, true, true]);
         assert!(gunzip(after.gzip()) == Format::Json.encode_applications(&snap.apps));
+    }
+
+    #[test]
+    fn the_delta_is_assembled_from_instance_fragments_reused_across_versions() {
+        let registry = registry_of(4, 5);
+        let cache = ResponseCache::default();
+        for format in [Format::Json, Format::Xml] {
+            let (key, delta) = registry.delta();
+            let doc = cache.delta(&delta, format, key);
+            let whole = format.encode_applications(&delta);
+            assert!(doc.plain().as_ref() == &whole[..], "{format:?} plain differs");
+            assert!(gunzip(doc.gzip()) == whole, "{format:?} gzip differs");
+        }
+        let (key, delta) = registry.delta();
+        let first: Vec<Arc<Fragment>> = cache
+            .delta(&delta, Format::Json, key)
+            .parts
+            .get()
+            .unwrap()
+            .fragments()
+            .cloned()
+            .collect();
+        registry.cancel("APP-01", "i-1-1", 1_700_000_001_000).unwrap();
+        let (key, delta) = registry.delta();
+        let doc = cache.delta(&delta, Format::Json, key);
+        assert!(gunzip(doc.gzip()) == Format::Json.encode_applications(&delta));
+        let second: Vec<&Arc<Fragment>> = doc.parts.get().unwrap().fragments().collect();
+        let reused = second.iter().filter(|f| first.iter().any(|g| Arc::ptr_eq(g, f))).count();
+        assert_eq!((second.len(), reused), (20, 19), "only the cancelled instance is new");
     }
 
     #[test]

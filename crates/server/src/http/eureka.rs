@@ -292,8 +292,7 @@ fn registry_document(
     let (version, encoded) = match &entity {
         Entity::Delta => {
             let (key, delta) = state.registry.delta();
-            let build = || Some(format.encode_applications(&delta));
-            (key.0, state.cache.get_or_build(entity.clone(), format, key, build))
+            (key.0, Some(state.cache.delta(&delta, format, key)))
         }
         Entity::AllApps => {
             let snap = state.registry.snapshot();
