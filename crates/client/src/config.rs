@@ -252,7 +252,7 @@ impl Instance {
                 duration_in_secs: whole_secs(self.lease_duration),
                 ..LeaseInfo::default()
             },
-            metadata: self.metadata.clone(),
+            metadata: self.metadata.clone().into(),
             home_page_url: Some(self.home_page_url.clone().unwrap_or_else(|| format!("{base}/"))),
             status_page_url: self.status_page_url.clone(),
             health_check_url: self.health_check_url.clone(),

@@ -1,9 +1,9 @@
 //! `InstanceInfo` and its parts, as the Java model defines them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::ValidationError;
+use crate::Metadata;
 
 /// Lifecycle status of an instance (`InstanceInfo.InstanceStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -184,7 +184,7 @@ pub struct DataCenterInfo {
     /// The data center kind; `None` only in a body that omitted it (rejected on register).
     pub name: Option<DataCenterName>,
     /// AWS metadata (`instance-id`, `availability-zone`, ...); empty for other classes.
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Metadata,
 }
 
 impl Default for DataCenterInfo {
@@ -192,7 +192,7 @@ impl Default for DataCenterInfo {
         DataCenterInfo {
             class: DataCenterClass::Default,
             name: Some(DataCenterName::MyOwn),
-            metadata: BTreeMap::new(),
+            metadata: Metadata::new(),
         }
     }
 }
@@ -284,7 +284,7 @@ pub struct InstanceInfo {
     /// Lease timing.
     pub lease_info: LeaseInfo,
     /// Free-form metadata.
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Metadata,
     /// Application group, upper case.
     pub app_group_name: Option<String>,
     /// Home page URL.
@@ -326,7 +326,7 @@ impl Default for InstanceInfo {
             country_id: 1,
             data_center_info: Some(DataCenterInfo::default()),
             lease_info: LeaseInfo::default(),
-            metadata: BTreeMap::new(),
+            metadata: Metadata::new(),
             app_group_name: None,
             home_page_url: None,
             status_page_url: None,

@@ -14,7 +14,6 @@
 //! Peer replication batches (§2.9) are JSON only and live here too.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -28,7 +27,7 @@ use crate::replication::{
     ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
     ReplicationListResponse,
 };
-use crate::{Application, Applications, DecodeError};
+use crate::{Application, Applications, DecodeError, Metadata};
 
 /// The `@class` marker Java writes for an empty metadata map.
 pub(crate) const EMPTY_MAP_CLASS: &str = "java.util.Collections$EmptyMap";
@@ -309,7 +308,7 @@ fn write_port(out: &mut Vec<u8>, port: Port) {
     });
 }
 
-fn write_string_map(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
+fn write_string_map(out: &mut Vec<u8>, map: &Metadata) {
     out.push(b'{');
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 {
@@ -808,7 +807,7 @@ fn data_center_value(value: Value, path: &Path<'_>) -> Result<DataCenterInfo, De
     let metadata = if class == DataCenterClass::Amazon {
         metadata.unwrap_or_default()
     } else {
-        BTreeMap::new()
+        Metadata::new()
     };
     Ok(DataCenterInfo { class, name, metadata })
 }
@@ -828,11 +827,8 @@ fn lease_value(value: Value, path: &Path<'_>) -> Result<LeaseInfo, DecodeError> 
 }
 
 /// Reads a string → string map: scalars become strings, `null` values and `@class` are dropped.
-fn string_map_value(
-    value: Value,
-    path: &Path<'_>,
-) -> Result<BTreeMap<String, String>, DecodeError> {
-    let mut out = BTreeMap::new();
+fn string_map_value(value: Value, path: &Path<'_>) -> Result<Metadata, DecodeError> {
+    let mut out = Metadata::new();
     for (key, value) in expect_object(value, path)? {
         if value.is_null() || key == "@class" {
             continue;
@@ -840,6 +836,7 @@ fn string_map_value(
         let text = string_value(value, &path.key(&key))?;
         out.insert(key, text);
     }
+    out.shrink_to_fit();
     Ok(out)
 }
 

@@ -18,6 +18,7 @@ pub mod apps;
 pub mod error;
 pub mod instance;
 pub mod json;
+pub mod metadata;
 pub mod replication;
 pub mod xml;
 
@@ -27,6 +28,7 @@ pub use instance::{
     ActionType, AppName, DataCenterClass, DataCenterInfo, DataCenterName, InstanceInfo,
     InstanceStatus, LeaseInfo, Port,
 };
+pub use metadata::Metadata;
 
 /// The two wire formats Eureka speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

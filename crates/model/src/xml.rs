@@ -13,7 +13,6 @@
 //! `class` attributes optional. Only the five predefined entities and numeric character
 //! references are understood; a `<!DOCTYPE>` is rejected, so no entity is ever expanded.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -25,7 +24,7 @@ use crate::json::{
     parse_integer_text, port_number, sid_on_wire, write_i64, write_u64, LeaseBuilder, Path,
     EMPTY_MAP_CLASS,
 };
-use crate::{ActionType, Application, Applications, DataCenterInfo, DecodeError};
+use crate::{ActionType, Application, Applications, DataCenterInfo, DecodeError, Metadata};
 
 /// Deepest element nesting the decoder accepts (real documents need 6 levels).
 pub const MAX_DEPTH: usize = 64;
@@ -214,7 +213,7 @@ fn write_port(out: &mut Vec<u8>, name: &str, port: Port) {
 }
 
 /// Writes `<key>value</key>` for every encodable key, names coded as XStream does.
-fn write_entries(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
+fn write_entries(out: &mut Vec<u8>, map: &Metadata) {
     for (key, value) in map {
         if !is_encodable_metadata_key(key) {
             continue;
@@ -631,7 +630,7 @@ fn data_center_element(
     let metadata = if class == DataCenterClass::Amazon {
         metadata.unwrap_or_default()
     } else {
-        BTreeMap::new()
+        Metadata::new()
     };
     Ok(DataCenterInfo { class, name, metadata })
 }
@@ -652,11 +651,8 @@ fn lease_element(children: Vec<Element>, path: &Path<'_>) -> Result<LeaseInfo, D
 }
 
 /// Reads `<metadata><key>value</key>...</metadata>`, decoding the coded element names.
-fn entries(
-    children: Vec<Element>,
-    path: &Path<'_>,
-) -> Result<BTreeMap<String, String>, DecodeError> {
-    let mut out = BTreeMap::new();
+fn entries(children: Vec<Element>, path: &Path<'_>) -> Result<Metadata, DecodeError> {
+    let mut out = Metadata::new();
     for child in children {
         if !child.children.is_empty() {
             let p = path.key(&child.name);
@@ -671,6 +667,7 @@ fn entries(
         }
         out.insert(key, child.text);
     }
+    out.shrink_to_fit();
     Ok(out)
 }
 

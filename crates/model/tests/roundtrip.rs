@@ -76,7 +76,11 @@ fn data_center(wire: Wire) -> impl Strategy<Value = Option<DataCenterInfo>> {
         class,
         name,
         // Only AWS data centers carry metadata on the wire.
-        metadata: if class == DataCenterClass::Amazon { metadata } else { BTreeMap::new() },
+        metadata: if class == DataCenterClass::Amazon {
+            metadata.into()
+        } else {
+            Default::default()
+        },
     }))
 }
 
@@ -151,7 +155,7 @@ fn instance(wire: Wire) -> impl Strategy<Value = InstanceInfo> {
             country_id,
             data_center_info,
             lease_info,
-            metadata,
+            metadata: metadata.into(),
             app_group_name,
             home_page_url: home,
             status_page_url: status_page,

@@ -243,6 +243,9 @@ fn deflate_flushed(data: &[u8], level: Compression) -> Vec<u8> {
         let _ = z.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync);
         // Done once all input is in and the flush left output space unused.
         if z.total_in() >= data.len() as u64 && out.len() < out.capacity() {
+            // Kept for as long as the fragment lives: no spare capacity (it was a quarter of
+            // the plain size, ten times what compressed registries need).
+            out.shrink_to_fit();
             return out;
         }
         out.reserve(out.capacity().max(1024));

@@ -167,7 +167,7 @@ fn own_instance(config: &ServerConfig, now: u64) -> InstanceInfo {
         status: InstanceStatus::Up,
         port: Port { port, enabled: true },
         data_center_info: Some(DataCenterInfo::default()),
-        metadata: config.instance.metadata.clone(),
+        metadata: config.instance.metadata.clone().into(),
         vip_address: Some(app.to_lowercase()),
         secure_vip_address: Some(app.to_lowercase()),
         is_coordinating_discovery_server: true,

@@ -2,7 +2,6 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,7 +11,7 @@ use eureka_model::replication::{
 };
 use eureka_model::{
     ActionType, Application, Applications, DataCenterClass, DataCenterInfo, DataCenterName,
-    InstanceInfo, InstanceStatus, LeaseInfo, Port,
+    InstanceInfo, InstanceStatus, LeaseInfo, Metadata, Port,
 };
 
 /// Reads `tests/fixtures/{name}` as bytes.
@@ -22,7 +21,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// A string map from pairs.
-pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub fn map(pairs: &[(&str, &str)]) -> Metadata {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
@@ -64,7 +63,7 @@ pub fn register_orders() -> InstanceInfo {
 /// The ORDERS instance of the §2.8 registry sample.
 pub fn orders_listed() -> InstanceInfo {
     InstanceInfo {
-        metadata: BTreeMap::new(),
+        metadata: Metadata::new(),
         lease_info: LeaseInfo {
             registration_timestamp: 1_700_000_000_123,
             last_renewal_timestamp: 1_700_000_120_456,
