@@ -39,11 +39,11 @@ pub const PEER_NODE_CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 pub const PEER_NODE_READ_TIMEOUT: Duration = Duration::from_millis(5_000);
 /// `eureka.server.peer-eureka-nodes-update-interval-ms`: 10 minutes.
 pub const PEER_EUREKA_NODES_UPDATE_INTERVAL: Duration = Duration::from_millis(600_000);
-/// `eureka.server.max-elements-in-peer-replication-pool`: 10 000 queued tasks.
+/// `eureka.server.max-elements-in-peer-replication-pool`: 10 000 queued instances.
 pub const MAX_ELEMENTS_IN_PEER_REPLICATION_POOL: usize = 10_000;
 /// `eureka.server.max-threads-for-peer-replication`: 20 concurrent senders.
 pub const MAX_THREADS_FOR_PEER_REPLICATION: usize = 20;
-/// `eureka.server.max-time-for-replication`: 30 s before a queued task is dropped.
+/// `eureka.server.max-time-for-replication`: 30 s unreachable before a queue may be shed.
 pub const MAX_TIME_FOR_REPLICATION: Duration = Duration::from_millis(30_000);
 /// `eureka.server.peer-replication-batch-delay-ms`: 0, a change leaves at once; changes that
 /// arrive while a batch is in flight go together in the next one.

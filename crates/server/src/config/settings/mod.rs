@@ -70,14 +70,15 @@ pub struct ServerConfig {
     /// `eureka.server.peer-eureka-nodes-update-interval-ms`, default 600 000 ms, > 0: peer list
     /// refresh period (§4.13).
     pub peer_eureka_nodes_update_interval: Duration,
-    /// `eureka.server.max-elements-in-peer-replication-pool`, default 10 000, > 0: replication
-    /// queue bound (§4.13).
+    /// `eureka.server.max-elements-in-peer-replication-pool`, default 10 000, > 0: queued
+    /// instances above which an *unreachable* peer's queue is shed for a resync (a peer that
+    /// answers is never dropped a write; its queue holds one entry per instance).
     pub max_elements_in_peer_replication_pool: usize,
     /// `eureka.server.max-threads-for-peer-replication`, default 20, > 0: concurrent replication
     /// senders (§4.13).
     pub max_threads_for_peer_replication: usize,
-    /// `eureka.server.max-time-for-replication`, default 30 000 ms, > 0: age after which a queued
-    /// task is dropped (§4.13).
+    /// `eureka.server.max-time-for-replication`, default 30 000 ms, > 0: how long a peer must
+    /// have been unreachable before its queue may be shed (queued writes never expire).
     pub max_time_for_replication: Duration,
     /// `eureka.server.peer-replication-batch-delay-ms`, default 0 ms: how long a replicated change
     /// waits for others to share its batch.
