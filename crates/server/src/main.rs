@@ -122,7 +122,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     tracing::info!(
         %addr,
         api = %urls.api,
-        console = urls.console.as_deref().unwrap_or("disabled"),
+        console = %urls.console.as_deref().unwrap_or("disabled"),
         metrics = %urls.metrics,
         "eureka server listening"
     );

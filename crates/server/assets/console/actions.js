@@ -165,7 +165,10 @@ export function drainReport(body) {
   }
 }
 
-/** Buttons for the actions on `inst`, each opening the dialog. */
+/** Short labels for the dense table. */
+const SHORT = { out: "Out of service", in: "In service", clear: "Clear override", cancel: "Cancel" };
+
+/** Buttons for the actions on `inst`, each opening the dialog; `compact` for table rows. */
 export function actionButtons(actions, inst, compact) {
   return actionsFor(inst)
     .filter((a) => !compact || a.id !== "drain")
@@ -173,7 +176,8 @@ export function actionButtons(actions, inst, compact) {
       type: "button",
       class: `act${a.danger ? " danger" : ""}`,
       "aria-label": `${a.label}: ${inst.app} / ${inst.id}`,
-      text: a.label,
+      title: a.label,
+      text: compact ? SHORT[a.id] || a.label : a.label,
       onclick: () => actions.ask(a.id, inst),
     }));
 }

@@ -123,7 +123,7 @@ export class Overview {
     const chips = STATUSES.filter((s) => counts[s]).map((s) => [`chip s-${s}`, `${statusLabel(s)} ${counts[s]}`]);
     if (expiredHere) chips.push(["chip expired", `EXPIRED ${expiredHere}`]);
     renderOnce(entry.row.cells[1], chips.map((c) => c.join("=")).join("|"),
-      () => chips.map(([cls, text]) => el("span", { class: cls, text })));
+      () => [el("div", { class: "chips" }, ...chips.map(([cls, text]) => el("span", { class: cls, text })))]);
     setText(entry.row.cells[2], app.all.length);
     const problem = app.all.some((i) => isProblem(i, expired));
     entry.row.classList.toggle("has-problem", problem);
@@ -260,7 +260,8 @@ export function statusCell(inst, isExpired) {
 /** The event's name, with the status it set. */
 export function eventLabel(e) {
   const name = { REGISTERED: "registered", CANCELLED: "cancelled", EVICTED: "evicted", OVERRIDE_SET: "override set", OVERRIDE_REMOVED: "override removed" }[e.kind] || e.kind.toLowerCase();
-  return e.status && e.kind !== "REGISTERED" ? `${name} ${e.status}` : e.status && e.status !== "UP" ? `${name} (${e.status})` : name;
+  const status = e.status && statusLabel(e.status);
+  return status && e.kind !== "REGISTERED" ? `${name} ${status}` : status && e.status !== "UP" ? `${name} (${status})` : name;
 }
 
 /** Who did it and why: `by ops: deploy 1.4` / `via drain` / `from a peer`. */

@@ -44,7 +44,8 @@ export function renderCards(live, filterHref) {
     cards.push(card("peers", "Peers reachable", sys.peersTotal ? `${sys.peersReachable}/${sys.peersTotal}` : "–", sys.peersTotal ? null : "standalone", "#replicas", peersBad ? "bad" : sys.peersTotal ? "ok" : "quiet"));
     const level = renewLevel(sys);
     const percent = sys.renewPercent === null || sys.renewPercent === undefined ? "–" : `${sys.renewPercent} %`;
-    cards.push(card("renewals", "Renewals / threshold", percent, `${sys.renewsLastMin} of ${sys.renewThreshold} needed per min`, null, { ok: "ok", warn: "warn", bad: "bad", unknown: "quiet" }[level]));
+    const renewNote = sys.renewThreshold ? `${sys.renewsLastMin}/min, threshold ${sys.renewThreshold}` : "nothing expected yet";
+    cards.push(card("renewals", "Renewals vs threshold", percent, renewNote, null, { ok: "ok", warn: "warn", bad: "bad", unknown: "quiet" }[level]));
     const hc = sys.healthChecks;
     if (hc && hc.enabled) {
       cards.push(card("health", "Health-check failures", hc.failing ?? 0, `${hc.markedDown ?? 0} marked DOWN`, filterHref("DOWN"), hc.failing ? "bad" : "quiet"));
