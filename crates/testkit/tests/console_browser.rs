@@ -117,3 +117,25 @@ async fn the_console_shows_updates_and_acts_on_the_registry_in_chromium() {
         s.stop().await;
     }
 }
+
+/// The console's pure modules (formatting, the registry mirror, filters, orders, addresses)
+/// under node's own test runner (`harness/console-e2e/unit.test.mjs`; no dependency).
+#[tokio::test]
+async fn the_consoles_modules_pass_their_unit_tests() {
+    let ready = ready();
+    let tests =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../harness/console-e2e/unit.test.mjs");
+    let out = tokio::process::Command::new(&ready["NODE"])
+        .arg("--test")
+        .arg(&tests)
+        .output()
+        .await
+        .expect("run node --test");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "node --test failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("# fail 0") && !report.contains("# pass 0"), "{report}");
+}

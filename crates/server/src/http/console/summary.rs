@@ -100,7 +100,7 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
     .flatten()
     .filter(|e| e.app == app && e.id == id)
     .collect();
-    history.sort_by(|a, b| b.at.cmp(&a.at));
+    history.sort_by_key(|e| std::cmp::Reverse(e.at));
     history.truncate(MAX_HISTORY);
     json!({
         "now": now,
