@@ -292,7 +292,12 @@ async fn cluster(servers: &Servers, out: Output, opts: TableOpts) -> Result<(), 
         let status = match server.status().await {
             Ok(body) => serde_json::from_slice::<serde_json::Value>(&body)
                 .map_err(|e| format!("its status is not JSON: {e}")),
-            Err(e) => Err(servers.error(&e, Target::Registry).message),
+            Err(e) => {
+                let url = server.url();
+                let e = CliError::from_transport(&e, &Target::Registry, url, servers.timeout);
+                // The table names the server already.
+                Err(e.message.replace(&format!("cannot reach {url}: "), ""))
+            }
         };
         Node { server: server.url().to_string(), status }
     });

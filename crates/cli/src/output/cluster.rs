@@ -51,10 +51,11 @@ pub fn cluster_tables(nodes: &[Node], now_ms: u64, opts: TableOpts) -> String {
         let doc = match &node.status {
             Ok(doc) => doc,
             Err(reason) => {
-                servers.cells(vec![
-                    node.server.clone().into(),
-                    Cell::styled(format!("unreachable: {reason}"), bad()),
-                ]);
+                // The reason goes last, so it does not widen the columns of the others.
+                let mut row = vec![node.server.clone().into(), Cell::styled("unreachable", bad())];
+                row.extend(std::iter::repeat_n(Cell::default(), 4));
+                row.push(Cell::styled(reason.clone(), bad()));
+                servers.cells(row);
                 continue;
             }
         };
@@ -244,7 +245,10 @@ mod tests {
             "{text}"
         );
         assert!(lines[2].contains(" -  ") && lines[2].ends_with("1/2 reachable"), "Java: {text}");
-        assert!(lines[3].ends_with("unreachable: connection refused"), "{text}");
+        assert!(
+            lines[3].contains(" unreachable ") && lines[3].ends_with("connection refused"),
+            "{text}"
+        );
         assert_eq!(lines[4], "", "{text}");
         assert!(lines[5].starts_with("SERVER") && lines[5].contains("LAST ERROR"), "{text}");
         assert!(

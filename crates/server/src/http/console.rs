@@ -3,7 +3,7 @@
 //! Everything it needs is embedded in the binary (no CDN, no build step), under the
 //! dashboard path `P`:
 //!
-//! - `P`, `P/apps/{APP}`, `P/apps/{APP}/{ID}`: the HTML shell ([`assets`]), `no-cache`; the
+//! - `P`, `P/apps/{APP}`, `P/apps/{APP}/{ID}`: the HTML shell (`assets`), `no-cache`; the
 //!   script shows the overview, an application or an instance from the address;
 //! - `P/assets/{version}/{file}`: the styles and the script's ES modules, cached for a year;
 //! - `P/api/console/summary`: [`summary::summary_document`], what is not the instance list

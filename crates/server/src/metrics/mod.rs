@@ -1,5 +1,5 @@
 //! Prometheus metrics, served at `/metrics` and `/actuator/prometheus` as Prometheus text
-//! 0.0.4, or OpenMetrics text when the scraper's `Accept` prefers it ([`format`]).
+//! 0.0.4, or OpenMetrics text when the scraper's `Accept` prefers it ([`mod@format`]).
 //!
 //! Events are counted as they happen ([`Metrics::applied`], [`Metrics::rejected`],
 //! [`Metrics::evicted`], [`Metrics::observe_http`]); the write counters' handles are created
@@ -12,7 +12,7 @@
 //! test process count separately.
 //!
 //! - [`collect`]: the scrape-time gauges.
-//! - [`format`]: the exposition format a scrape asks for.
+//! - [`mod@format`]: the exposition format a scrape asks for.
 //! - [`process`]: memory, CPU and file descriptors from `/proc`.
 
 pub mod collect;

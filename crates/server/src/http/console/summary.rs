@@ -47,7 +47,7 @@ pub async fn summary(
     labelled(response, LABEL_SUMMARY)
 }
 
-/// The summary: [`sections`], the registry version, and the live lease timings of the
+/// The summary: the shared sections, the registry version, and the live lease timings of the
 /// applications named in `leases` (a comma-separated list, or `*` for all).
 pub fn summary_document(state: &SharedState, events: usize, leases_of: Option<&str>) -> Value {
     let now = state.clock.now_ms();
