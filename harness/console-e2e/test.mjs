@@ -242,7 +242,7 @@ try {
   await page.waitForURL(`${base}/`);
   await waitFor("the override with its reason in Recent events", async () => {
     const text = await page.locator("#events").textContent();
-    return text.includes("override set OUT_OF_SERVICE") && text.includes("e2e maintenance window") && text.includes("override removed");
+    return text.includes("override set OUT OF SERVICE") && text.includes("e2e maintenance window") && text.includes("override removed");
   }, 7000);
   log("Recent events list the overrides with the reason");
 
