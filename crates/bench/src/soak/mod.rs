@@ -32,7 +32,9 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 use client::{fetch_loop, register_all, renew_loop, Client};
 pub use cluster::Cluster;
 use report::{print_sample, take_sample};
-pub use report::{NodeCheck, NodeSample, NodeTotals, Sample, Settings, SoakReport, Verification};
+pub use report::{
+    NodeCheck, NodeSample, NodeTotals, RssSample, Sample, Settings, SoakReport, Verification,
+};
 pub use tally::Tally;
 use tally::{Counters, Kind};
 use verify::verify;
@@ -103,13 +105,35 @@ pub async fn run(
     eprintln!("registering {} instances on {n} nodes", params.instances);
     let started = Instant::now();
     let registering = register_all(params, cluster, &owned, &counters);
-    tokio::select! {
-        done = registering => done?,
-        _ = interrupt.wait_for(|stop| *stop) => bail!("interrupted while registering"),
+    tokio::pin!(registering);
+    // RSS during the storm, where a node's peak is expected.
+    let mut register_rss = Vec::new();
+    let mut storm_tick = interval_at(started + params.sample_every, params.sample_every);
+    storm_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            done = &mut registering => { done?; break; }
+            _ = interrupt.wait_for(|stop| *stop) => bail!("interrupted while registering"),
+            _ = storm_tick.tick() => {
+                let sample = RssSample::take(cluster, started);
+                eprintln!("registering: {sample}");
+                register_rss.push(sample);
+            }
+        }
     }
     let register_secs = started.elapsed().as_secs_f64();
+    let mut register_tally = Tally::default();
+    for c in &counters {
+        register_tally.add(&c.tally());
+    }
+    register_rss.push(RssSample::take(cluster, started));
     let rss_start: Vec<f64> = cluster.nodes.iter().map(|p| p.rss_mib().unwrap_or(0.0)).collect();
-    eprintln!("registered in {register_secs:.1} s; soaking for {:?}", params.duration);
+    eprintln!(
+        "registered in {register_secs:.1} s ({:.0}/s), errors: {}; soaking for {:?}",
+        params.instances as f64 / register_secs,
+        register_tally.error_text(),
+        params.duration
+    );
 
     let (stop_tx, stop) = watch::channel(false);
     let mut load = JoinSet::new();
@@ -208,6 +232,8 @@ pub async fn run(
         },
         interrupted,
         register_secs,
+        register_tally,
+        register_rss,
         ran_secs,
         renew_rate: renews_in_run as f64 / ran_secs,
         samples,

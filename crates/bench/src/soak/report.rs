@@ -39,6 +39,31 @@ pub struct Sample {
     pub nodes: Vec<NodeSample>,
 }
 
+/// Every node's RSS at one moment of the registration storm.
+#[derive(Debug, Clone, Serialize)]
+pub struct RssSample {
+    /// Seconds since the registration started.
+    pub t_secs: f64,
+    /// `VmRSS` per node, MiB (0 when unreadable).
+    pub rss_mib: Vec<f64>,
+}
+
+impl RssSample {
+    pub(crate) fn take(cluster: &Cluster, since: Instant) -> Self {
+        RssSample {
+            t_secs: since.elapsed().as_secs_f64(),
+            rss_mib: cluster.nodes.iter().map(|p| p.rss_mib().unwrap_or(0.0)).collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for RssSample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rss: Vec<String> = self.rss_mib.iter().map(|r| format!("{r:.0}")).collect();
+        write!(f, "t {:.0} s, RSS MiB {}", self.t_secs, rss.join(" / "))
+    }
+}
+
 /// What the final check found on one node.
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeCheck {
@@ -118,6 +143,10 @@ pub struct SoakReport {
     pub interrupted: bool,
     /// Seconds the registration of every instance took.
     pub register_secs: f64,
+    /// What the registration storm sent and what failed (before the renewals began).
+    pub register_tally: Tally,
+    /// RSS during the storm, one sample per sample period and one at its end.
+    pub register_rss: Vec<RssSample>,
     /// Seconds the renewals and fetches actually ran.
     pub ran_secs: f64,
     /// Renewals per second achieved, all nodes together (the target is instances / period).
@@ -192,6 +221,20 @@ impl SoakReport {
             self.renew_rate,
             self.settings.instances as f64 / self.settings.renew_every_secs,
         );
+        let rt = &self.register_tally;
+        let _ = writeln!(
+            out,
+            "- registration storm: {} instances in {:.1} s ({:.0}/s), {} requests, errors: {}",
+            self.settings.instances,
+            self.register_secs,
+            self.settings.instances as f64 / self.register_secs,
+            rt.requests(),
+            rt.error_text()
+        );
+        if !self.register_rss.is_empty() {
+            let rss: Vec<String> = self.register_rss.iter().map(|s| s.to_string()).collect();
+            let _ = writeln!(out, "- RSS during the storm: {}", rss.join("; "));
+        }
         let t = &self.total;
         let _ = writeln!(
             out,
@@ -209,14 +252,19 @@ impl SoakReport {
             t.lost_leases,
             t.reregistered
         );
+        // KiB of a node's RSS per instance registered (every node holds every instance).
+        let per_instance = |mib: f64| mib * 1024.0 / self.settings.instances as f64;
         for (i, node) in self.totals.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "- node {i} (:{}): RSS {:.1} MiB at start, {:.1} MiB at end, peak {:.1} MiB; {} requests, {} errors",
+                "- node {i} (:{}): RSS {:.1} MiB at start, {:.1} MiB at end ({:.2} KiB per instance), \
+                 peak {:.1} MiB ({:.2}× the end); {} requests, {} errors",
                 node.port,
                 node.rss_start_mib,
                 node.rss_end_mib,
+                per_instance(node.rss_end_mib),
                 node.rss_peak_mib,
+                node.rss_peak_mib / node.rss_end_mib.max(1.0),
                 node.tally.requests(),
                 node.tally.errors()
             );
