@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use eureka_model::InstanceStatus;
-use eureka_model::{reconcile_hash_code, ActionType, Application, Applications, InstanceInfo};
+use eureka_model::{
+    hash_code_of_counts, reconcile_hash_code, ActionType, Application, Applications, InstanceInfo,
+};
 use rand::seq::SliceRandom;
 
 /// (application, instance id): where an instance sits in the registry.
@@ -20,6 +22,32 @@ pub(crate) struct LocalRegistry {
     /// with what each was before, so a snapshot's changes cost what was touched rather than
     /// a diff of the whole registry. `None` after a full fetch: then the snapshot diffs.
     touched: Option<BTreeMap<Key, Option<Arc<InstanceInfo>>>>,
+    /// Instances per status, kept as changes apply, so checking a delta's hash costs the
+    /// changes it carries rather than a walk over the whole copy.
+    counts: StatusCounts,
+}
+
+/// How many instances hold each status, indexed as [`InstanceStatus::ALL`].
+#[derive(Debug, Clone, Copy, Default)]
+struct StatusCounts([usize; InstanceStatus::ALL.len()]);
+
+impl StatusCounts {
+    fn slot(status: InstanceStatus) -> usize {
+        InstanceStatus::ALL.iter().position(|s| *s == status).unwrap_or(0)
+    }
+
+    fn add(&mut self, status: InstanceStatus) {
+        self.0[Self::slot(status)] += 1;
+    }
+
+    fn remove(&mut self, status: InstanceStatus) {
+        let slot = &mut self.0[Self::slot(status)];
+        *slot = slot.saturating_sub(1);
+    }
+
+    fn hash_code(&self) -> String {
+        hash_code_of_counts(InstanceStatus::ALL.iter().copied().zip(self.0))
+    }
 }
 
 /// What applying a delta found.
@@ -40,13 +68,17 @@ impl LocalRegistry {
     /// Replaces everything with a full fetch.
     pub(crate) fn from_full(full: &Applications) -> Self {
         let mut apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>> = BTreeMap::new();
+        let mut counts = StatusCounts::default();
         for app in &full.applications {
             let entry = apps.entry(app.name.to_uppercase()).or_default();
             for info in &app.instances {
-                entry.insert(info.id().to_string(), Arc::clone(info));
+                if let Some(replaced) = entry.insert(info.id().to_string(), Arc::clone(info)) {
+                    counts.remove(replaced.status);
+                }
+                counts.add(info.status);
             }
         }
-        LocalRegistry { apps, touched: None }
+        LocalRegistry { apps, touched: None, counts }
     }
 
     /// Whether the registry holds no application (Java then fetches in full, not a delta).
@@ -81,11 +113,13 @@ impl LocalRegistry {
     /// One delta entry, by its action; entries without a known action are ignored.
     fn apply_one(&mut self, app: &str, info: &Arc<InstanceInfo>) {
         let before = match info.action_type {
-            Some(ActionType::Added | ActionType::Modified) => self
-                .apps
-                .entry(app.to_string())
-                .or_default()
-                .insert(info.id().to_string(), Arc::clone(info)),
+            Some(ActionType::Added | ActionType::Modified) => {
+                self.counts.add(info.status);
+                self.apps
+                    .entry(app.to_string())
+                    .or_default()
+                    .insert(info.id().to_string(), Arc::clone(info))
+            }
             Some(ActionType::Deleted) => {
                 let Some(instances) = self.apps.get_mut(app) else { return };
                 let removed = instances.remove(info.id());
@@ -99,6 +133,9 @@ impl LocalRegistry {
             }
             None => return,
         };
+        if let Some(before) = &before {
+            self.counts.remove(before.status);
+        }
         if let Some(touched) = &mut self.touched {
             touched.entry((app.to_string(), info.id().to_string())).or_insert(before);
         }
@@ -126,9 +163,9 @@ impl LocalRegistry {
         self.touched = Some(BTreeMap::new());
     }
 
-    /// The reconcile hash over every instance, whatever its status.
+    /// The reconcile hash over every instance, whatever its status (from the kept counts).
     pub(crate) fn hash_code(&self) -> String {
-        reconcile_hash_code(self.apps.values().flat_map(|m| m.values()).map(|i| i.status))
+        self.counts.hash_code()
     }
 
     /// An immutable view for lookups, with `changes` against `previous` (the snapshot last
@@ -406,6 +443,30 @@ mod tests {
         assert!(snap.instances("A").is_empty(), "DOWN is filtered out of usable instances");
         assert_eq!(snap.instances("b")[0].id(), "b1");
         assert_eq!(snap.hash_code(), "DOWN_1_UP_1_");
+    }
+
+    #[test]
+    fn kept_status_counts_equal_a_walk_after_every_kind_of_change() {
+        let walk = |l: &LocalRegistry| {
+            reconcile_hash_code(l.apps.values().flat_map(|m| m.values()).map(|i| i.status))
+        };
+        let full = doc("", &[("A", vec![inst("A", "a1", Up), inst("A", "a2", Down)])]);
+        let mut local = LocalRegistry::from_full(&full);
+        assert_eq!(local.hash_code(), walk(&local));
+        let changes = [
+            with_action(&inst("A", "a1", OutOfService), ActionType::Modified),
+            with_action(&inst("A", "a3", Starting), ActionType::Added),
+            // An ADDED for an instance already held replaces it: counted once.
+            with_action(&inst("A", "a3", Up), ActionType::Added),
+            with_action(&inst("A", "a2", Down), ActionType::Deleted),
+            with_action(&inst("A", "gone", Up), ActionType::Deleted),
+            inst("B", "no-action", Up),
+        ];
+        for change in changes {
+            local.apply_delta(&doc("", &[(change.app.as_str(), vec![change.clone()])]));
+            assert_eq!(local.hash_code(), walk(&local), "after {change:?}");
+        }
+        assert_eq!(local.hash_code(), "OUT_OF_SERVICE_1_UP_1_");
     }
 
     #[test]
