@@ -202,7 +202,7 @@ fn zone(info: &InstanceInfo) -> Option<&str> {
 fn version(info: &InstanceInfo) -> Option<&str> {
     ["version", "app.version", "app-version", "build.version", "build-version"]
         .iter()
-        .find_map(|k| info.metadata.get(*k))
+        .find_map(|k| info.metadata.get(k))
         .map(String::as_str)
 }
 
