@@ -23,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How soon after a fault ends (restarted node ready, partition healed) every node must agree.
 const CONVERGE: Duration = Duration::from_secs(5);
+/// How long the storm over a slow link may take to reach the slow peer.
+const STORM_DRAIN: Duration = Duration::from_secs(30);
 /// A client's lease: renew every second, expire 3 s after the last renewal.
 const LEASE: (u32, u32) = (1, 3);
 /// How long a client waits for one answer before failing over.
@@ -97,6 +99,16 @@ impl Cluster {
     /// Polls every node until each holds exactly `expected` (id → status) with equal hashes;
     /// returns how long that took, or fails after [`CONVERGE`] showing the differences.
     async fn converge(&self, what: &str, expected: &BTreeMap<String, String>) -> Duration {
+        self.converge_within(what, expected, CONVERGE).await
+    }
+
+    /// [`Cluster::converge`] with its own limit, for runs whose replication is slow on purpose.
+    async fn converge_within(
+        &self,
+        what: &str,
+        expected: &BTreeMap<String, String>,
+        limit: Duration,
+    ) -> Duration {
         let started = Instant::now();
         loop {
             let mut views = Vec::new();
@@ -108,7 +120,7 @@ impl Cluster {
             if agreed {
                 return started.elapsed();
             }
-            if started.elapsed() > CONVERGE {
+            if started.elapsed() > limit {
                 let diffs: Vec<String> = views
                     .iter()
                     .enumerate()
@@ -117,7 +129,7 @@ impl Cluster {
                         Some((hash, s)) => format!("node {i}: {hash} {}", diff(expected, s)),
                     })
                     .collect();
-                panic!("{what}: no convergence within {CONVERGE:?}:\n{}", diffs.join("\n"));
+                panic!("{what}: no convergence within {limit:?}:\n{}", diffs.join("\n"));
             }
             sleep(Duration::from_millis(50)).await;
         }
@@ -463,7 +475,10 @@ async fn a_registration_storm_over_a_slow_link_loses_no_write_whatever_the_pool_
     }
     let expected: BTreeMap<String, String> =
         (0..STORM).map(|k| (format!("storm-{k}"), "UP".to_string())).collect();
-    let converged = c.converge("after the storm over a slow link", &expected).await;
+    // 12 batches at 100 ms each at best; a loaded CI machine makes the drain slower, which
+    // is allowed: only a lost write fails the test.
+    let converged =
+        c.converge_within("after the storm over a slow link", &expected, STORM_DRAIN).await;
     println!("{STORM} registrations on every node {converged:?} after the last write");
     c.stop().await;
 }
