@@ -93,13 +93,26 @@ fn registry_ops(c: &mut Criterion) {
     // What a register costs the next full fetch: the snapshot, re-encoding the changed
     // application and assembling the gzip body from the cached fragments.
     let cache = ResponseCache::default();
-    let _ = cache.full_registry(&reg.snapshot(), Format::Json).gzip();
+    let _ = cache
+        .full_registry(
+            &reg.snapshot(),
+            eureka_model::Codec::new(Format::Json, eureka_model::Detail::Full),
+        )
+        .gzip();
     g.bench_function("gzip full registry after a change (10k registry)", |b| {
         b.iter_batched(
             || {
                 reg.register(instance(7), Origin::Client, NOW + 4);
             },
-            |()| cache.full_registry(&reg.snapshot(), Format::Json).gzip().len(),
+            |()| {
+                cache
+                    .full_registry(
+                        &reg.snapshot(),
+                        eureka_model::Codec::new(Format::Json, eureka_model::Detail::Full),
+                    )
+                    .gzip()
+                    .len()
+            },
             BatchSize::PerIteration,
         )
     });

@@ -19,7 +19,7 @@
 //!
 //! Property names and defaults: `eureka-protocol.md` §4.15 and §6 ("Property names").
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -89,8 +89,6 @@ pub mod defaults {
     pub const ENABLE_REPLICATED_REQUEST_COMPRESSION: bool = false;
     /// `eureka.server.min-available-instances-for-peer-replication`: -1, check disabled.
     pub const MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION: i32 = -1;
-    /// `eureka.server.rate-limiter-enabled`: off.
-    pub const RATE_LIMITER_ENABLED: bool = false;
     /// `eureka.dashboard.enabled`: the console is served.
     pub const DASHBOARD_ENABLED: bool = true;
     /// `eureka.dashboard.path`: the console is at the root, as Spring's.
@@ -217,9 +215,10 @@ pub struct ServerConfig {
     /// `eureka.server.my-url`, default unset: our own URL, to recognise ourselves among peers
     /// (§4.13); ends with '/'.
     pub my_url: Option<String>,
-    /// `eureka.server.rate-limiter-enabled`, default false: the Netflix rate limiter filter
-    /// (§4.14).
-    pub rate_limiter_enabled: bool,
+    /// `eureka.server.rate-limiter-*`: Java's fetch rate limiter, off by default.
+    pub rate_limiter: RateLimiterSettings,
+    /// `eureka.server.remote-region-*`: other regions' registries merged into reads.
+    pub remote_regions: RemoteRegionSettings,
     /// Response-cache keys that were set; accepted and validated for compatibility but without
     /// effect (we never serve stale reads).
     pub compat_ignored: Vec<String>,
@@ -253,6 +252,110 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+}
+
+/// `eureka.server.rate-limiter-*`: Java's `RateLimitingFilter`, token buckets over registry
+/// fetches (`GET apps`, `apps/delta`, `apps/{APP}`). Standard Java clients and servers
+/// (`DiscoveryIdentity-Name` `DefaultClient`/`DefaultServer`) and the privileged clients are
+/// never throttled unless `throttle-standard-clients`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimiterSettings {
+    /// `rate-limiter-enabled`, default false: throttled fetches get 503.
+    pub enabled: bool,
+    /// `rate-limiter-throttle-standard-clients`, default false: throttle `DefaultClient` and
+    /// `DefaultServer` (and the privileged clients) too.
+    pub throttle_standard_clients: bool,
+    /// `rate-limiter-privileged-clients`, default none: more `DiscoveryIdentity-Name`s exempt.
+    pub privileged_clients: BTreeSet<String>,
+    /// `rate-limiter-burst-size`, default 10: tokens a bucket holds (0: no limit, as Java).
+    pub burst_size: u32,
+    /// `rate-limiter-registry-fetch-average-rate`, default 500: fetches per second, all kinds
+    /// (0: no limit).
+    pub registry_fetch_average_rate: u32,
+    /// `rate-limiter-full-fetch-average-rate`, default 100: full fetches per second, on top
+    /// (0: no limit).
+    pub full_fetch_average_rate: u32,
+}
+
+impl Default for RateLimiterSettings {
+    fn default() -> Self {
+        RateLimiterSettings {
+            enabled: false,
+            throttle_standard_clients: false,
+            privileged_clients: BTreeSet::new(),
+            burst_size: 10,
+            registry_fetch_average_rate: 500,
+            full_fetch_average_rate: 100,
+        }
+    }
+}
+
+/// `eureka.server.remote-region-*`: other regions' Eureka servers, fetched in the background
+/// and merged into reads that ask for them (`?regions=`), or into every read while transparent
+/// fallback is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRegionSettings {
+    /// `remote-region-urls-with-name.<region>`, default none: each region's service URL, by
+    /// lower-cased region name (at most 64 regions).
+    pub urls: BTreeMap<String, String>,
+    /// `remote-region-urls`, default none: accepted and validated; Java never reads it either
+    /// (a region needs a name to be asked for).
+    pub unnamed_urls: Vec<String>,
+    /// `remote-region-registry-fetch-interval` (seconds), default 30.
+    pub fetch_interval: Duration,
+    /// `remote-region-app-whitelist.<region>` (and `.global` for regions without their own),
+    /// default none: the applications a region serves, upper-cased.
+    pub whitelists: BTreeMap<String, BTreeSet<String>>,
+    /// `remote-region-connect-timeout-ms`, default 2000 (Netflix's; Spring's is 1000).
+    pub connect_timeout: Duration,
+    /// `remote-region-read-timeout-ms`, default 5000 (Netflix's; Spring's is 1000).
+    pub read_timeout: Duration,
+    /// `disable-transparent-fallback-to-other-region`, default false: while false, reads
+    /// without `regions=` include every region, and lookups of an application or instance
+    /// that is not local fall back to the regions.
+    pub disable_transparent_fallback: bool,
+    /// `disable-delta-for-remote-regions`, default false: fetch regions in full every time.
+    pub disable_delta: bool,
+    /// `remote-region-cache-lifetime` (ours), default 0 (for ever, as Java): a region's copy
+    /// not refreshed for this long is no longer served, until it answers again.
+    pub cache_lifetime: Duration,
+}
+
+impl Default for RemoteRegionSettings {
+    fn default() -> Self {
+        RemoteRegionSettings {
+            urls: BTreeMap::new(),
+            unnamed_urls: Vec::new(),
+            fetch_interval: Duration::from_secs(30),
+            whitelists: BTreeMap::new(),
+            connect_timeout: Duration::from_millis(2_000),
+            read_timeout: Duration::from_millis(5_000),
+            disable_transparent_fallback: false,
+            disable_delta: false,
+            cache_lifetime: Duration::ZERO,
+        }
+    }
+}
+
+impl RemoteRegionSettings {
+    /// The whitelist key that applies to regions without one of their own.
+    pub const GLOBAL_WHITELIST: &'static str = "global";
+
+    /// The applications `region` serves: its own whitelist, else the global one, else all.
+    pub fn whitelist(&self, region: &str) -> Option<&BTreeSet<String>> {
+        self.whitelists.get(region).or_else(|| self.whitelists.get(Self::GLOBAL_WHITELIST))
+    }
+
+    /// The most regions one server follows.
+    pub const MAX_REGIONS: usize = 64;
+
+    /// Range check: no more regions than a region set holds.
+    fn check(&self) -> Result<(), Rejected> {
+        if self.urls.len() > Self::MAX_REGIONS {
+            return reject(self.urls.len().to_string(), "at most 64 remote regions");
+        }
+        Ok(())
+    }
 }
 
 /// How log lines are written.
@@ -421,7 +524,8 @@ impl Default for ServerConfig {
             min_available_instances_for_peer_replication:
                 d::MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION,
             my_url: None,
-            rate_limiter_enabled: d::RATE_LIMITER_ENABLED,
+            rate_limiter: RateLimiterSettings::default(),
+            remote_regions: RemoteRegionSettings::default(),
             compat_ignored: Vec::new(),
             dashboard_enabled: d::DASHBOARD_ENABLED,
             dashboard_path: d::DASHBOARD_PATH.to_string(),
@@ -682,6 +786,31 @@ impl ServerConfig {
                     .to_string(),
             );
         }
+        let regions = &self.remote_regions;
+        if !regions.unnamed_urls.is_empty() {
+            notes.push(
+                "eureka.server.remote-region-urls has no effect (Java never reads it either): \
+                 name each region with eureka.server.remote-region-urls-with-name.<region>"
+                    .to_string(),
+            );
+        }
+        for region in regions.whitelists.keys() {
+            if region != RemoteRegionSettings::GLOBAL_WHITELIST
+                && !regions.urls.contains_key(region)
+            {
+                notes.push(format!(
+                    "eureka.server.remote-region-app-whitelist.{region} names no remote region \
+                     of eureka.server.remote-region-urls-with-name"
+                ));
+            }
+        }
+        if regions.urls.contains_key(&client.region.to_lowercase()) {
+            notes.push(format!(
+                "eureka.server.remote-region-urls-with-name.{} is this server's own region \
+                 (eureka.region): requests never ask for it as a remote one",
+                client.region.to_lowercase()
+            ));
+        }
         let other_zones: Vec<&str> = client
             .service_urls
             .keys()
@@ -839,7 +968,56 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.server.min-available-instances-for-peer-replication"
         => min_available_instances_for_peer_replication: parse_i32, minus_one_or_more),
     bind!("eureka.server.my-url" => optional my_url: parse_url, optional_url),
-    bind!("eureka.server.rate-limiter-enabled" => rate_limiter_enabled: parse_bool, any),
+    bind!("eureka.server.rate-limiter-enabled" => rate_limiter.enabled: parse_bool, any),
+    bind!("eureka.server.rate-limiter-throttle-standard-clients"
+        => rate_limiter.throttle_standard_clients: parse_bool, any),
+    bind!("eureka.server.rate-limiter-privileged-clients"
+        => rate_limiter.privileged_clients: parse_name_set, any),
+    bind!("eureka.server.rate-limiter-burst-size" => rate_limiter.burst_size: parse_u32, any),
+    bind!("eureka.server.rate-limiter-registry-fetch-average-rate"
+        => rate_limiter.registry_fetch_average_rate: parse_u32, any),
+    bind!("eureka.server.rate-limiter-full-fetch-average-rate"
+        => rate_limiter.full_fetch_average_rate: parse_u32, any),
+    Binding {
+        key: "eureka.server.remote-region-urls-with-name.*",
+        apply: Apply::Map(|b, region, raw| {
+            let region = parse_region_name(&region)?;
+            match raw {
+                Some(raw) => b.config.remote_regions.urls.insert(region, parse_url(raw)?),
+                None => b.config.remote_regions.urls.remove(&region),
+            };
+            Ok(())
+        }),
+        check: |c| c.remote_regions.check(),
+    },
+    bind!("eureka.server.remote-region-urls" => remote_regions.unnamed_urls: parse_url_list, any),
+    bind!("eureka.server.remote-region-registry-fetch-interval"
+        => remote_regions.fetch_interval: parse_secs, positive_secs),
+    Binding {
+        key: "eureka.server.remote-region-app-whitelist.*",
+        apply: Apply::Map(|b, region, raw| {
+            let region = parse_region_name(&region)?;
+            match raw {
+                Some(raw) => {
+                    let apps = parse_name_set(raw)?.iter().map(|a| a.to_uppercase()).collect();
+                    b.config.remote_regions.whitelists.insert(region, apps)
+                }
+                None => b.config.remote_regions.whitelists.remove(&region),
+            };
+            Ok(())
+        }),
+        check: |_| Ok(()),
+    },
+    bind!("eureka.server.remote-region-connect-timeout-ms"
+        => remote_regions.connect_timeout: parse_millis, positive_millis),
+    bind!("eureka.server.remote-region-read-timeout-ms"
+        => remote_regions.read_timeout: parse_millis, positive_millis),
+    bind!("eureka.server.disable-transparent-fallback-to-other-region"
+        => remote_regions.disable_transparent_fallback: parse_bool, any),
+    bind!("eureka.server.disable-delta-for-remote-regions"
+        => remote_regions.disable_delta: parse_bool, any),
+    bind!("eureka.server.remote-region-cache-lifetime"
+        => remote_regions.cache_lifetime: parse_duration, millis),
     bind!("eureka.server.use-read-only-response-cache" => no_effect parse_bool),
     bind!("eureka.server.response-cache-update-interval-ms" => no_effect parse_millis),
     bind!("eureka.server.response-cache-auto-expiration-in-seconds" => no_effect parse_secs),
@@ -992,6 +1170,7 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.client.register-with-eureka" => client.register_with_eureka: parse_bool, any),
     bind!("eureka.client.fetch-registry" => client.fetch_registry: parse_bool, any),
     bind!("eureka.client.region" => client.region: parse_text, any),
+    bind!("eureka.region" => client.region: parse_text, any),
     Binding {
         key: "eureka.security.enabled",
         apply: Apply::Scalar(|b, raw| set(&mut b.config.security.enabled, raw, parse_bool)),
@@ -1222,6 +1401,22 @@ fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {
 
 fn parse_text(raw: &str) -> Result<String, &'static str> {
     Ok(raw.to_string())
+}
+
+/// A comma-separated set of names (clients, applications), trimmed, empty items dropped.
+fn parse_name_set(raw: &str) -> Result<BTreeSet<String>, &'static str> {
+    Ok(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+}
+
+/// A region name as requests give it: lower case, no ',' (which separates `regions=`).
+fn parse_region_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() || name.contains(',') || name.chars().any(char::is_whitespace) {
+        return Err(
+            "a region name without ',' or spaces, e.g. remote-region-urls-with-name.us-west-2",
+        );
+    }
+    Ok(name)
 }
 
 /// A file path; whether it can be read is checked when the server starts (`tls.rs`).
@@ -2180,7 +2375,16 @@ mod tests {
         assert!(!c.enable_replicated_request_compression);
         assert_eq!(c.min_available_instances_for_peer_replication, -1);
         assert_eq!(c.my_url, None);
-        assert!(!c.rate_limiter_enabled);
+        assert_eq!(c.rate_limiter, RateLimiterSettings::default());
+        assert!(!c.rate_limiter.enabled);
+        assert_eq!(
+            (c.rate_limiter.burst_size, c.rate_limiter.registry_fetch_average_rate),
+            (10, 500)
+        );
+        assert_eq!(c.rate_limiter.full_fetch_average_rate, 100);
+        assert!(c.remote_regions.urls.is_empty());
+        assert_eq!(c.remote_regions.fetch_interval, Duration::from_secs(30));
+        assert!(!c.remote_regions.disable_transparent_fallback);
         assert!(c.compat_ignored.is_empty());
         assert_eq!(c.environment, "test");
         assert_eq!(c.datacenter, "default");
@@ -2499,6 +2703,77 @@ mod tests {
 
         let message = refuse(&[("eureka.security.users.alice.colour", "red")]);
         assert!(message.contains("<name>.password"), "{message}");
+    }
+
+    #[test]
+    fn remote_region_and_rate_limiter_keys_bind_as_springs_do() {
+        let loaded = load_yaml(&[
+            "eureka:",
+            "  region: EU-West-1",
+            "  server:",
+            "    remote-region-urls-with-name:",
+            "      US-West-2: http://west.example:8761/eureka",
+            "      ap-south-1: https://south.example/eureka/",
+            "    remoteRegionAppWhitelist:",
+            "      us-west-2: orders, Billing",
+            "      global: PAY",
+            "    remote-region-registry-fetch-interval: 10",
+            "    remote-region-read-timeout-ms: 3000",
+            "    disable-transparent-fallback-to-other-region: true",
+            "    remote-region-cache-lifetime: 10m",
+            "    rate-limiter-enabled: true",
+            "    rate-limiter-privileged-clients: batch-job, cron",
+            "    rate-limiter-burst-size: 20",
+        ]);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let c = loaded.config;
+        assert_eq!(c.client.region, "EU-West-1");
+        let r = &c.remote_regions;
+        assert_eq!(
+            r.urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
+            [
+                ("ap-south-1", "https://south.example/eureka/"),
+                ("us-west-2", "http://west.example:8761/eureka/")
+            ]
+        );
+        let names =
+            |set: Option<&BTreeSet<String>>| set.map(|s| s.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(names(r.whitelist("us-west-2")), Some(vec!["BILLING".into(), "ORDERS".into()]));
+        assert_eq!(names(r.whitelist("ap-south-1")), Some(vec!["PAY".into()]), "the global list");
+        assert_eq!(r.fetch_interval, Duration::from_secs(10));
+        assert_eq!(r.read_timeout, Duration::from_millis(3000));
+        assert_eq!(r.connect_timeout, Duration::from_millis(2000));
+        assert!(r.disable_transparent_fallback);
+        assert_eq!(r.cache_lifetime, Duration::from_secs(600));
+        let l = &c.rate_limiter;
+        assert!(l.enabled && !l.throttle_standard_clients);
+        assert_eq!(l.privileged_clients, ["batch-job".to_string(), "cron".to_string()].into());
+        assert_eq!((l.burst_size, l.registry_fetch_average_rate), (20, 500));
+
+        // Mistakes name the key.
+        let error = ServerConfig::load(ConfigSources {
+            overrides: pairs(&[("eureka.server.remote-region-urls-with-name.west", "west:8761")]),
+            ..ConfigSources::default()
+        })
+        .expect_err("rejects");
+        assert!(error.to_string().contains("an http:// or https:// URL"), "{error}");
+        let warned = ServerConfig::load(ConfigSources {
+            overrides: pairs(&[
+                ("eureka.server.remote-region-urls", "http://a.example/eureka/"),
+                ("eureka.server.remote-region-app-whitelist.nowhere", "A"),
+            ]),
+            ..ConfigSources::default()
+        })
+        .expect("loads")
+        .warnings;
+        assert!(
+            warned.iter().any(|w| w.contains("remote-region-urls has no effect")),
+            "{warned:?}"
+        );
+        assert!(
+            warned.iter().any(|w| w.contains("whitelist.nowhere names no remote region")),
+            "{warned:?}"
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`remote`]: remote regions, each fetched by its own task and merged into reads.
+//! - [`rate_limit`]: Java's registry-fetch rate limiter, off by default.
 //! - [`security`]: users, roles and password checks (HTTP Basic), off unless configured.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
@@ -28,6 +30,8 @@ pub mod drain;
 pub mod http;
 pub mod listener;
 pub mod metrics;
+pub mod rate_limit;
+pub mod remote;
 pub mod replication;
 pub mod security;
 pub mod state;
@@ -60,6 +64,7 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     tasks::spawn_all(&state, &token, &mut tasks);
     replication::Replicator::spawn(&state, &token, &mut tasks);
+    remote::Remote::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();
     let closing = state.watch.closing().clone();

@@ -11,6 +11,8 @@ use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::listener::ConnectionStats;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
+use crate::remote::Remote;
 use crate::replication::Replicator;
 use crate::security::Authenticator;
 use crate::tls::{self, TlsError};
@@ -48,6 +50,10 @@ pub struct ServerState {
     pub connections: ConnectionStats,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
+    /// Remote regions' copies, the merged reads over them and their fetch links.
+    pub remote: Remote,
+    /// The fetch rate limiter; `None` when `rate-limiter-enabled` is off.
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -114,11 +120,15 @@ impl ServerState {
             own_names.push(config.address.to_string());
         }
         let replication = Replicator::from_config(&config, own_names, &peer_tls);
+        let remote = Remote::from_config(&config, &peer_tls, replication.node_id());
+        let rate_limiter = RateLimiter::from_settings(&config.rate_limiter);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
         Ok(Arc::new_cyclic(|state| ServerState {
             auth,
+            remote,
+            rate_limiter,
             registry,
             watch,
             cache: ResponseCache::default(),

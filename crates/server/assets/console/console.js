@@ -153,6 +153,7 @@
     $("system").querySelector('[data-k="leaseExpirationEnabled"]').classList.toggle("warn-text", !s.leaseExpirationEnabled);
     renderBanners(doc);
     renderReplicas(doc.replicas);
+    renderRegions(doc.remoteRegions || []);
     renderApps(doc.apps);
     renderEvents(doc);
     renderInfo(doc);
@@ -220,6 +221,44 @@
       setAttr(c[3], "title", p.lastSuccessMs ? iso(p.lastSuccessMs) : null);
       setText(c[4], p.lastError ? `${ago(p.lastErrorMs)}: ${p.lastError}` : "none");
     });
+  }
+
+  // Remote regions: their links, and the instances they serve, each marked with its region.
+  // Read-only: actions apply to local instances only.
+  function renderRegions(regions) {
+    $("regions").hidden = regions.length === 0;
+    const fill = (body, rows, cells) => {
+      while (body.rows.length > rows.length) body.deleteRow(-1);
+      rows.forEach((r, i) => {
+        let row = body.rows[i];
+        if (!row) {
+          row = el("tr", {}, ...cells.map(([label, cls]) => el("td", { "data-label": label, class: cls || "" })));
+          body.append(row);
+        }
+        cells.forEach(([, , value], k) => setText(row.cells[k], value(r)));
+      });
+      return body;
+    };
+    const links = fill($("regions-table").tBodies[0], regions, [
+      ["Region", "mono", (r) => r.name],
+      ["Fetched from", "mono", (r) => r.url],
+      ["Served", "", (r) => (r.served ? "yes" : r.expired ? "no: expired" : "not yet fetched")],
+      ["Instances", "num", (r) => r.servedInstances],
+      ["Last success", "", (r) => (r.lastSuccessMs ? ago(r.lastSuccessMs) : "never")],
+      ["Last error", "err", (r) => (r.lastError ? `${ago(r.lastErrorMs)}: ${r.lastError}` : "none")],
+    ]);
+    regions.forEach((r, i) => {
+      links.rows[i].cells[2].className = r.served ? "ok-text" : "bad-text";
+    });
+    const instances = regions.flatMap((r) => r.instanceList || []);
+    fill($("remote-instances").tBodies[0], instances, [
+      ["Region", "mono", (i) => i.region],
+      ["Application", "", (i) => i.app],
+      ["Instance", "mono", (i) => i.id],
+      ["Host:port", "mono", (i) => hostPort(i)],
+      ["Status", "", (i) => i.status],
+      ["Zone", "", (i) => i.zone || "–"],
+    ]);
   }
 
   function filters() {

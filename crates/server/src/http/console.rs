@@ -257,6 +257,7 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
             "peers": peers,
         },
         "apps": apps,
+        "remoteRegions": remote_regions(state, &status),
         "events": event_list,
         "eventsTotal": events_total,
         "info": {
@@ -273,6 +274,39 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
             "config": config_that_matters(config),
         },
     })
+}
+
+/// Each remote region (from the status document) with the instances it serves, each marked
+/// with the region: shown apart from local instances, which alone the actions apply to.
+fn remote_regions(state: &SharedState, status: &Value) -> Vec<Value> {
+    let docs = status["remoteRegions"].as_array().cloned().unwrap_or_default();
+    docs.into_iter()
+        .enumerate()
+        .map(|(index, mut doc)| {
+            let (region, apps) = state.remote.regions.served(index).unwrap_or_default();
+            let instances: Vec<Value> = apps
+                .iter()
+                .flat_map(|app| app.instances.iter())
+                .map(|inst| {
+                    json!({
+                        "region": region,
+                        "id": inst.id(),
+                        "app": inst.app,
+                        "hostName": inst.host_name,
+                        "port": inst.port.enabled.then_some(inst.port.port),
+                        "securePort": inst.secure_port.enabled.then_some(inst.secure_port.port),
+                        "status": inst.status.as_str(),
+                        "zone": eureka_client::instance_zone(inst),
+                    })
+                })
+                .collect();
+            if let Some(url) = doc["url"].as_str() {
+                doc["url"] = json!(scrub_userinfo(url));
+            }
+            doc["instanceList"] = json!(instances);
+            doc
+        })
+        .collect()
 }
 
 /// The live timing of `app`/`id` (`timings` is sorted by app then id).

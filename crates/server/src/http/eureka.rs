@@ -11,8 +11,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
-use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_model::{AppName, Applications, Codec, Detail, Format, InstanceInfo, InstanceStatus};
+use eureka_registry::snapshot::by_vip;
+use eureka_registry::{Origin, RegionSet, RegistryError, RenewOutcome, RenewRequest, Snapshot};
 use http_body_util::BodyExt;
 
 use super::auth;
@@ -21,12 +22,13 @@ use super::negotiate::{accepts_gzip, body_type, response_format};
 use super::observe::RouteLabel;
 use super::route::{self, Route, RouteError};
 use super::status;
-use crate::cache::Entity;
+use crate::cache::{Entity, Stamp};
 use crate::metrics::Operation;
+use crate::rate_limit::Fetch;
 use crate::replication::{node, receive, ReplicationTask};
 use crate::state::{RequestKind, SharedState};
 use crate::watch::MAX_LONG_POLL;
-use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
+use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_IDENTITY_NAME, HEADER_NODE_ID};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
@@ -143,6 +145,15 @@ pub async fn api(
         }
     };
     let owner = owner.as_ref();
+    if throttled(&state, &route, &method, &headers) {
+        let mut response = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "registry fetches are rate limited (eureka.server.rate-limiter-*): retry later or on another server",
+        )
+        .into_response();
+        response.extensions_mut().insert(RouteLabel(template));
+        return response;
+    }
     let query = Query::parse(&uri);
     let kind = match (&route, &method) {
         (Route::Apps, _) => Some(RequestKind::FullFetch),
@@ -164,12 +175,16 @@ pub async fn api(
         _ => None,
     };
     let result = match (route, method) {
-        (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
+        (Route::Apps, _) => {
+            registry_document(&state, Entity::AllApps, &headers, query.get("regions"))
+        }
         (Route::Delta, _) => delta(&state, &query, &headers).await,
         (Route::App(app), Method::POST) => register(&state, &app, &headers, body, owner).await,
-        (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
+        (Route::App(app), _) => {
+            registry_document(&state, Entity::App(app.to_string()), &headers, None)
+        }
         (Route::Instance(app, id), Method::GET) => {
-            instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
+            instance_document(find_instance(&state, Some(&app), &id), &headers, &id)
         }
         (Route::Instance(app, id), Method::PUT) => {
             renew(&state, &app, &id, &query, &headers, owner)
@@ -186,10 +201,12 @@ pub async fn api(
             super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
         }
         (Route::InstanceById(id), _) => {
-            instance_document(state.registry.find_instance(&id), &headers, &id)
+            instance_document(find_instance(&state, None, &id), &headers, &id)
         }
-        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
-        (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
+        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers, None),
+        (Route::SecureVip(vip), _) => {
+            registry_document(&state, Entity::SecureVip(vip), &headers, None)
+        }
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
         (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
         (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
@@ -275,12 +292,40 @@ fn count(
     state.requests.hit(kind);
 }
 
-/// Serves a registry document from the per-version cache: encoded once per version and
-/// format, gzip-compressed once on first demand.
+/// Header selecting full or compact instances (`X-Eureka-Accept`), part of the cache key.
+pub const HEADER_EUREKA_ACCEPT: &str = "x-eureka-accept";
+
+/// The remote regions a read merges in: those its `regions=` names (fetches only; 403 until
+/// every region has answered once, as Java), else every region while transparent fallback is
+/// on, else none.
+fn region_set(
+    state: &SharedState,
+    entity: &Entity,
+    requested: Option<&str>,
+) -> Result<RegionSet, ApiError> {
+    let remote = &state.remote;
+    match requested.filter(|r| !r.is_empty()) {
+        Some(regions) if matches!(entity, Entity::AllApps | Entity::Delta) => {
+            if !remote.regions.ready() {
+                return Err(ApiError::forbidden(
+                    "remote regions not fetched yet: this server has not had an answer from \
+                     every remote region (eureka.server.remote-region-urls-with-name); retry",
+                ));
+            }
+            Ok(remote.regions.parse_set(regions))
+        }
+        _ => Ok(remote.default_set()),
+    }
+}
+
+/// Serves a registry document from the per-version cache: encoded once per version, codec
+/// (format, full or compact) and set of merged remote regions, gzip-compressed once on first
+/// demand.
 fn registry_document(
     state: &SharedState,
     entity: Entity,
     headers: &HeaderMap,
+    requested_regions: Option<&str>,
 ) -> Result<Response, ApiError> {
     if reads_refused(state) {
         return Err(ApiError::forbidden(
@@ -289,26 +334,57 @@ fn registry_document(
         ));
     }
     let format = response_format(headers);
-    let (version, encoded) = match &entity {
-        Entity::Delta => {
+    let codec = Codec::new(
+        format,
+        Detail::from_header(headers.get(HEADER_EUREKA_ACCEPT).map(|v| v.as_bytes())),
+    );
+    let set = region_set(state, &entity, requested_regions)?;
+    let regions = &state.remote.regions;
+    let encoded = match &entity {
+        Entity::Delta if set.is_empty() => {
             let (key, delta) = state.registry.delta();
-            let build = || Some(format.encode_applications(&delta));
-            (key.0, state.cache.get_or_build(entity.clone(), format, key, build))
+            let stamp = Stamp { registry: key.0, delta_epoch: key.1, regions: 0 };
+            let build = || Some(codec.encode_applications(&delta));
+            state.cache.get_or_build(entity.clone(), codec, set, stamp, build)
+        }
+        Entity::Delta => {
+            let generation = regions.generation();
+            let (key, delta, snap) = consistent_delta(state);
+            let stamp = Stamp { registry: key.0, delta_epoch: key.1, regions: generation };
+            let build =
+                || Some(codec.encode_applications(&regions.delta_view(&delta, &snap, set).1));
+            state.cache.get_or_build(entity.clone(), codec, set, stamp, build)
+        }
+        Entity::AllApps if set.is_empty() => {
+            Some(state.cache.full_registry(&state.registry.snapshot(), codec))
         }
         Entity::AllApps => {
-            let snap = state.registry.snapshot();
-            (snap.version, Some(state.cache.full_registry(&snap, format)))
+            let view = regions.full_view(&state.registry.snapshot(), set);
+            let stamp =
+                Stamp { registry: view.local_version, delta_epoch: 0, regions: view.generation };
+            Some(state.cache.listing(set, codec, stamp, &view.apps, view.keys.iter()))
         }
         Entity::App(_) | Entity::Vip(_) | Entity::SecureVip(_) => {
+            let generation = if set.is_empty() { 0 } else { regions.generation() };
             let snap = state.registry.snapshot();
             let build = || match &entity {
-                Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
-                Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
-                Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
+                Entity::App(name) => match snap.application(name) {
+                    Some(app) => Some(codec.encode_application(app)),
+                    None => regions.application(name, set).map(|a| codec.encode_application(&a)),
+                },
+                Entity::Vip(vip) | Entity::SecureVip(vip) => {
+                    let secure = matches!(entity, Entity::SecureVip(_));
+                    let subset = if set.is_empty() {
+                        snap.by_vip(vip, secure)
+                    } else {
+                        by_vip(&regions.full_view(&snap, set).apps, vip, secure)
+                    };
+                    Some(codec.encode_applications(&subset))
+                }
                 Entity::AllApps | Entity::Delta => None,
             };
-            let key = (snap.version, 0);
-            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
+            let stamp = Stamp { registry: snap.version, delta_epoch: 0, regions: generation };
+            state.cache.get_or_build(entity.clone(), codec, set, stamp, build)
         }
     };
     let Some(encoded) = encoded else {
@@ -327,9 +403,59 @@ fn registry_document(
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    h.insert(HEADER_VERSION, HeaderValue::from(version));
-    h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    h.insert(HEADER_VERSION, HeaderValue::from(encoded.stamp().registry));
+    h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding, X-Eureka-Accept"));
     Ok(response)
+}
+
+/// The local delta and the snapshot at the same registry version, so a merged delta's hash
+/// covers exactly the local registry the delta leads to.
+fn consistent_delta(state: &SharedState) -> ((u64, u64), Arc<Applications>, Snapshot) {
+    loop {
+        let (key, delta) = state.registry.delta();
+        let snap = state.registry.snapshot();
+        if snap.version == key.0 {
+            return (key, delta, snap);
+        }
+    }
+}
+
+/// A single instance, local or (with transparent fallback) from a remote region.
+fn find_instance(
+    state: &SharedState,
+    app: Option<&AppName>,
+    id: &str,
+) -> Option<Arc<InstanceInfo>> {
+    let local = match app {
+        Some(app) => state.registry.get_instance(app.as_str(), id),
+        None => state.registry.find_instance(id),
+    };
+    let set = state.remote.default_set();
+    local.or_else(|| {
+        (!set.is_empty())
+            .then(|| state.remote.regions.instance(app.map(AppName::as_str), id, set))
+            .flatten()
+    })
+}
+
+/// The rate limiter's verdict on a fetch (nothing to decide when it is off).
+fn throttled(state: &SharedState, route: &Route, method: &Method, headers: &HeaderMap) -> bool {
+    let Some(limiter) = &state.rate_limiter else { return false };
+    if method != Method::GET {
+        return false;
+    }
+    let fetch = match route {
+        Route::Apps => Fetch::Full,
+        Route::Delta => Fetch::Delta,
+        Route::App(_) => Fetch::Application,
+        _ => return false,
+    };
+    let identity = headers.get(HEADER_IDENTITY_NAME).and_then(|v| v.to_str().ok());
+    let refused = limiter.throttles(fetch, identity, state.clock.now_ms());
+    if refused {
+        state.metrics.throttled(fetch);
+    }
+    refused
 }
 
 /// `GET apps/delta`, Eureka's delta; with `since=V` (ours only, Java clients never send it)
@@ -359,7 +485,7 @@ async fn delta(
         // Waits on a `watch` receiver only: no registry lock is held while the request is.
         state.watch.wait_for_change(since, wait.min(MAX_LONG_POLL)).await;
     }
-    registry_document(state, Entity::Delta, headers)
+    registry_document(state, Entity::Delta, headers, query.get("regions"))
 }
 
 /// Java's "registry not ready" window (§4.12), only when asked for with

@@ -28,6 +28,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::rate_limit::Fetch;
 use crate::state::ServerState;
 
 /// The media type of the scrape answer (what Prometheus asks for first).
@@ -159,6 +160,11 @@ struct RejectedLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FetchLabels {
+    fetch: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct HttpLabels {
     method: &'static str,
     route: &'static str,
@@ -177,6 +183,8 @@ pub struct Metrics {
     rejected: Family<RejectedLabels, Counter>,
     evictions: Counter,
     http: HttpFamily,
+    /// Fetches refused by the rate limiter: full, delta, application.
+    throttled: [Counter; 3],
 }
 
 impl Metrics {
@@ -209,13 +217,26 @@ impl Metrics {
             Unit::Seconds,
             http.clone(),
         );
+        let throttled_family = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "eureka_throttled_fetches",
+            "Registry fetches refused with 503 by the rate limiter (eureka.server.rate-limiter-*), by kind",
+            throttled_family.clone(),
+        );
+        let throttled = [Fetch::Full, Fetch::Delta, Fetch::Application]
+            .map(|f| throttled_family.get_or_create_owned(&FetchLabels { fetch: f.as_str() }));
         registry.register(
             "eureka_build",
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
         registry.register_collector(Box::new(collect::StateCollector::new(state)));
-        Metrics { registry, writes, rejected, evictions, http }
+        Metrics { registry, writes, rejected, evictions, http, throttled }
+    }
+
+    /// Counts a fetch the rate limiter refused.
+    pub fn throttled(&self, fetch: Fetch) {
+        self.throttled[fetch as usize].inc();
     }
 
     /// Counts a write that was applied.
