@@ -89,6 +89,29 @@ impl ClientBuilder {
         self.configure(|c| c.fetch_registry = yes)
     }
 
+    /// Sets this client's zone and the servers of each zone (`service-url.<zone>`): servers
+    /// of the own zone are tried first (`prefer-same-zone-eureka`), the others after.
+    pub fn zones<'a>(
+        self,
+        own: &str,
+        servers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        let own = own.to_string();
+        let servers: Vec<(String, Vec<String>)> = servers
+            .into_iter()
+            .map(|(zone, urls)| (zone.to_string(), split_urls(urls).map(str::to_string).collect()))
+            .collect();
+        self.configure(move |c| {
+            c.zone = Some(own);
+            c.zone_service_urls.extend(servers);
+        })
+    }
+
+    /// Lookups prefer instances of this client's zone while it has any usable one.
+    pub fn prefer_zone_instances(self, yes: bool) -> Self {
+        self.configure(|c| c.prefer_zone_instances = yes)
+    }
+
     /// Trusts extra CAs or presents a client certificate to `https://` servers.
     pub fn tls(self, tls: TlsOptions) -> Self {
         self.configure(|c| c.tls = tls)
@@ -145,7 +168,7 @@ impl ClientBuilder {
         let view = View {
             only_up: config.filter_only_up_instances,
             shuffle: config.shuffle_instances,
-            zone: config.own_zone(own.as_ref()).filter(|_| config.prefer_same_zone),
+            zone: config.own_zone(own.as_ref()).filter(|_| config.prefer_zone_instances),
         };
         let inner = Arc::new(Inner {
             view,

@@ -23,9 +23,11 @@ pub struct ClientConfig {
     /// This client's own zone; default: the registered instance's zone (its `zone` metadata
     /// or AWS availability zone), else the first availability zone.
     pub zone: Option<String>,
-    /// Talk to servers of the own zone first, and have lookups prefer instances of the own
-    /// zone while it has any UP (`prefer-same-zone-eureka`, true).
+    /// Talk to servers of the own zone first (`prefer-same-zone-eureka`, true).
     pub prefer_same_zone: bool,
+    /// Lookups (`instances`, choosers, VIPs) return only instances of the own zone while it
+    /// has any usable one. Off by default: it concentrates calls on the own zone's instances.
+    pub prefer_zone_instances: bool,
     /// Remote regions whose instances the server should merge into fetches
     /// (`fetch-remote-regions-registry`, sent as `?regions=`); lookups see them as local ones.
     pub fetch_remote_regions: Vec<String>,
@@ -73,6 +75,7 @@ impl Default for ClientConfig {
             availability_zones: Vec::new(),
             zone: None,
             prefer_same_zone: true,
+            prefer_zone_instances: false,
             fetch_remote_regions: Vec::new(),
             fetch_registry: true,
             registry_fetch_interval: Duration::from_secs(30),

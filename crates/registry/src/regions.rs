@@ -339,8 +339,11 @@ impl RemoteRegions {
 
     /// The local registry merged with the regions of `set`: whitelisted applications of
     /// every region that is not expired, instances of one application from several sources
-    /// merged by id (a remote copy wins over the local one, and later regions over earlier
-    /// ones, as Java's merge does). Built once per (local version, generation, set).
+    /// merged by id. An instance listed by several sources is taken from the local registry,
+    /// else from the first region (Java lets the last one win, so a region that lists this
+    /// server's own instances back, as two regions following each other do, would shadow
+    /// the live local state with an older copy). Built once per (local version, generation,
+    /// set).
     pub fn full_view(&self, local: &Snapshot, set: RegionSet) -> Arc<MergedView> {
         let generation = self.generation();
         if let Some(view) = self.views.lock().get(&set) {
@@ -432,10 +435,17 @@ impl RemoteRegions {
                     entry.insert(info.id().to_string(), info.clone());
                 }
             }
-            for (region, copy) in guards.iter().filter(|(_, copy)| !copy.expired) {
+            let live: Vec<_> = guards.iter().filter(|(_, copy)| !copy.expired).collect();
+            for (k, (region, copy)) in live.iter().enumerate() {
                 for (_, info) in &copy.changes {
                     let app = info.app.to_uppercase();
-                    if region.serves(&app) {
+                    // The merged registry takes an instance listed twice from the local
+                    // registry or the first region: changes of shadowed copies are not news.
+                    let shadowed = lists(&local.apps, &app, info.id())
+                        || live[..k]
+                            .iter()
+                            .any(|(_, earlier)| lists(&earlier.apps, &app, info.id()));
+                    if region.serves(&app) && !shadowed {
                         by_app.entry(app).or_default().insert(info.id().to_string(), info.clone());
                     }
                 }
@@ -605,15 +615,22 @@ fn with_action(info: &Arc<InstanceInfo>, action: ActionType) -> Arc<InstanceInfo
     Arc::new(InstanceInfo { action_type: Some(action), ..InstanceInfo::clone(info) })
 }
 
-/// Instances of several sources merged by id, later sources winning; sorted by id.
+/// Instances of several sources merged by id, earlier sources winning; sorted by id.
 fn merge_by_id<'a>(
     sources: impl Iterator<Item = &'a [Arc<InstanceInfo>]>,
 ) -> Vec<Arc<InstanceInfo>> {
     let mut by_id: BTreeMap<&str, &Arc<InstanceInfo>> = BTreeMap::new();
     for source in sources {
         for info in source {
-            by_id.insert(info.id(), info);
+            by_id.entry(info.id()).or_insert(info);
         }
     }
     by_id.into_values().cloned().collect()
+}
+
+/// Whether a registry document sorted by application and instance id lists `app`/`id`.
+fn lists(apps: &Applications, app: &str, id: &str) -> bool {
+    let apps = &apps.applications;
+    apps.binary_search_by(|a| a.name.as_str().cmp(app))
+        .is_ok_and(|i| apps[i].instances.binary_search_by(|x| x.id().cmp(id)).is_ok())
 }

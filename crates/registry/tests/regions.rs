@@ -235,11 +235,20 @@ fn a_copy_older_than_its_lifetime_is_no_longer_served_until_fetched_again() {
 }
 
 #[test]
-fn an_instance_in_both_is_listed_once_and_the_remote_copy_wins() {
+fn an_instance_listed_twice_is_taken_from_the_local_registry_and_its_remote_changes_ignored() {
+    // Two regions following each other: west lists this server's own instance back, older.
     let registry = local();
     let regions = RemoteRegions::new(vec![region("west", None)], RETENTION, None);
-    regions.update(0, &fetched(&[("ORDERS", "o-local", Down)]), T0);
-    let view = regions.full_view(&registry.snapshot(), regions.all());
-    assert_eq!(ids(&view.apps), ["ORDERS/o-local"]);
-    assert_eq!(view.apps.apps_hashcode, "DOWN_1_");
+    let set = regions.all();
+    regions.update(0, &fetched(&[("ORDERS", "o-local", Down), ("A", "a1", Up)]), T0);
+    let client_copy = regions.full_view(&registry.snapshot(), set).apps.clone();
+    assert_eq!(ids(&client_copy), ["A/a1", "ORDERS/o-local"]);
+    assert_eq!(client_copy.apps_hashcode, "UP_2_", "the live local state, not west's copy");
+
+    regions.update(0, &fetched(&[("ORDERS", "o-local", OutOfService), ("A", "a1", Down)]), T0 + 1);
+    let (_, local_delta) = registry.delta();
+    let (full, delta) = regions.delta_view(&local_delta, &registry.snapshot(), set);
+    let after = apply_delta(&client_copy, &delta);
+    assert_eq!(reconcile_hash_code(after.iter().map(|i| i.status)), full.apps.apps_hashcode);
+    assert_eq!(full.apps.apps_hashcode, "DOWN_1_UP_1_");
 }
