@@ -24,6 +24,8 @@ use crate::Millis;
 
 /// The most remote regions one server can follow (a [`RegionSet`] is a 64-bit mask).
 pub const MAX_REGIONS: usize = 64;
+/// Merged views kept at once (one per region set asked for; sets come from requests).
+const MAX_VIEWS: usize = 64;
 
 /// A set of configured remote regions, by their position in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -403,6 +405,10 @@ impl RemoteRegions {
             (v.local_version, v.generation) > (view.local_version, view.generation)
         });
         if !newer {
+            // Sets come from requests: keep a bounded number.
+            if views.len() >= MAX_VIEWS && !views.contains_key(&set) {
+                views.clear();
+            }
             views.insert(set, view.clone());
         }
         view
