@@ -1285,6 +1285,14 @@ pub const KNOWN_KEYS: &[&str] = &{
 /// Spring Cloud Netflix keys (§6) we recognise but do not use: a warning says so instead of
 /// "unknown key".
 const UNUSED_SPRING_KEYS: &[&str] = &[
+    // Remote regions use the peers' TLS settings and their own connection pool per region.
+    "eureka.server.remote-region-trust-store",
+    "eureka.server.remote-region-trust-store-password",
+    "eureka.server.remote-region-total-connections",
+    "eureka.server.remote-region-total-connections-per-host",
+    "eureka.server.remote-region-connection-idle-timeout-seconds",
+    "eureka.server.remote-region-fetch-thread-pool-size",
+    "eureka.server.g-zip-content-from-remote-region",
     "eureka.instance.registry.*",
     "eureka.server.expected-number-of-renews-per-min",
     "eureka.instance.non-secure-port",
