@@ -267,4 +267,15 @@ async fn status_and_metrics_describe_each_region() {
     let listed = &console["remoteRegions"][0]["instanceList"];
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{console}");
     assert_eq!(listed[0]["region"], "west");
+    // The page's polled summary carries the regions' status, and their instances only when
+    // it asks (the list is open).
+    let summary = async |query: &str| -> serde_json::Value {
+        let url = format!("http://{}/api/console/summary{query}", east.addr);
+        http().get(url).send().await.unwrap().json().await.unwrap()
+    };
+    let lean = summary("").await;
+    assert_eq!(lean["remoteRegions"][0]["servedInstances"], 2, "{lean}");
+    assert!(lean["remoteRegions"][0].get("instanceList").is_none(), "{lean}");
+    let full = summary("?remote=1").await;
+    assert_eq!(full["remoteRegions"][0]["instanceList"].as_array().map(Vec::len), Some(2));
 }

@@ -235,6 +235,8 @@ export class Overview {
     regions.forEach((r, i) => {
       links.rows[i].cells[2].className = r.served ? "ok-text" : "bad-text";
     });
+    // The list comes with the summaries only while it is open (`remote=1`).
+    if (!$("remote-details").open) return;
     fillRows($("remote-instances").tBodies[0], regions.flatMap((r) => r.instanceList || []), [
       ["Region", "mono", (i) => i.region],
       ["Application", "", (i) => i.app],

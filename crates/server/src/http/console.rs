@@ -180,7 +180,7 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
             json!({ "name": app.name, "counts": counts, "instances": instances })
         })
         .collect();
-    let mut doc = summary::sections(state, now, events);
+    let mut doc = summary::sections(state, now, events, true);
     doc.insert("version".into(), json!(snap.version));
     doc.insert("apps".into(), Value::Array(apps));
     Value::Object(doc)
