@@ -4,12 +4,11 @@
 //! Two token buckets shared by every caller: one for all fetches (`GET apps`, `apps/delta`,
 //! `apps/{APP}`) at `registry-fetch-average-rate` per second, one more for full fetches at
 //! `full-fetch-average-rate`, each holding `burst-size` tokens. A full fetch takes a token from
-//! both (and keeps the first if the second is empty; one refused by the first leaves the
-//! second alone, as Java does). Callers naming themselves `DefaultClient` or `DefaultServer`
-//! in `DiscoveryIdentity-Name` (every Java client and server), or one of
-//! `rate-limiter-privileged-clients`, pass untouched unless `throttle-standard-clients`. A
-//! throttled fetch is answered 503, which Java clients take as "try another server". When the
-//! limiter is off none of this runs (Java's filter would still count what it would refuse).
+//! both (and keeps the first if the second is empty, as Java does). Callers naming themselves
+//! `DefaultClient` or `DefaultServer` in `DiscoveryIdentity-Name` (every Java client and
+//! server), or one of `rate-limiter-privileged-clients`, pass untouched unless
+//! `throttle-standard-clients`. A throttled fetch is answered 503, which Java clients take as
+//! "try another server". When the limiter is off none of this runs.
 
 use std::collections::BTreeSet;
 
@@ -101,10 +100,12 @@ impl RateLimiter {
             return false;
         }
         let s = &self.settings;
-        // As Java: a fetch refused by the shared bucket spends nothing of the full-fetch one.
-        !self.all_fetches.acquire(s.burst_size, s.registry_fetch_average_rate, now_ms)
-            || (fetch == Fetch::Full
-                && !self.full_fetches.acquire(s.burst_size, s.full_fetch_average_rate, now_ms))
+        let mut refused =
+            !self.all_fetches.acquire(s.burst_size, s.registry_fetch_average_rate, now_ms);
+        if fetch == Fetch::Full {
+            refused |= !self.full_fetches.acquire(s.burst_size, s.full_fetch_average_rate, now_ms);
+        }
+        refused
     }
 
     fn is_privileged(&self, identity: Option<&str>) -> bool {
@@ -165,19 +166,6 @@ mod tests {
         assert_eq!(admitted(&l, Fetch::Application, 1, T0 + 1), 1);
         assert_eq!(admitted(&l, Fetch::Full, 1, T0 + 2), 0, "full fetches wait for their own");
         assert_eq!(admitted(&l, Fetch::Full, 1, T0 + 1000), 1);
-    }
-
-    #[test]
-    fn a_full_fetch_refused_by_the_shared_bucket_spends_nothing_of_its_own() {
-        let l = limiter(|s| {
-            s.burst_size = 2;
-            s.registry_fetch_average_rate = 10;
-            s.full_fetch_average_rate = 1;
-        });
-        assert_eq!(admitted(&l, Fetch::Delta, 2, T0), 2);
-        assert_eq!(admitted(&l, Fetch::Full, 3, T0), 0, "the shared bucket is empty");
-        // 200 ms later the shared bucket holds 2 again; the full-fetch one was never touched.
-        assert_eq!(admitted(&l, Fetch::Full, 3, T0 + 200), 2);
     }
 
     #[test]
