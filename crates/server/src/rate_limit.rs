@@ -8,7 +8,9 @@
 //! `DefaultClient` or `DefaultServer` in `DiscoveryIdentity-Name` (every Java client and
 //! server), or one of `rate-limiter-privileged-clients`, pass untouched unless
 //! `throttle-standard-clients`. A throttled fetch is answered 503, which Java clients take as
-//! "try another server". When the limiter is off none of this runs.
+//! "try another server". When the limiter is off none of this runs (Java's filter would still
+//! count what it would refuse, where it is installed at all: Netflix's `web.xml` ships its
+//! mapping commented out, and Spring Cloud's server does not install it).
 
 use std::collections::BTreeSet;
 
@@ -103,6 +105,8 @@ impl RateLimiter {
         let mut refused =
             !self.all_fetches.acquire(s.burst_size, s.registry_fetch_average_rate, now_ms);
         if fetch == Fetch::Full {
+            // Not short-circuited, as Java's `|=`: a full fetch refused by the shared bucket
+            // still spends a full-fetch token.
             refused |= !self.full_fetches.acquire(s.burst_size, s.full_fetch_average_rate, now_ms);
         }
         refused
@@ -165,6 +169,21 @@ mod tests {
         assert_eq!(admitted(&l, Fetch::Delta, 1, T0), 0, "every shared token went too");
         assert_eq!(admitted(&l, Fetch::Application, 1, T0 + 1), 1);
         assert_eq!(admitted(&l, Fetch::Full, 1, T0 + 2), 0, "full fetches wait for their own");
+        assert_eq!(admitted(&l, Fetch::Full, 1, T0 + 1000), 1);
+    }
+
+    #[test]
+    fn a_full_fetch_refused_by_the_shared_bucket_still_spends_a_full_fetch_token() {
+        let l = limiter(|s| {
+            s.burst_size = 2;
+            s.registry_fetch_average_rate = 10;
+            s.full_fetch_average_rate = 1;
+        });
+        assert_eq!(admitted(&l, Fetch::Delta, 2, T0), 2);
+        assert_eq!(admitted(&l, Fetch::Full, 3, T0), 0, "the shared bucket is empty");
+        // 200 ms later the shared bucket holds 2 again, but the refused fetches emptied the
+        // full-fetch one (Java's `overloaded |= ...` evaluates both buckets).
+        assert_eq!(admitted(&l, Fetch::Full, 3, T0 + 200), 0);
         assert_eq!(admitted(&l, Fetch::Full, 1, T0 + 1000), 1);
     }
 
