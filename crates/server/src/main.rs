@@ -307,7 +307,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     // With port 0 the kernel picks one: log the port actually taken.
     let addr = listener.local_addr().unwrap_or(addr);
-    tracing::info!(%addr, "eureka server listening; API at {scheme}://{addr}/eureka/, metrics at /metrics");
+    let urls = Urls::of(&state.config, scheme, addr.port());
+    tracing::info!(
+        %addr,
+        api = %urls.api,
+        console = %urls.console.as_deref().unwrap_or("disabled"),
+        metrics = %urls.metrics,
+        "eureka server listening"
+    );
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
@@ -327,6 +334,31 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
             Ok(())
         }
+    }
+}
+
+/// The addresses a person opens after start-up, as logged: a wildcard listen address is
+/// shown as `localhost`.
+struct Urls {
+    api: String,
+    console: Option<String>,
+    metrics: String,
+}
+
+impl Urls {
+    fn of(config: &ServerConfig, scheme: &str, port: u16) -> Urls {
+        let host = if config.address.is_unspecified() {
+            "localhost".to_string()
+        } else {
+            config.address.to_string()
+        };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let root = format!("{scheme}://{host}:{port}");
+        let console = config.dashboard_enabled.then(|| {
+            let path = config.dashboard_path.trim_end_matches('/');
+            format!("{root}{path}/")
+        });
+        Urls { api: format!("{root}/eureka/"), console, metrics: format!("{root}/metrics") }
     }
 }
 
