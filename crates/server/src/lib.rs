@@ -64,7 +64,7 @@ pub async fn run(
     let stop = token.clone();
     let closing = state.watch.closing().clone();
     let router = http::router(state.clone());
-    listener::serve(listener, state, router, async move {
+    listener::serve(listener, state.listener_setup(), router, async move {
         tokio::select! {
             _ = shutdown => {},
             _ = stop.cancelled() => {},
