@@ -20,6 +20,7 @@ mod env;
 mod files;
 mod keys;
 mod placeholders;
+mod reference;
 mod regions;
 mod security;
 mod validation;
