@@ -273,11 +273,13 @@ fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     let mut out = Vec::with_capacity(limit.min(total));
     while out.len() < limit {
         // Every log is newest first: taking the newest head each time keeps the merge so.
+        // Within one millisecond the later log wins: an instance is registered before it can be
+        // cancelled or overridden, so that order is the one that happened.
         let newest = heads
             .iter_mut()
             .enumerate()
             .filter_map(|(i, h)| h.peek().map(|e| (i, e.at)))
-            .max_by_key(|(i, at)| (*at, std::cmp::Reverse(*i)));
+            .max_by_key(|(i, at)| (*at, *i));
         let Some((i, _)) = newest else { break };
         if let Some(e) = heads[i].next() {
             out.push(event_json(e));
