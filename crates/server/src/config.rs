@@ -134,6 +134,15 @@ pub mod defaults {
     pub const DEFAULT_ZONE: &str = "defaultZone";
     /// Upper bound for every duration setting: one year, so later arithmetic cannot overflow.
     pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    /// `eureka.dns.port`: 8600, the port Consul's DNS interface uses.
+    pub const DNS_PORT: u16 = 8600;
+    /// `eureka.dns.domain`: names are `<app>.service.eureka.` and so on.
+    pub const DNS_DOMAIN: &str = "eureka.";
+    /// `eureka.dns.ttl`: 5 s, so a resolver's cache lags the registry by at most that.
+    pub const DNS_TTL: Duration = Duration::from_secs(5);
+    /// `eureka.dns.max-answers`: 16 addresses (or SRV records) per answer; 16 A or AAAA records
+    /// fit a 512-byte UDP answer, so stub resolvers without EDNS0 never retry over TCP.
+    pub const DNS_MAX_ANSWERS: usize = 16;
 }
 
 /// The whole server configuration, typed and validated; built once by [`ServerConfig::load`].
@@ -253,6 +262,52 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.dns.*`: the DNS interface to the registry, off by default.
+    pub dns: DnsSettings,
+}
+
+/// `eureka.dns.*`: answering DNS queries for the registry's UP instances (see `dns`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsSettings {
+    /// `eureka.dns.enabled`, default false: serve DNS over UDP and TCP.
+    pub enabled: bool,
+    /// `eureka.dns.port`, default 8600: the UDP and TCP port (0 picks a free one).
+    pub port: u16,
+    /// `eureka.dns.address`, default unset (`server.address`): the address to listen on.
+    pub address: Option<IpAddr>,
+    /// `eureka.dns.domain`, default `eureka.`: the zone answered; lower case, ends with '.'.
+    /// Names outside it are refused.
+    pub domain: String,
+    /// `eureka.dns.ttl`, default 5 s, whole seconds up to a day: the TTL of every record,
+    /// and how long resolvers may cache a "no such name".
+    pub ttl: Duration,
+    /// `eureka.dns.max-answers`, default 16, 1 to 1024: records per answer (a random subset
+    /// when an application has more instances).
+    pub max_answers: usize,
+    /// `eureka.dns.txt-metadata`, default empty: the metadata keys an instance's TXT record
+    /// shows (comma-separated); metadata may hold secrets, so nothing unless listed.
+    pub txt_metadata: Vec<String>,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        DnsSettings {
+            enabled: false,
+            port: defaults::DNS_PORT,
+            address: None,
+            domain: defaults::DNS_DOMAIN.to_string(),
+            ttl: defaults::DNS_TTL,
+            max_answers: defaults::DNS_MAX_ANSWERS,
+            txt_metadata: Vec::new(),
+        }
+    }
+}
+
+impl DnsSettings {
+    /// The address DNS listens on: `eureka.dns.address`, else the HTTP listener's.
+    pub fn listen_addr(&self, server_address: IpAddr) -> std::net::SocketAddr {
+        std::net::SocketAddr::new(self.address.unwrap_or(server_address), self.port)
+    }
 }
 
 /// How log lines are written.
@@ -436,6 +491,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            dns: DnsSettings::default(),
         }
     }
 }
@@ -849,6 +905,13 @@ const BINDINGS: &[Binding] = &[
     bind!("eureka.environment" => environment: parse_text, any),
     bind!("eureka.datacenter" => datacenter: parse_text, any),
     bind!("logging.format" => log_format: parse_log_format, any),
+    bind!("eureka.dns.enabled" => dns.enabled: parse_bool, any),
+    bind!("eureka.dns.port" => dns.port: parse_port, any),
+    bind!("eureka.dns.address" => optional dns.address: parse_ip, any),
+    bind!("eureka.dns.domain" => dns.domain: parse_dns_domain, any),
+    bind!("eureka.dns.ttl" => dns.ttl: parse_secs, dns_ttl),
+    bind!("eureka.dns.max-answers" => dns.max_answers: parse_usize, dns_max_answers),
+    bind!("eureka.dns.txt-metadata" => dns.txt_metadata: parse_key_list, any),
     Binding {
         key: "server.ssl.enabled",
         apply: Apply::Scalar(|b, raw| set_optional(&mut b.config.ssl.enabled, raw, parse_bool)),
@@ -1224,6 +1287,27 @@ fn parse_text(raw: &str) -> Result<String, &'static str> {
     Ok(raw.to_string())
 }
 
+/// A DNS zone such as `eureka.` or `eureka.svc.example.com`: lower-cased, with the final '.'
+/// added; labels of letters, digits, '-' and '_', 1 to 63 characters each; not the root.
+fn parse_dns_domain(raw: &str) -> Result<String, &'static str> {
+    const EXPECT: &str = "a domain such as eureka. or discovery.example.com: labels of letters, \
+                          digits, '-' or '_' (1 to 63 characters), at most 253 characters";
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(EXPECT);
+    }
+    Ok(format!("{name}."))
+}
+
+/// A comma-separated list of names (blank items dropped).
+fn parse_key_list(raw: &str) -> Result<Vec<String>, &'static str> {
+    Ok(raw.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect())
+}
+
 /// A file path; whether it can be read is checked when the server starts (`tls.rs`).
 fn parse_path(raw: &str) -> Result<PathBuf, &'static str> {
     Ok(PathBuf::from(raw))
@@ -1431,6 +1515,22 @@ fn header_size(value: &usize) -> Result<(), Rejected> {
         Ok(())
     } else {
         reject(value.to_string(), "a size from 1KB to 16MB")
+    }
+}
+
+fn dns_ttl(value: &Duration) -> Result<(), Rejected> {
+    if value.as_secs() <= 86_400 {
+        Ok(())
+    } else {
+        reject(value.as_secs().to_string(), "a whole number of seconds from 0 to 86400")
+    }
+}
+
+fn dns_max_answers(value: &usize) -> Result<(), Rejected> {
+    if (1..=1024).contains(value) {
+        Ok(())
+    } else {
+        reject(value.to_string(), "a whole number from 1 to 1024")
     }
 }
 
@@ -2463,6 +2563,59 @@ mod tests {
         let user = &loaded.config.security.users["eureka"];
         assert_eq!(user.roles, vec![crate::security::Role::Admin]);
         assert_eq!(user.password, Some(Password::Plain("s-pw".into())));
+    }
+
+    #[test]
+    fn dns_settings_bind_from_a_file_and_the_environment_and_are_checked() {
+        let d = ServerConfig::default().dns;
+        assert!(!d.enabled, "off unless asked for");
+        assert_eq!(
+            (d.port, d.domain.as_str(), d.ttl, d.max_answers),
+            (8600, "eureka.", Duration::from_secs(5), 16)
+        );
+        assert!(d.txt_metadata.is_empty() && d.address.is_none());
+
+        let path = write(
+            "dns.yml",
+            "eureka:\n  dns:\n    enabled: true\n    domain: Discovery.Example.COM\n    ttl: 30\n    \
+             maxAnswers: 8\n    txt-metadata: [version, zone]\n",
+        );
+        let loaded = ServerConfig::load(ConfigSources {
+            file: Some(&path),
+            env: pairs(&[("EUREKA_DNS_PORT", "5353"), ("EUREKA_DNS_ADDRESS", "127.0.0.1")]),
+            ..ConfigSources::default()
+        })
+        .expect("config loads");
+        let d = &loaded.config.dns;
+        assert!(d.enabled);
+        assert_eq!(d.domain, "discovery.example.com.", "lower case, with the final dot");
+        assert_eq!((d.ttl, d.max_answers, d.port), (Duration::from_secs(30), 8, 5353));
+        assert_eq!(d.txt_metadata, ["version", "zone"]);
+        let addr = d.listen_addr(loaded.config.address);
+        assert_eq!(addr.to_string(), "127.0.0.1:5353");
+
+        let refuse = |key: &str, value: &str| {
+            ServerConfig::load(ConfigSources {
+                overrides: pairs(&[(key, value)]),
+                ..ConfigSources::default()
+            })
+            .expect_err("refused")
+            .to_string()
+        };
+        for (key, value) in [
+            ("eureka.dns.domain", "."),
+            ("eureka.dns.domain", "a..b"),
+            ("eureka.dns.domain", "bad domain"),
+            ("eureka.dns.domain", &"x".repeat(64)),
+            ("eureka.dns.ttl", "86401"),
+            ("eureka.dns.ttl", "5s"),
+            ("eureka.dns.max-answers", "0"),
+            ("eureka.dns.max-answers", "1025"),
+            ("eureka.dns.port", "70000"),
+        ] {
+            let message = refuse(key, value);
+            assert!(message.contains(key), "{key}={value}: {message}");
+        }
     }
 
     #[test]

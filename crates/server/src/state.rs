@@ -117,6 +117,7 @@ impl ServerState {
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
+        let dns = config.dns.enabled;
         Ok(Arc::new_cyclic(|state| ServerState {
             auth,
             registry,
@@ -128,7 +129,7 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone()),
+            metrics: Metrics::new(state.clone(), dns),
             tls: server_tls,
             connections: ConnectionStats::default(),
         }))

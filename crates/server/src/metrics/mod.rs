@@ -12,8 +12,10 @@
 //!
 //! - [`collect`]: the scrape-time gauges.
 //! - [`process`]: memory, CPU and file descriptors from `/proc`.
+//! - [`dns`]: the DNS interface's query counters and answer durations.
 
 pub mod collect;
+pub mod dns;
 pub mod process;
 
 use std::sync::Weak;
@@ -177,12 +179,15 @@ pub struct Metrics {
     rejected: Family<RejectedLabels, Counter>,
     evictions: Counter,
     http: HttpFamily,
+    /// The DNS interface's metrics; `None` when it is off (no empty series).
+    pub dns: Option<dns::DnsMetrics>,
 }
 
 impl Metrics {
     /// Metrics for the server whose state `state` will point to; the scrape-time collector
-    /// reads it through this weak handle (the state owns the metrics).
-    pub fn new(state: Weak<ServerState>) -> Self {
+    /// reads it through this weak handle (the state owns the metrics). `dns`: whether the DNS
+    /// interface is on, so its series exist.
+    pub fn new(state: Weak<ServerState>, dns: bool) -> Self {
         let mut registry = Registry::default();
         let writes = WRITES.map(|(_, name, help)| {
             let family = Family::<OriginLabels, Counter>::default();
@@ -214,8 +219,9 @@ impl Metrics {
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
+        let dns = dns.then(|| dns::DnsMetrics::register(&mut registry));
         registry.register_collector(Box::new(collect::StateCollector::new(state)));
-        Metrics { registry, writes, rejected, evictions, http }
+        Metrics { registry, writes, rejected, evictions, http, dns }
     }
 
     /// Counts a write that was applied.
