@@ -18,13 +18,18 @@
 //! never causes SERVFAIL.
 
 use std::iter;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use hickory_proto::op::{Edns, Header, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
-use hickory_server::net::runtime::Time;
+use hickory_proto::serialize::binary::BinEncoder;
+use hickory_server::net::runtime::{Time, TokioTime};
+use hickory_server::net::xfer::Protocol;
+use hickory_server::net::NetError;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
-use hickory_server::zone_handler::MessageResponseBuilder;
+use hickory_server::zone_handler::{MessageResponse, MessageResponseBuilder};
 use rand::seq::SliceRandom;
 use tokio::time::Instant;
 
@@ -82,6 +87,19 @@ impl Answerer {
     /// The index of the registry's current version.
     pub fn index(&self) -> Arc<Index> {
         self.cache.index(&self.state.registry)
+    }
+
+    /// Answers the raw query `bytes` as if it had come over `protocol`, without a socket: the
+    /// answer as it would be sent, or `None` where the listener sends nothing or FORMERR
+    /// before a handler sees the query (undecodable packets). For the fuzz target.
+    pub fn answer_raw(&self, bytes: &[u8], protocol: Protocol) -> Option<Vec<u8>> {
+        let src = SocketAddr::from(([127, 0, 0, 1], 53_000));
+        let request = Request::from_bytes(bytes.to_vec(), src, protocol).ok()?;
+        let capture = Capture { protocol, sent: Arc::default() };
+        // Nothing in our handler waits: one poll completes it.
+        self.handle_request::<_, TokioTime>(&request, capture.clone()).now_or_never()?;
+        let sent = capture.sent.lock().take();
+        sent
     }
 
     /// The response code and records for `request`, from `index` (made on demand, so
@@ -227,5 +245,115 @@ impl RequestHandler for Answerer {
             metrics.observe(qtype, info.response_code, info.truncation, started.elapsed());
         }
         info
+    }
+}
+
+/// A response handler that keeps the encoded answer (what [`Answerer::answer_raw`] returns),
+/// cut to the same sizes the socket's handler uses.
+#[derive(Clone)]
+struct Capture {
+    protocol: Protocol,
+    sent: Arc<parking_lot::Mutex<Option<Vec<u8>>>>,
+}
+
+#[async_trait::async_trait]
+impl ResponseHandler for Capture {
+    async fn send_response<'a>(
+        &mut self,
+        response: MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, NetError> {
+        let max = match self.protocol {
+            Protocol::Udp => response.edns().map_or(512, Edns::max_payload),
+            _ => u16::MAX,
+        };
+        let mut bytes = Vec::with_capacity(512);
+        let mut encoder = BinEncoder::new(&mut bytes);
+        encoder.set_max_size(max);
+        let info = response.destructive_emit(&mut encoder)?;
+        *self.sent.lock() = Some(bytes);
+        Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use eureka_model::{InstanceInfo, Port};
+    use eureka_registry::Origin;
+    use hickory_proto::op::{Message, MessageType, Query};
+    use hickory_proto::rr::Name;
+
+    use super::*;
+    use crate::config::{DnsSettings, ServerConfig};
+    use crate::{Clock, ServerState};
+
+    fn answerer(instances: usize, max_answers: usize) -> Answerer {
+        let dns = DnsSettings { enabled: true, max_answers, ..DnsSettings::default() };
+        let state =
+            ServerState::new(ServerConfig { dns, ..ServerConfig::default() }, Clock::System)
+                .unwrap();
+        for i in 0..instances {
+            let info = InstanceInfo {
+                instance_id: Some(format!("i-{i}")),
+                host_name: format!("h{i}"),
+                app: "WIDE".into(),
+                ip_addr: format!("10.0.{}.{}", i / 250, i % 250),
+                port: Port { port: 8080, enabled: true },
+                ..Default::default()
+            };
+            state.registry.register(info, Origin::Client, 1);
+        }
+        Answerer::new(state).unwrap()
+    }
+
+    fn query(name: &str, qtype: RecordType, payload: Option<u16>) -> Vec<u8> {
+        let mut message = Message::new(7, MessageType::Query, OpCode::Query);
+        message.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
+        if let Some(size) = payload {
+            let mut edns = Edns::new();
+            edns.set_max_payload(size);
+            message.set_edns(edns);
+        }
+        message.to_vec().unwrap()
+    }
+
+    fn ask(answerer: &Answerer, bytes: &[u8], protocol: Protocol) -> (Message, usize) {
+        let raw = answerer.answer_raw(bytes, protocol).expect("an answer");
+        (Message::from_vec(&raw).unwrap(), raw.len())
+    }
+
+    #[test]
+    fn udp_answers_fit_the_payload_size_and_set_tc_when_cut() {
+        let answerer = answerer(100, 200);
+        let name = "wide.service.eureka.";
+        let (plain, len) = ask(&answerer, &query(name, RecordType::A, None), Protocol::Udp);
+        assert!(len <= 512 && plain.metadata.truncation, "{len} bytes");
+        let (asked, len) = ask(&answerer, &query(name, RecordType::A, Some(4096)), Protocol::Udp);
+        assert!(len <= usize::from(MAX_UDP_PAYLOAD), "capped at {MAX_UDP_PAYLOAD}: {len}");
+        assert!(asked.metadata.truncation && asked.answers.len() > plain.answers.len());
+        let (tcp, _) = ask(&answerer, &query(name, RecordType::A, None), Protocol::Tcp);
+        assert!(!tcp.metadata.truncation);
+        assert_eq!(tcp.answers.len(), 100);
+    }
+
+    #[test]
+    fn max_answers_bounds_a_and_srv_with_their_additionals() {
+        let answerer = answerer(30, 4);
+        let name = "wide.service.eureka.";
+        let (a, _) = ask(&answerer, &query(name, RecordType::A, None), Protocol::Tcp);
+        assert_eq!(a.answers.len(), 4);
+        let (srv, _) = ask(&answerer, &query(name, RecordType::SRV, None), Protocol::Tcp);
+        assert_eq!((srv.answers.len(), srv.additionals.len()), (4, 4));
+        for answer in &srv.answers {
+            let hickory_proto::rr::RData::SRV(srv_data) = &answer.data else { panic!() };
+            assert!(srv.additionals.iter().any(|r| r.name == srv_data.target));
+        }
+        assert!(answerer.answer_raw(&[1, 2, 3], Protocol::Udp).is_none(), "no header, no answer");
     }
 }

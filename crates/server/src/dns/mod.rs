@@ -26,6 +26,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info_span, Instrument};
 
 pub use answer::Answerer;
+/// The transport a query came over, for [`Answerer::answer_raw`].
+pub use hickory_server::net::xfer::Protocol;
 
 use crate::state::SharedState;
 
