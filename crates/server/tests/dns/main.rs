@@ -232,6 +232,15 @@ async fn the_next_answer_follows_status_changes_and_cancels() {
     assert_eq!(addresses().await.unwrap(), ["10.0.0.2", "10.0.0.3"].map(ip).into());
     call(&s, reqwest::Method::DELETE, &format!("apps/ORDERS/{}/status?value=UP", ids[0])).await;
     assert_eq!(addresses().await.unwrap(), all, "the override removed, UP again");
+    let path = format!("apps/ORDERS/{}/status?value=DOWN", ids[2]);
+    call(&s, reqwest::Method::PUT, &path).await;
+    assert_eq!(
+        addresses().await.unwrap(),
+        ["10.0.0.1", "10.0.0.2"].map(ip).into(),
+        "DOWN override"
+    );
+    call(&s, reqwest::Method::DELETE, &format!("apps/ORDERS/{}/status?value=UP", ids[2])).await;
+    assert_eq!(addresses().await.unwrap(), all);
 
     call(&s, reqwest::Method::DELETE, &format!("apps/ORDERS/{}", ids[1])).await;
     assert_eq!(addresses().await.unwrap(), ["10.0.0.1", "10.0.0.3"].map(ip).into());
