@@ -21,6 +21,7 @@ mod env;
 mod files;
 mod keys;
 mod placeholders;
+mod reference;
 mod security;
 mod validation;
 
