@@ -27,7 +27,7 @@ const APP: &str = "BENCH";
 /// The name queried.
 pub const NAME: &str = "bench.service.eureka.";
 /// Concurrent clients, each a UDP socket with one query in flight.
-const CLIENTS: usize = 32;
+pub const CLIENTS: usize = 32;
 /// How long a client waits for an answer before counting an error and asking again.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(1);
 /// The scenario's row name.
