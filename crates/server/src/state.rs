@@ -130,6 +130,7 @@ impl ServerState {
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
+        let dns = config.dns.enabled;
         Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
             remote,
@@ -143,7 +144,7 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone() as Weak<dyn Observed>),
+            metrics: Metrics::new(state.clone() as Weak<dyn Observed>, dns),
             tls: server_tls,
             connections: Arc::default(),
         }))

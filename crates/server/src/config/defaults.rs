@@ -114,3 +114,12 @@ pub const REGION: &str = "us-east-1";
 pub const DEFAULT_ZONE: &str = "defaultZone";
 /// Upper bound for every duration setting: one year, so later arithmetic cannot overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// `eureka.dns.port`: 8600, the port Consul's DNS interface uses.
+pub const DNS_PORT: u16 = 8600;
+/// `eureka.dns.domain`: names are `<app>.service.eureka.` and so on.
+pub const DNS_DOMAIN: &str = "eureka.";
+/// `eureka.dns.ttl`: 5 s, so a resolver's cache lags the registry by at most that.
+pub const DNS_TTL: Duration = Duration::from_secs(5);
+/// `eureka.dns.max-answers`: 16 addresses (or SRV records) per answer; 16 A or AAAA records
+/// fit a 512-byte UDP answer, so stub resolvers without EDNS0 never retry over TCP.
+pub const DNS_MAX_ANSWERS: usize = 16;

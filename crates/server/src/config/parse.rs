@@ -87,6 +87,27 @@ pub(super) fn parse_region_name(raw: &str) -> Result<String, &'static str> {
     Ok(name)
 }
 
+/// A DNS zone such as `eureka.` or `eureka.svc.example.com`: lower-cased, with the final '.'
+/// added; labels of letters, digits, '-' and '_', 1 to 63 characters each; not the root.
+pub(super) fn parse_dns_domain(raw: &str) -> Result<String, &'static str> {
+    const EXPECT: &str = "a domain such as eureka. or discovery.example.com: labels of letters, \
+                          digits, '-' or '_' (1 to 63 characters), at most 253 characters";
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(EXPECT);
+    }
+    Ok(format!("{name}."))
+}
+
+/// A comma-separated list of names (blank items dropped).
+pub(super) fn parse_key_list(raw: &str) -> Result<Vec<String>, &'static str> {
+    Ok(raw.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect())
+}
+
 /// A file path; whether it can be read is checked when the server starts (`tls.rs`).
 pub(super) fn parse_path(raw: &str) -> Result<PathBuf, &'static str> {
     Ok(PathBuf::from(raw))

@@ -215,9 +215,7 @@ pub(crate) fn instance_document(
             lease.last_renewal_timestamp + u64::from(lease.duration_in_secs) * 1000,
         ),
     };
-    let zone = inst.metadata.get("zone").cloned().or_else(|| {
-        inst.data_center_info.as_ref().and_then(|d| d.metadata.get("availability-zone").cloned())
-    });
+    let zone = inst.zone();
     let overridden = (inst.overridden_status != InstanceStatus::Unknown)
         .then(|| inst.overridden_status.as_str());
     json!({

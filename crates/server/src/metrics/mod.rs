@@ -14,8 +14,10 @@
 //! - [`collect`]: the scrape-time gauges.
 //! - [`mod@format`]: the exposition format a scrape asks for.
 //! - [`process`]: memory, CPU and file descriptors from `/proc`.
+//! - [`dns`]: the DNS interface's query counters and answer durations.
 
 pub mod collect;
+pub mod dns;
 pub mod format;
 pub mod process;
 
@@ -187,12 +189,15 @@ pub struct Metrics {
     http: HttpFamily,
     /// Fetches refused by the rate limiter: full, delta, application.
     throttled: [Counter; 3],
+    /// The DNS interface's metrics; `None` when it is off (no empty series).
+    pub dns: Option<dns::DnsMetrics>,
 }
 
 impl Metrics {
     /// Metrics for the server that `observed` will point to; the scrape-time collector
-    /// reads it through this weak handle (the server's state owns the metrics).
-    pub fn new(observed: Weak<dyn Observed>) -> Self {
+    /// reads it through this weak handle (the server's state owns the metrics). `dns`: whether
+    /// the DNS interface is on, so its series exist.
+    pub fn new(observed: Weak<dyn Observed>, dns: bool) -> Self {
         let mut registry = Registry::default();
         let writes = WRITES.map(|(_, name, help)| {
             let family = Family::<OriginLabels, Counter>::default();
@@ -232,8 +237,9 @@ impl Metrics {
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
+        let dns = dns.then(|| dns::DnsMetrics::register(&mut registry));
         registry.register_collector(Box::new(collect::StateCollector::new(observed)));
-        Metrics { registry, writes, rejected, evictions, http, throttled }
+        Metrics { registry, writes, rejected, evictions, http, throttled, dns }
     }
 
     /// Counts a fetch the rate limiter refused.

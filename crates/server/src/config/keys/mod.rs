@@ -24,6 +24,7 @@ use super::names::canonical_segment;
 use super::settings::ServerConfig;
 
 mod console;
+mod dns;
 mod instance;
 mod listener;
 mod regions;
@@ -165,6 +166,7 @@ pub(super) const GROUPS: &[Group] = &[
     instance::GROUP,
     security::GROUP,
     console::GROUP,
+    dns::GROUP,
 ];
 
 /// Every key we bind: the groups' rows in one table, in reference order.

@@ -8,12 +8,14 @@ use std::time::Duration;
 use crate::config::defaults;
 use crate::security::{Secret, SecuritySettings};
 
+mod dns;
 mod instance;
 mod listener;
 mod logging;
 mod peers;
 mod regions;
 
+pub use dns::DnsSettings;
 pub use instance::InstanceSettings;
 pub use listener::{ClientAuth, Limits, SslSettings};
 pub use logging::LogFormat;
@@ -138,6 +140,8 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.dns.*`: the DNS interface to the registry, off by default.
+    pub dns: DnsSettings,
 }
 
 impl Default for ServerConfig {
@@ -189,6 +193,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            dns: DnsSettings::default(),
         }
     }
 }

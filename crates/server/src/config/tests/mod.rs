@@ -16,6 +16,7 @@ use super::source::{parse_properties, parse_yaml};
 use super::*;
 
 mod binding;
+mod dns;
 mod env;
 mod files;
 mod keys;
