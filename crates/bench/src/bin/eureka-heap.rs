@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use eureka_model::Format;
+use eureka_model::{Codec, Detail, Format};
 use eureka_registry::{Origin, Registry, RenewRequest};
 use eureka_server::cache::ResponseCache;
 use eureka_server::replication::task::{ReplicationTask, TaskQueue};
@@ -127,11 +127,11 @@ fn main() -> anyhow::Result<()> {
     m.row("snapshot with live lease timestamps (reads are served from it)");
 
     let cache = ResponseCache::default();
-    let json = cache.full_registry(&snap, Format::Json);
+    let json = cache.full_registry(&snap, Codec::new(Format::Json, Detail::Full));
     let gzip = json.gzip().len();
     m.row("JSON full registry: per-app fragments + gzip document");
     if args.xml {
-        let xml = cache.full_registry(&snap, Format::Xml);
+        let xml = cache.full_registry(&snap, Codec::new(Format::Xml, Detail::Full));
         let _ = xml.gzip();
         m.row("XML full registry: per-app fragments + gzip document");
     }
@@ -149,7 +149,7 @@ fn main() -> anyhow::Result<()> {
     registry.register(info, Origin::Client, renewed + 1);
     let snap2 = registry.snapshot();
     drop(snap);
-    let _ = cache.full_registry(&snap2, Format::Json).gzip().len();
+    let _ = cache.full_registry(&snap2, Codec::new(Format::Json, Detail::Full)).gzip().len();
     let stats = dhat::HeapStats::get();
     println!(
         "steady live heap (gzip clients only) {:.1} MiB = {:.0} B/instance; after one change \

@@ -11,20 +11,43 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
-use super::process::ProcessStats;
-use crate::replication::PeerView;
-use crate::state::ServerState;
+use eureka_registry::Registry;
 
-/// Reads the server's state on every scrape.
+use super::process::ProcessStats;
+use crate::listener::ConnectionStats;
+use crate::remote::Remote;
+use crate::replication::{PeerView, Replicator};
+use crate::watch::WatchHub;
+
+/// What a scrape reads from the running server. The server's state implements it, so this
+/// module names the parts it reports on but never the state that holds them (dependencies
+/// run one way: state → metrics).
+pub trait Observed: Send + Sync {
+    /// The registry: instances by app and status, leases, self-preservation.
+    fn registry(&self) -> &Registry;
+    /// The peers and the start-up sync.
+    fn replicator(&self) -> &Replicator;
+    /// Change-stream watchers.
+    fn watch(&self) -> &WatchHub;
+    /// The listener's connection counts.
+    fn connections(&self) -> &ConnectionStats;
+    /// The remote regions followed.
+    fn remote(&self) -> &Remote;
+    /// Now, epoch ms.
+    fn now_ms(&self) -> u64;
+    /// When the server started, epoch ms.
+    fn started_ms(&self) -> u64;
+}
+
+/// Reads the server through [`Observed`] on every scrape.
 pub struct StateCollector {
-    state: Weak<ServerState>,
+    observed: Weak<dyn Observed>,
 }
 
 impl StateCollector {
-    /// A collector over the state `state` points to; a scrape after the state is gone
-    /// yields nothing.
-    pub fn new(state: Weak<ServerState>) -> Self {
-        StateCollector { state }
+    /// A collector over what `observed` points to; a scrape after it is gone yields nothing.
+    pub fn new(observed: Weak<dyn Observed>) -> Self {
+        StateCollector { observed }
     }
 }
 
@@ -36,11 +59,12 @@ impl fmt::Debug for StateCollector {
 
 impl Collector for StateCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
-        let Some(state) = self.state.upgrade() else { return Ok(()) };
-        registry(&state, &mut encoder)?;
-        replication(&state, &mut encoder)?;
-        watch(&state, &mut encoder)?;
-        connections(&state, &mut encoder)?;
+        let Some(state) = self.observed.upgrade() else { return Ok(()) };
+        registry(&*state, &mut encoder)?;
+        replication(&*state, &mut encoder)?;
+        remote_regions(&*state, &mut encoder)?;
+        watch(&*state, &mut encoder)?;
+        connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
 }
@@ -86,8 +110,8 @@ fn emit(metric: MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Resul
 }
 
 /// Change-stream watchers, and how often they fell behind.
-fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let hub = &state.watch;
+fn watch(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let hub = state.watch();
     single(
         enc,
         ("eureka_watchers", "Connected change-stream watchers.", None, GAUGE),
@@ -116,8 +140,8 @@ fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
 }
 
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.
-fn connections(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let c = &state.connections;
+fn connections(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let c = state.connections();
     let series: [(Descriptor, u64); 4] = [
         (
             ("eureka_open_connections", "Client connections open now (TLS handshakes included).", None, GAUGE),
@@ -166,8 +190,8 @@ const COUNTER: MetricType = MetricType::Counter;
 
 /// Instances by app and status, the renew rate against the self-preservation threshold, the
 /// delta queue, the registry version and snapshot builds, and readiness.
-fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let counts = state.registry.status_counts();
+fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let counts = state.registry().status_counts();
     let mut metric = enc.encode_descriptor(
         "eureka_instances",
         "Registered instances by application and status.",
@@ -179,7 +203,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
         emit(metric.encode_family(&labels)?, GAUGE, c.count.into())?;
     }
 
-    let s = state.registry.stats();
+    let s = state.registry().stats();
     let series: [(Descriptor, Value); 14] = [
         (
             ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
@@ -278,7 +302,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.is_synced().into(),
+            state.replicator().is_synced().into(),
         ),
         (
             (
@@ -287,7 +311,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.synced_count().into(),
+            state.replicator().synced_count().into(),
         ),
     ];
     for (descriptor, value) in series {
@@ -376,12 +400,12 @@ const PEER_SERIES: [PeerSeries; 10] = [
 ];
 
 /// Each peer's replication link, labelled by its URL (credentials removed).
-fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let peers = state.replication.views();
+fn replication(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let peers = state.replicator().views();
     if peers.is_empty() {
         return Ok(());
     }
-    let now = Now { now_ms: state.clock.now_ms(), started_ms: state.started_ms };
+    let now = Now { now_ms: state.now_ms(), started_ms: state.started_ms() };
     for (name, help, unit, kind, value) in PEER_SERIES {
         let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
         for p in &peers {
@@ -409,6 +433,90 @@ fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Res
     for p in &peers {
         let labels = [("peer", p.url.as_str())];
         emit(metric.encode_family(&labels)?, COUNTER, p.dropped.resyncs.into())?;
+    }
+    Ok(())
+}
+
+/// Each remote region: what it serves and how fetching it goes, labelled by region name.
+fn remote_regions(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let remote = state.remote();
+    if !remote.is_configured() {
+        return Ok(());
+    }
+    let stats = remote.regions.stats();
+    let health: Vec<_> = remote.links.iter().map(|l| l.health()).collect();
+    let now = state.now_ms();
+    let mut metric = enc.encode_descriptor(
+        "eureka_remote_region_instances",
+        "Instances a remote region contributes to reads (whitelisted; none while expired), by status.",
+        None,
+        GAUGE,
+    )?;
+    for (index, s) in stats.iter().enumerate() {
+        for (status, n) in remote.regions.status_counts(index) {
+            let labels = [("region", s.name.as_str()), ("status", status.as_str())];
+            emit(metric.encode_family(&labels)?, GAUGE, n.into())?;
+        }
+    }
+    type RegionSeries = (
+        &'static str,
+        &'static str,
+        Option<Unit>,
+        MetricType,
+        fn(&eureka_registry::regions::RegionStats, &crate::remote::FetchHealth, u64, u64) -> Value,
+    );
+    let series: [RegionSeries; 6] = [
+        (
+            "eureka_remote_region_served",
+            "1 while a remote region's copy is merged into reads (fetched once and not expired).",
+            None,
+            GAUGE,
+            |s, _, _, _| (s.last_success_ms.is_some() && !s.expired).into(),
+        ),
+        (
+            "eureka_remote_region_last_success_age",
+            "Time since a remote region was last fetched successfully (since start-up if never).",
+            Some(Unit::Seconds),
+            GAUGE,
+            |s, _, now, started| {
+                (now.saturating_sub(s.last_success_ms.unwrap_or(started)) as f64 / 1000.0).into()
+            },
+        ),
+        (
+            "eureka_remote_region_consecutive_failures",
+            "Fetches of a remote region that failed in a row.",
+            None,
+            GAUGE,
+            |_, h, _, _| h.consecutive_failures.into(),
+        ),
+        (
+            "eureka_remote_region_fetch_failures",
+            "Fetches of a remote region that failed or timed out.",
+            None,
+            COUNTER,
+            |_, h, _, _| h.failures.into(),
+        ),
+        (
+            "eureka_remote_region_delta_fetches",
+            "Deltas of a remote region applied with a matching hash.",
+            None,
+            COUNTER,
+            |_, h, _, _| h.delta_fetches.into(),
+        ),
+        (
+            "eureka_remote_region_full_fetches",
+            "Full fetches of a remote region (first fetch, and after a delta whose hash differed).",
+            None,
+            COUNTER,
+            |_, h, _, _| h.full_fetches.into(),
+        ),
+    ];
+    for (name, help, unit, kind, value) in series {
+        let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
+        for (s, h) in stats.iter().zip(&health) {
+            let labels = [("region", s.name.as_str())];
+            emit(metric.encode_family(&labels)?, kind, value(s, h, now, state.started_ms()))?;
+        }
     }
     Ok(())
 }
