@@ -9,7 +9,7 @@
 //! Registry listings (`GET apps`, with or without regions) are assembled from
 //! per-application fragments, and deltas from per-change (per-instance) fragments: a change
 //! re-encodes and re-compresses only what it touched, and the gzip body is the concatenation
-//! of the fragments' deflate streams under one gzip header and trailer ([`fragment`]). A
+//! of the fragments' deflate streams under one gzip header and trailer (`fragment.rs`). A
 //! register is visible in a full fetch after encoding one application, not the whole
 //! registry.
 
