@@ -23,7 +23,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.cloud.client.discovery.event.HeartbeatEvent;
 import org.springframework.cloud.configuration.SSLContextFactory;
 import org.springframework.cloud.configuration.TlsProperties;
-import org.springframework.cloud.loadbalancer.cache.LoadBalancerCacheManager;
 import org.springframework.cloud.netflix.eureka.serviceregistry.EurekaAutoServiceRegistration;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationListener;
@@ -164,8 +163,8 @@ public class EurekaPushAutoConfiguration {
 	static class LoadBalancerConfiguration {
 
 		@Bean
-		LoadBalancerCacheEviction eurekaRsLoadBalancerCacheEviction(ObjectProvider<LoadBalancerCacheManager> managers) {
-			return new LoadBalancerCacheEviction(managers);
+		LoadBalancerCacheEviction eurekaRsLoadBalancerCacheEviction(ApplicationContext context) {
+			return new LoadBalancerCacheEviction(context);
 		}
 
 	}

@@ -25,10 +25,11 @@ import org.springframework.core.Ordered;
  * them.
  *
  * <p>
- * With {@code drain-on-shutdown} it first drains the instance (eureka-rs answers once every
- * watcher has seen it OUT_OF_SERVICE, or at the timeout). Then it shuts the Eureka client down,
- * which cancels the registration and stops heartbeats, and keeps serving for
- * {@code shutdown-delay} so calls already on their way land.
+ * First it marks the instance OUT_OF_SERVICE on the registry ({@code PUT .../status}, pushed to
+ * every watcher at once), or with {@code drain-on-shutdown} drains it (eureka-rs answers once
+ * every watcher has seen that, or at the timeout). Then it shuts the Eureka client down, which
+ * stops heartbeats and cancels the registration (the cancel also drops the status override),
+ * and keeps serving for {@code shutdown-delay} so calls already on their way land.
  */
 final class ShutdownDeregistration implements ApplicationListener<ContextClosedEvent>, Ordered {
 
@@ -86,18 +87,38 @@ final class ShutdownDeregistration implements ApplicationListener<ContextClosedE
 		}
 		InstanceInfo me = eureka.getApplicationInfoManager().getInfo();
 		long started = System.nanoTime();
-		String drained = this.properties.isDrainOnShutdown() ? drain(me) : null;
-		// Cancels the registration (DELETE), after stopping heartbeats and re-registrations.
+		String outOfService = this.properties.isDrainOnShutdown() ? drain(me) : outOfService(me);
+		// Cancels the registration (DELETE) after stopping heartbeats; the client first waits up to
+		// 3 s for its pending re-registration task, so callers were told above, at once.
 		eureka.shutdown();
 		long took = (System.nanoTime() - started) / 1_000_000;
-		log.info("Deregistered " + me.getAppName() + "/" + me.getId() + " before the web server stops"
-				+ (drained != null ? " (drain: " + drained + ")" : "") + " in " + took + " ms; serving "
+		log.info("Deregistered " + me.getAppName() + "/" + me.getId() + " before the web server stops ("
+				+ outOfService + ", then cancelled) in " + took + " ms; serving "
 				+ this.properties.getShutdownDelay().toMillis() + " ms more for calls on their way");
 		try {
 			Thread.sleep(this.properties.getShutdownDelay().toMillis());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
+		}
+	}
+
+	/** Marks the instance OUT_OF_SERVICE on the stream's server; the outcome for the log. */
+	private String outOfService(InstanceInfo me) {
+		Optional<String> url = this.server.get();
+		if (url.isEmpty()) {
+			return "no service URL";
+		}
+		try {
+			int status = this.http.outOfService(url.get(), me.getAppName(), me.getId());
+			return status == 200 ? "out of service" : "status update answered HTTP " + status;
+		}
+		catch (java.io.IOException ex) {
+			return "status update failed: " + ex;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return "interrupted";
 		}
 	}
 
@@ -112,9 +133,10 @@ final class ShutdownDeregistration implements ApplicationListener<ContextClosedE
 					this.properties.getDrainTimeout());
 			if (r.statusCode() == 200) {
 				boolean complete = r.body() != null && r.body().replace(" ", "").contains("\"complete\":true");
-				return complete ? "seen by every watcher" : "timed out, not seen by every watcher: " + r.body();
+				return complete ? "drained, seen by every watcher" : "drain timed out: " + r.body();
 			}
-			return "not supported by the registry (HTTP " + r.statusCode() + ")";
+			// The Java server has no drain: out of service is the nearest it offers.
+			return "no drain (HTTP " + r.statusCode() + "), " + outOfService(me);
 		}
 		catch (java.io.IOException ex) {
 			return "failed: " + ex;

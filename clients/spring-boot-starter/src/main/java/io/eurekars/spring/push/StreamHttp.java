@@ -61,6 +61,15 @@ final class StreamHttp {
 		return this.client.send(req, HttpResponse.BodyHandlers.ofString());
 	}
 
+	/** {@code PUT {serviceUrl}apps/{app}/{id}/status?value=OUT_OF_SERVICE}: the status code. */
+	int outOfService(String serviceUrl, String app, String id) throws IOException, InterruptedException {
+		String path = "apps/" + encode(app) + "/" + encode(id) + "/status?value=OUT_OF_SERVICE";
+		HttpRequest req = request(serviceUrl, path).timeout(this.requestTimeout)
+			.PUT(HttpRequest.BodyPublishers.noBody())
+			.build();
+		return this.client.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+	}
+
 	private HttpRequest.Builder request(String serviceUrl, String path) {
 		HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(Endpoints.normalize(serviceUrl) + path));
 		String auth = Endpoints.basicAuth(serviceUrl);
