@@ -239,6 +239,10 @@ class ChangeStream implements SmartLifecycle {
 			response = this.http.watch(serviceUrl, lastId);
 		}
 		catch (IOException ex) {
+			// The server went away (a restart starts its versions over, and a version we
+			// resumed from could then name another change): start again from a snapshot.
+			this.resumeEndpoint = null;
+			this.resumeId = null;
 			trouble(endpoint, ex.toString());
 			return Outcome.FAILED;
 		}

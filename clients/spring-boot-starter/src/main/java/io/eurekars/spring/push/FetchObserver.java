@@ -78,6 +78,11 @@ final class FetchObserver implements BeanPostProcessor {
 		return bean;
 	}
 
+	/** The clock fetches are stamped with ({@link Fetch#answeredAt()}). */
+	long now() {
+		return this.clock.get();
+	}
+
 	/** Called when the client reads from another server than before. */
 	void onEndpointChange(Runnable action) {
 		this.onEndpointChange = action;

@@ -71,6 +71,12 @@ final class LocalRegistry {
 
 	private long applied = -1;
 
+	/**
+	 * When the stream's server was seen to start its versions over (it restarted): fetches
+	 * answered before then count in another sequence and are not compared.
+	 */
+	private long epochStart = Long.MIN_VALUE;
+
 	LocalRegistry(Supplier<Applications> copy, boolean filterOnlyUp, FetchObserver fetches, Listener listener) {
 		this.copy = copy;
 		this.filterOnlyUp = filterOnlyUp;
@@ -112,7 +118,7 @@ final class LocalRegistry {
 				return;
 			}
 			FetchObserver.Fetch fetch = this.fetches.last();
-			boolean comparable = fetch != null && fetch.hasVersion() && Objects.equals(fetch.endpoint(), this.endpoint);
+			boolean comparable = comparable(fetch, this.endpoint);
 			List<RegistryChange> replay = new ArrayList<>();
 			for (Iterator<RegistryChange> it = this.retained.values().iterator(); it.hasNext();) {
 				RegistryChange c = it.next();
@@ -178,15 +184,14 @@ final class LocalRegistry {
 		FetchObserver.Fetch fetch = this.fetches.last();
 		for (Object event; (event = this.waiting.poll()) != null;) {
 			if (event instanceof Snapshot s) {
-				switchTo(s.endpoint());
+				switchTo(s.endpoint(), s.version());
 				applySnapshot(local, s, changed);
 			}
 			else if (event instanceof Pending p) {
-				switchTo(p.endpoint());
 				RegistryChange c = p.change();
+				switchTo(p.endpoint(), c.version());
 				this.applied = Math.max(this.applied, c.version());
-				boolean held = fetch != null && fetch.hasVersion() && p.endpoint().equals(fetch.endpoint())
-						&& c.version() <= fetch.version();
+				boolean held = comparable(fetch, p.endpoint()) && c.version() <= fetch.version();
 				if (held) {
 					// The client's last fetch already holds this change or a newer one.
 					continue;
@@ -197,7 +202,14 @@ final class LocalRegistry {
 		}
 	}
 
-	private void switchTo(String endpoint) {
+	/** Whether {@code fetch} counts versions in the same sequence as the stream of {@code endpoint}. */
+	private boolean comparable(FetchObserver.Fetch fetch, String endpoint) {
+		return fetch != null && fetch.hasVersion() && fetch.endpoint().equals(endpoint)
+				&& fetch.answeredAt() > this.epochStart;
+	}
+
+	/** Notes the server an event came from, and whether it started its versions over. */
+	private void switchTo(String endpoint, long version) {
 		if (!endpoint.equals(this.endpoint)) {
 			// Versions are per server: changes from another one cannot be compared any more,
 			// and the new server's snapshot supersedes them.
@@ -205,11 +217,19 @@ final class LocalRegistry {
 			this.endpoint = endpoint;
 			this.applied = -1;
 		}
+		else if (version < this.applied) {
+			// Versions went back: the server restarted. Nothing from before compares.
+			this.retained.clear();
+			this.applied = -1;
+			this.epochStart = this.fetches.now();
+		}
 	}
 
 	/** Makes the copy equal to the snapshot: adds and replaces its instances, removes others. */
 	private void applySnapshot(Applications local, Snapshot s, Map<String, List<RegistryChange>> changed) {
-		this.applied = Math.max(this.applied, s.version());
+		// The snapshot supersedes every change the stream sent before it.
+		this.retained.clear();
+		this.applied = s.version();
 		Set<String> present = new HashSet<>();
 		for (Application app : s.apps().getRegisteredApplications()) {
 			String name = app.getName().toUpperCase(java.util.Locale.ROOT);

@@ -157,4 +157,17 @@ class LocalRegistryTest {
 		assertThat(upIds("a")).containsExactly("a1");
 	}
 
+	@Test
+	void afterTheServerRestartsItsSmallerVersionsAreNotTakenAsOld() throws Exception {
+		this.registry.change(SERVER, change("MODIFIED", "A", "a2", "DOWN", 9));
+		fetch(10, copy(i("A", "a1", "UP"), i("A", "a2", "DOWN"), i("B", "b1", "UP")));
+		this.registry.refreshed();
+
+		// Restarted on the same URL: its snapshot is at version 2, its next change at 3.
+		this.registry.snapshot(SERVER, 2, StreamCodec.snapshot(Fixtures.snapshotData(i("A", "a1", "UP"))));
+		this.registry.change(SERVER, change("ADDED", "A", "a2", "UP", 3));
+		assertThat(upIds("a")).containsExactly("a1", "a2");
+		assertThat(this.registry.appliedVersion()).isEqualTo(3);
+	}
+
 }
