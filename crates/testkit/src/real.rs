@@ -201,6 +201,11 @@ impl SpringApp {
         self.lines.lock().expect("lines lock").clone()
     }
 
+    /// The harness lines from number `from` on (a [`SpringApp::mark`]).
+    pub fn lines_from(&self, from: usize) -> Vec<String> {
+        self.lines.lock().expect("lines lock").iter().skip(from).cloned().collect()
+    }
+
     /// How many harness lines there are so far (a cursor for [`SpringApp::wait_for`]).
     pub fn mark(&self) -> usize {
         self.lines.lock().expect("lines lock").len()
