@@ -251,7 +251,8 @@ impl<'a> Stage<'a> {
         self.instances.push(app);
     }
 
-    /// Waits until the caller's answered calls of the last 2 s came from all three instances.
+    /// Waits until two seconds of the caller's calls all succeeded and reached all three
+    /// instances, and only them.
     async fn settle(&self) -> anyhow::Result<()> {
         let want: BTreeSet<u16> = self.instances.iter().map(|a| a.port).collect();
         for app in &self.instances {
@@ -263,13 +264,18 @@ impl<'a> Stage<'a> {
             let now = epoch_ms();
             let lines = self.caller.lines_from(from);
             from += lines.len().saturating_sub(2000);
-            let seen: BTreeSet<u16> = lines
+            let recent: Vec<Call> = lines
                 .iter()
                 .filter_map(|l| Call::parse(l))
-                .filter(|c| c.ok && c.started + 2000 >= now)
-                .filter_map(|c| c.port)
+                // Two seconds that ended a second ago: a call is logged when it ends.
+                .filter(|c| c.started + 3000 >= now && c.started + 1000 < now)
                 .collect();
-            if seen == want {
+            let seen: BTreeSet<u16> =
+                recent.iter().filter(|c| c.ok).filter_map(|c| c.port).collect();
+            // Also nothing failed and nothing went elsewhere: a gone instance the caller still
+            // chooses (stock clients, minutes after a kill -9) would spoil the next event.
+            let clean = recent.iter().all(|c| c.ok && c.port.is_some_and(|p| want.contains(&p)));
+            if seen == want && clean {
                 return Ok(());
             }
             if now > deadline {

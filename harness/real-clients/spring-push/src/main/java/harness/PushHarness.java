@@ -41,7 +41,7 @@ import org.springframework.web.client.RestClient;
  * VIEW LB ms id,id,...              harness.watch: the load balancer's instance list changed
  * PUSH ms APP,APP version           the starter applied pushed changes
  * CALL ms OK port                   harness.call: a call answered by the instance on port
- * CALL ms FAIL port|- reason        harness.call: a call failed (the chosen port when known)
+ * CALL ms FAIL port|- reason        harness.call: a call failed (the port the load balancer chose, - if none)
  * CLOSING ms                        the context started closing (SIGTERM)
  * </pre>
  */
@@ -187,8 +187,16 @@ public class PushHarness {
 
 	}
 
+	/** The port the load balancer chose for the current call of this thread (0: none yet). */
+	private static final ThreadLocal<int[]> CHOSEN = ThreadLocal.withInitial(() -> new int[1]);
+
 	private void startCalling() {
-		RestClient client = this.loadBalanced.build();
+		// Appended after Spring Cloud's load-balancer interceptor, so it sees the chosen
+		// instance's address: a failed call names it too (its exception names only the service).
+		RestClient client = this.loadBalanced.clone().requestInterceptor((request, body, execution) -> {
+			CHOSEN.get()[0] = request.getURI().getPort();
+			return execution.execute(request, body);
+		}).build();
 		ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
 			Thread t = new Thread(r, "harness-call");
 			t.setDaemon(true);
@@ -203,14 +211,16 @@ public class PushHarness {
 		long periodMicros = 1_000_000L / Math.max(1, this.rate);
 		ticker.scheduleAtFixedRate(() -> workers.execute(() -> {
 			long started = now();
+			CHOSEN.get()[0] = 0;
 			try {
 				String body = client.get().uri(url).retrieve().body(String.class);
 				out("CALL " + started + " OK " + (body == null ? "-" : body.trim()));
 			}
 			catch (RuntimeException ex) {
 				String msg = String.valueOf(ex.getMessage());
+				int port = CHOSEN.get()[0];
 				Matcher m = PORT.matcher(msg);
-				String chosen = m.find() ? m.group(1) : "-";
+				String chosen = port > 0 ? Integer.toString(port) : m.find() ? m.group(1) : "-";
 				out("CALL " + started + " FAIL " + chosen + " " + ex.getClass().getSimpleName() + ": "
 						+ msg.replace('\n', ' '));
 			}
