@@ -310,6 +310,13 @@ impl<'a> Stage<'a> {
             gone.signal("KILL");
             gone.exited_within(Duration::from_secs(10)).await;
         }
+        // And forgotten by the registry (cancelled; a 404 if it already is): dead instances
+        // piling up would count as failing health checks, and enough of them make the server
+        // suspect its own network and mark nothing DOWN.
+        let path = format!("/eureka/apps/SVC/{}", gone.id);
+        if let Ok(mut conn) = Conn::open(self.registry.addr).await {
+            let _ = conn.send(request(self.registry.addr, Method::DELETE, &path)).await;
+        }
         drop(gone);
         self.add_instance();
         Ok(sample)

@@ -43,7 +43,8 @@ struct Args {
     /// Seconds after an event at which the measurement gives up ("> cap" in the table).
     #[arg(long, default_value_t = 300)]
     cap: u64,
-    /// eureka-rs settings of set-up (1), `KEY=VALUE`, repeatable (`--set` of eureka-server).
+    /// More eureka-rs settings of set-up (1), `KEY=VALUE`, repeatable (`--set` of
+    /// eureka-server); its health checks are always on.
     #[arg(long = "ours-set")]
     ours_set: Vec<String>,
 }
@@ -52,7 +53,11 @@ struct Args {
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 /// Health checks of set-up (1): probe every second, down after two failures.
-const HEALTH: [&str; 0] = [];
+const HEALTH: [&str; 3] = [
+    "eureka.server.health-checks.enabled=true",
+    "eureka.server.health-checks.interval=1s",
+    "eureka.server.health-checks.failures-before-down=2",
+];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
