@@ -427,8 +427,8 @@ impl Call {
     }
 }
 
-/// The median and the maximum of `values` (sorted copies; `None` sorts last, as "beyond the
-/// cap").
+/// The median and the maximum of `values` (for an even count, the lower of the two middle
+/// values: a measured one).
 pub fn median_max<T: Ord + Copy>(values: &[T]) -> Option<(T, T)> {
     let mut v = values.to_vec();
     v.sort();
@@ -479,6 +479,8 @@ pub fn table(
 fn secs((beyond, ms): (bool, u64), cap: Duration) -> String {
     if beyond {
         format!("> {} s", cap.as_secs())
+    } else if ms < 10_000 {
+        format!("{ms} ms")
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
     }
