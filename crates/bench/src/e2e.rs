@@ -493,3 +493,34 @@ pub fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     }
     std::fs::write(path, text).with_context(|| path.display().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_lines_name_the_chosen_port_for_failures_too() {
+        let ok = Call::parse("CALL 1700000000123 OK 8081").expect("ok line");
+        assert_eq!((ok.started, ok.ok, ok.port), (1_700_000_000_123, true, Some(8081)));
+        let failed =
+            Call::parse("CALL 5 FAIL 8082 ResourceAccessException: I/O error").expect("fail");
+        assert_eq!((failed.ok, failed.port), (false, Some(8082)));
+        let unknown = Call::parse("CALL 5 FAIL - IllegalStateException: no instances").expect("-");
+        assert_eq!(unknown.port, None);
+        assert!(Call::parse("VIEW DC 5 -").is_none());
+    }
+
+    #[test]
+    fn cells_hold_the_median_and_the_maximum_and_say_when_the_cap_was_reached() {
+        assert_eq!(median_max(&[3, 1, 2]), Some((2, 3)));
+        assert_eq!(median_max(&[4, 1]), Some((1, 4)));
+        assert_eq!(median_max::<u64>(&[]), None);
+        let sample = |stopped_ms, failed| Sample { stopped_ms, failed, calls: 100 };
+        let results = vec![vec![vec![sample(Some(120), 0), sample(None, 7), sample(Some(90), 1)]]];
+        let table = table(&SETUPS[..1], &[Event::Kill], &results, Duration::from_secs(300));
+        assert!(
+            table.contains("| (a) kill -9 | 120 ms (max > 300 s); 1 failed (max 7); n=3 |"),
+            "{table}"
+        );
+    }
+}
