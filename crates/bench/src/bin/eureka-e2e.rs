@@ -47,6 +47,9 @@ struct Args {
     /// eureka-server); its health checks are always on.
     #[arg(long = "ours-set")]
     ours_set: Vec<String>,
+    /// Leave set-up (1)'s health checks off (a server without them refuses their keys).
+    #[arg(long)]
+    no_health_checks: bool,
 }
 
 /// The workspace root, where `target/` is.
@@ -74,7 +77,8 @@ async fn main() -> anyhow::Result<()> {
     if setups.is_empty() || events.is_empty() {
         bail!("no set-up or no event selected");
     }
-    let mut ours_extra: Vec<String> = HEALTH.iter().map(|s| s.to_string()).collect();
+    let health = if args.no_health_checks { &[][..] } else { &HEALTH[..] };
+    let mut ours_extra: Vec<String> = health.iter().map(|s| s.to_string()).collect();
     ours_extra.extend(args.ours_set.iter().cloned());
     let params = Params {
         rate: args.rate,
