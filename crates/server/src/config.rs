@@ -132,6 +132,22 @@ pub mod defaults {
     pub const REGION: &str = "us-east-1";
     /// The service-url zone that lists our peers.
     pub const DEFAULT_ZONE: &str = "defaultZone";
+    /// `eureka.server.health-checks.*`: off, and the other defaults of [`super::HealthCheckSettings`].
+    pub const HEALTH_CHECKS_ENABLED: bool = false;
+    /// `eureka.server.health-checks.interval`: each instance is checked every 10 s.
+    pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+    /// `eureka.server.health-checks.timeout`: 2 s for a connection or an HTTP answer.
+    pub const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+    /// `eureka.server.health-checks.failures-before-down`: 3 consecutive failures.
+    pub const HEALTH_CHECK_FAILURES_BEFORE_DOWN: u32 = 3;
+    /// `eureka.server.health-checks.successes-before-up`: 2 consecutive passes.
+    pub const HEALTH_CHECK_SUCCESSES_BEFORE_UP: u32 = 2;
+    /// `eureka.server.health-checks.max-concurrency`: 256 checks in flight.
+    pub const HEALTH_CHECK_MAX_CONCURRENCY: usize = 256;
+    /// `eureka.server.health-checks.max-failing-fraction`: more than half failing is suspect.
+    pub const HEALTH_CHECK_MAX_FAILING_FRACTION: f64 = 0.5;
+    /// `eureka.server.health-checks.suspicion-min-failing`: suspicion needs 3 failing.
+    pub const HEALTH_CHECK_SUSPICION_MIN_FAILING: usize = 3;
     /// Upper bound for every duration setting: one year, so later arithmetic cannot overflow.
     pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 }
@@ -253,7 +269,91 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.server.health-checks.*`: the server checking instances itself (off by default).
+    pub health_checks: HealthCheckSettings,
 }
+
+/// `eureka.server.health-checks.*`: server-side HTTP/TCP checks of registered instances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheckSettings {
+    /// `enabled`, default false: check instances; false changes nothing for anyone.
+    pub enabled: bool,
+    /// `interval`, default 10s, > 0: how often each instance is checked (spread over it).
+    pub interval: Duration,
+    /// `timeout`, default 2s, > 0 and not over the interval: per check.
+    pub timeout: Duration,
+    /// `failures-before-down`, default 3, >= 1: consecutive failures that mark DOWN.
+    pub failures_before_down: u32,
+    /// `successes-before-up`, default 2, >= 1: consecutive passes that lift the mark.
+    pub successes_before_up: u32,
+    /// `max-concurrency`, default 256, > 0: checks in flight at once.
+    pub max_concurrency: usize,
+    /// `max-failing-fraction`, default 0.5, in [0, 1]: above it (and with at least
+    /// `suspicion-min-failing` failing) a node suspects its own network and marks nothing.
+    pub max_failing_fraction: f64,
+    /// `suspicion-min-failing`, default 3: fewer failing instances never make a node suspect
+    /// itself (one failing instance of one is a dead instance, not a cut network).
+    pub suspicion_min_failing: usize,
+    /// `default-mode`, default auto: http when a health check URL is registered, else tcp.
+    pub default_mode: HealthCheckMode,
+    /// `apps.<APP>`, default empty: a mode per application (names compared upper-cased).
+    pub app_modes: BTreeMap<String, HealthCheckMode>,
+}
+
+/// How an instance is checked: `eureka-health-check` metadata, `apps.<APP>`, `default-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HealthCheckMode {
+    /// HTTP when the instance registered a health check URL, else TCP.
+    Auto,
+    /// `GET` its health check URL: a 2xx passes.
+    Http,
+    /// Connect to its enabled port: a connection that opens in time passes.
+    Tcp,
+    /// Not checked.
+    None,
+}
+
+impl HealthCheckMode {
+    /// Parses `auto`, `http`, `tcp` or `none` (any case).
+    pub fn parse(raw: &str) -> Result<HealthCheckMode, &'static str> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(HealthCheckMode::Auto),
+            "http" => Ok(HealthCheckMode::Http),
+            "tcp" => Ok(HealthCheckMode::Tcp),
+            "none" => Ok(HealthCheckMode::None),
+            _ => Err("auto, http, tcp or none"),
+        }
+    }
+
+    /// The lower-case name, for labels and documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthCheckMode::Auto => "auto",
+            HealthCheckMode::Http => "http",
+            HealthCheckMode::Tcp => "tcp",
+            HealthCheckMode::None => "none",
+        }
+    }
+}
+
+impl Default for HealthCheckSettings {
+    fn default() -> Self {
+        use defaults as d;
+        HealthCheckSettings {
+            enabled: d::HEALTH_CHECKS_ENABLED,
+            interval: d::HEALTH_CHECK_INTERVAL,
+            timeout: d::HEALTH_CHECK_TIMEOUT,
+            failures_before_down: d::HEALTH_CHECK_FAILURES_BEFORE_DOWN,
+            successes_before_up: d::HEALTH_CHECK_SUCCESSES_BEFORE_UP,
+            max_concurrency: d::HEALTH_CHECK_MAX_CONCURRENCY,
+            max_failing_fraction: d::HEALTH_CHECK_MAX_FAILING_FRACTION,
+            suspicion_min_failing: d::HEALTH_CHECK_SUSPICION_MIN_FAILING,
+            default_mode: HealthCheckMode::Auto,
+            app_modes: BTreeMap::new(),
+        }
+    }
+}
+
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,6 +536,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            health_checks: HealthCheckSettings::default(),
         }
     }
 }
@@ -728,6 +829,7 @@ enum Apply {
 }
 
 /// One configuration key: its canonical kebab-case name, how to set it, how to range-check it.
+#[derive(Clone, Copy)]
 struct Binding {
     /// Canonical key; map rows end with `.*`.
     key: &'static str,
@@ -783,8 +885,84 @@ const SECRET_KEYS: &[&str] = &["eureka.server.peer-password", SPRING_USER_PASSWO
 /// The fallback for the instance app name.
 const SPRING_APPLICATION_NAME_KEY: &str = "spring.application.name";
 
+/// The `eureka.server.health-checks.*` rows of the binding table.
+const HEALTH_CHECK_BINDINGS: [Binding; 10] = [
+    bind!("eureka.server.health-checks.enabled" => health_checks.enabled: parse_bool, any),
+    bind!("eureka.server.health-checks.interval"
+        => health_checks.interval: parse_duration, positive_millis),
+    Binding {
+        key: "eureka.server.health-checks.timeout",
+        apply: Apply::Scalar(|b, raw| set(&mut b.config.health_checks.timeout, raw, parse_duration)),
+        check: |c| {
+            positive_millis(&c.health_checks.timeout)?;
+            if c.health_checks.timeout > c.health_checks.interval {
+                return reject(
+                    format!("{}ms", c.health_checks.timeout.as_millis()),
+                    "a timeout not longer than eureka.server.health-checks.interval",
+                );
+            }
+            Ok(())
+        },
+    },
+    bind!("eureka.server.health-checks.failures-before-down"
+        => health_checks.failures_before_down: parse_u32, at_least_one),
+    bind!("eureka.server.health-checks.successes-before-up"
+        => health_checks.successes_before_up: parse_u32, at_least_one),
+    bind!("eureka.server.health-checks.max-concurrency"
+        => health_checks.max_concurrency: parse_usize, positive_count),
+    bind!("eureka.server.health-checks.max-failing-fraction"
+        => health_checks.max_failing_fraction: parse_f64, fraction),
+    bind!("eureka.server.health-checks.suspicion-min-failing"
+        => health_checks.suspicion_min_failing: parse_usize, any),
+    bind!("eureka.server.health-checks.default-mode"
+        => health_checks.default_mode: HealthCheckMode::parse, any),
+    Binding {
+        key: "eureka.server.health-checks.apps.*",
+        apply: Apply::Map(|b, app, raw| {
+            let app = app.to_ascii_uppercase();
+            match raw {
+                Some(raw) => {
+                    b.config.health_checks.app_modes.insert(app, HealthCheckMode::parse(raw)?);
+                }
+                None => {
+                    b.config.health_checks.app_modes.remove(&app);
+                }
+            }
+            Ok(())
+        }),
+        check: |_| Ok(()),
+    },
+];
+
+fn at_least_one(value: &u32) -> Result<(), Rejected> {
+    if *value >= 1 {
+        Ok(())
+    } else {
+        reject(value.to_string(), "a whole number of at least 1")
+    }
+}
+
 /// Every key we bind, in documentation order.
-const BINDINGS: &[Binding] = &[
+const BINDINGS: &[Binding] = &concat_bindings();
+
+/// [`BASE_BINDINGS`] then [`HEALTH_CHECK_BINDINGS`], as one table.
+const fn concat_bindings() -> [Binding; BASE_BINDINGS.len() + HEALTH_CHECK_BINDINGS.len()] {
+    let mut out = [BASE_BINDINGS[0]; BASE_BINDINGS.len() + HEALTH_CHECK_BINDINGS.len()];
+    let mut i = 0;
+    while i < BASE_BINDINGS.len() {
+        out[i] = BASE_BINDINGS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < HEALTH_CHECK_BINDINGS.len() {
+        out[i + j] = HEALTH_CHECK_BINDINGS[j];
+        j += 1;
+    }
+    out
+}
+
+/// The rows of every key but those of one concern kept beside its settings.
+const BASE_BINDINGS: &[Binding] = &[
     bind!("server.port" => port: parse_port, any),
     bind!("server.address" => address: parse_ip, any),
     bind!("eureka.server.enable-self-preservation" => enable_self_preservation: parse_bool, any),

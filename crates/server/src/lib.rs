@@ -13,6 +13,7 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`health`]: server-side health checks of instances (HTTP/TCP), shared out over the cluster.
 //! - [`security`]: users, roles and password checks (HTTP Basic), off unless configured.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
@@ -25,6 +26,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod drain;
+pub mod health;
 pub mod http;
 pub mod listener;
 pub mod metrics;
@@ -60,6 +62,7 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     tasks::spawn_all(&state, &token, &mut tasks);
     replication::Replicator::spawn(&state, &token, &mut tasks);
+    health::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();
     let closing = state.watch.closing().clone();

@@ -9,6 +9,7 @@ use eureka_registry::{Registry, RegistrySettings};
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::health::HealthChecker;
 use crate::listener::ConnectionStats;
 use crate::metrics::Metrics;
 use crate::replication::Replicator;
@@ -48,6 +49,8 @@ pub struct ServerState {
     pub connections: ConnectionStats,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
+    /// Server-side health checks (`eureka.server.health-checks.*`): settings and results.
+    pub health: HealthChecker,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -117,8 +120,14 @@ impl ServerState {
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
+        let health = HealthChecker::new(
+            config.health_checks.clone(),
+            replication.cluster_name().clone(),
+            &peer_tls,
+        );
         Ok(Arc::new_cyclic(|state| ServerState {
             auth,
+            health,
             registry,
             watch,
             cache: ResponseCache::default(),

@@ -173,6 +173,8 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
     let status = status_document(state);
     let snap = state.registry.snapshot();
     let timings = state.registry.lease_timings();
+    let health_view = state.registry.health_view();
+    let mut health = state.health.documents(state, &health_view);
     let reg = &status["registry"];
     let expiration_enabled = reg["leaseExpirationEnabled"].as_bool().unwrap_or(true);
     let preservation_on = reg["selfPreservationEnabled"].as_bool().unwrap_or(false);
@@ -192,7 +194,9 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
                     let key = counts.entry(inst.status.as_str()).or_insert(json!(0));
                     *key = json!(key.as_u64().unwrap_or(0) + 1);
                     let timing = timing_of(&timings, &app.name, inst.id());
-                    let doc = instance_document(inst, timing, now);
+                    let mut doc = instance_document(inst, timing, now);
+                    let key = (app.name.clone(), inst.id().to_string());
+                    doc["health"] = health.remove(&key).unwrap_or(Value::Null);
                     if active && doc["expired"] == json!(true) {
                         kept.push(json!({
                             "app": app.name,
@@ -256,6 +260,7 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
             "instancesCopiedAtStartup": status["replication"]["instancesCopiedAtStartup"],
             "peers": peers,
         },
+        "healthChecks": status["healthChecks"],
         "apps": apps,
         "events": event_list,
         "eventsTotal": events_total,
@@ -381,7 +386,10 @@ fn preservation_explanation(reg: &Value, active: bool, expired: usize) -> Option
 /// many the registry holds in all.
 fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     let registered = state.registry.recent_registered();
-    let cancelled = state.registry.recent_cancelled();
+    // Health marks and lifts are listed with the cancellations: all three newest first.
+    let mut cancelled = state.registry.recent_cancelled();
+    cancelled.extend(state.registry.recent_health());
+    cancelled.sort_by(|a, b| b.at.cmp(&a.at));
     let total = registered.len() + cancelled.len();
     let (mut r, mut c) = (registered.iter().peekable(), cancelled.iter().peekable());
     let mut out = Vec::with_capacity(limit.min(total));

@@ -83,6 +83,7 @@ pub fn status_document(state: &SharedState) -> Value {
             "instancesCopiedAtStartup": state.replication.synced_count(),
             "peers": peer_docs,
         },
+        "healthChecks": state.health.summary(state.registry.health_marked()),
     })
 }
 

@@ -40,6 +40,7 @@ impl Collector for StateCollector {
         registry(&state, &mut encoder)?;
         replication(&state, &mut encoder)?;
         watch(&state, &mut encoder)?;
+        health(&state, &mut encoder)?;
         connections(&state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
@@ -113,6 +114,33 @@ fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
         ),
         hub.dropped(),
     )
+}
+
+/// Server-side health checks: what this node checks, what fails, what is marked, suspicion.
+fn health(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let (checked, failing) = state.health.counts();
+    let series: [(Descriptor, Value); 4] = [
+        (
+            ("eureka_health_checked_instances", "Instances this node checks (its share of the cluster).", None, GAUGE),
+            checked.into(),
+        ),
+        (
+            ("eureka_health_failing_instances", "Instances checked here whose last check failed.", None, GAUGE),
+            failing.into(),
+        ),
+        (
+            ("eureka_health_marked_down_instances", "Instances marked DOWN by health checks (any node's), as this node holds them.", None, GAUGE),
+            state.registry.health_marked().into(),
+        ),
+        (
+            ("eureka_health_suspect", "1 while this node suspects its own network (too many checks fail at once) and marks nothing DOWN.", None, GAUGE),
+            state.health.is_suspect().into(),
+        ),
+    ];
+    for (descriptor, value) in series {
+        single(enc, descriptor, value)?;
+    }
+    Ok(())
 }
 
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.

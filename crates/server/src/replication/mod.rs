@@ -31,7 +31,7 @@ use tracing::{info_span, Instrument};
 
 use crate::config::ServerConfig;
 use crate::state::SharedState;
-pub use node::{DispatchSettings, PeerHealth, PeerNode, PeerView};
+pub use node::{DispatchSettings, PeerFeatures, PeerHealth, PeerNode, PeerView};
 pub use peers::SelfIdentity;
 pub use task::ReplicationTask;
 
@@ -39,6 +39,7 @@ pub use task::ReplicationTask;
 #[derive(Debug)]
 pub struct Replicator {
     node_id: String,
+    cluster_name: Arc<str>,
     peers: Vec<Arc<PeerNode>>,
     synced: AtomicBool,
     synced_count: AtomicU64,
@@ -49,7 +50,14 @@ impl Replicator {
     /// with `tls` (extra CAs, a client certificate). A URL the transport cannot use is logged
     /// and skipped.
     pub fn from_config(config: &ServerConfig, own_names: Vec<String>, tls: &TlsOptions) -> Self {
+        let own_host = own_names.first().cloned().unwrap_or_else(|| "localhost".to_string());
         let me = SelfIdentity::new(config.my_url.as_deref(), own_names, config.port);
+        let checks = &config.health_checks;
+        let probe_interval = if checks.enabled {
+            (checks.interval / 2).clamp(std::time::Duration::from_millis(50), node::PROBE_INTERVAL)
+        } else {
+            node::PROBE_INTERVAL
+        };
         let settings = DispatchSettings {
             batch_size: config.peer_replication_batch_size,
             change_delay: config.peer_replication_batch_delay,
@@ -57,6 +65,8 @@ impl Replicator {
             capacity: config.max_elements_in_peer_replication_pool,
             max_age: config.max_time_for_replication,
             compress: config.enable_replicated_request_compression,
+            probe_interval,
+            probe_at_start: checks.enabled,
         };
         let timeouts = Timeouts {
             connect: config.peer_node_connect_timeout,
@@ -82,8 +92,10 @@ impl Replicator {
                 }
             })
             .collect::<Vec<_>>();
+        let cluster_name = peers::cluster_name(config, &me, &own_host);
         let replicator = Replicator {
             node_id,
+            cluster_name: Arc::from(cluster_name),
             synced: AtomicBool::new(peers.is_empty()),
             peers,
             synced_count: AtomicU64::new(0),
@@ -98,6 +110,13 @@ impl Replicator {
     /// out to be this very server (a name self-detection could not know) is noticed.
     pub fn node_id(&self) -> &str {
         &self.node_id
+    }
+
+    /// The name this node goes by in the cluster, the same string on every node: its own
+    /// entry in the cluster URL list (`eureka.server.my-url` first). Sent to peers with every
+    /// batch answer; health checks are shared out over these names.
+    pub fn cluster_name(&self) -> &Arc<str> {
+        &self.cluster_name
     }
 
     /// The peers, in configuration order.

@@ -1,11 +1,13 @@
 //! Applying a batch a peer sent us (`POST peerreplication/batch/`), item by item.
 
+use std::sync::Arc;
+
 use eureka_model::replication::{
-    ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
+    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
     ReplicationListResponse,
 };
 use eureka_model::{AppName, InstanceStatus};
-use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_registry::{HealthMark, Origin, RegistryError, RenewOutcome, RenewRequest};
 
 use crate::metrics::Operation;
 use crate::state::SharedState;
@@ -72,6 +74,9 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
             }
         }
         ReplicationAction::Cancel => outcome(registry.cancel(app.as_str(), id, now)),
+        ReplicationAction::StatusUpdate if item.health_check.is_some() => {
+            apply_health_note(state, app.as_str(), id, item.health_check.as_ref(), now)
+        }
         ReplicationAction::StatusUpdate => match item.status {
             None => code(400),
             Some(status) => outcome(registry.set_status_override(
@@ -99,6 +104,28 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
         _ => {}
     }
     response
+}
+
+/// A eureka-rs peer's health verdict: a mark or its lift, never an operator's override.
+fn apply_health_note(
+    state: &SharedState,
+    app: &str,
+    id: &str,
+    note: Option<&HealthCheckNote>,
+    now: u64,
+) -> ReplicationInstanceResponse {
+    let Some(note) = note else { return code(400) };
+    let registry = &state.registry;
+    if note.down {
+        let mark = HealthMark {
+            reason: Arc::from(note.reason.as_deref().unwrap_or("health check failed")),
+            since: note.since.unwrap_or(now),
+            by: Arc::from(note.by.as_deref().unwrap_or("")),
+        };
+        outcome(registry.mark_health_down(app, id, mark, now))
+    } else {
+        outcome(registry.lift_health_down(app, id, note.status, now))
+    }
 }
 
 fn operation(action: ReplicationAction) -> Operation {
