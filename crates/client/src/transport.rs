@@ -576,13 +576,16 @@ impl EurekaHttp {
             }
         }
         let resp = req.body(body).send().await.map_err(TransportError::from_reqwest)?;
-        let header = |name: &str| {
-            resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
-        };
+        let header =
+            |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let health_checks = header(HEADER_HEALTH_CHECKS).map(|v| v.eq_ignore_ascii_case("on"));
         let node_name = header(HEADER_NODE_NAME).filter(|n| !n.is_empty());
         let body = expect_success(resp, StatusCode::OK).await?;
-        Ok(BatchAnswer { list: json::decode_replication_list_response(&body)?, health_checks, node_name })
+        Ok(BatchAnswer {
+            list: json::decode_replication_list_response(&body)?,
+            health_checks,
+            node_name,
+        })
     }
 }
 

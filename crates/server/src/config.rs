@@ -354,7 +354,6 @@ impl Default for HealthCheckSettings {
     }
 }
 
-
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -892,7 +891,9 @@ const HEALTH_CHECK_BINDINGS: [Binding; 10] = [
         => health_checks.interval: parse_duration, positive_millis),
     Binding {
         key: "eureka.server.health-checks.timeout",
-        apply: Apply::Scalar(|b, raw| set(&mut b.config.health_checks.timeout, raw, parse_duration)),
+        apply: Apply::Scalar(|b, raw| {
+            set(&mut b.config.health_checks.timeout, raw, parse_duration)
+        }),
         check: |c| {
             positive_millis(&c.health_checks.timeout)?;
             if c.health_checks.timeout > c.health_checks.interval {

@@ -101,7 +101,11 @@ pub struct HealthChecker {
 impl HealthChecker {
     /// A checker with `settings`, calling itself `name` in the cluster; HTTPS checks trust
     /// what `tls` (the peer TLS settings) trusts besides the public roots.
-    pub fn new(settings: HealthCheckSettings, name: Arc<str>, tls: &eureka_client::TlsOptions) -> Self {
+    pub fn new(
+        settings: HealthCheckSettings,
+        name: Arc<str>,
+        tls: &eureka_client::TlsOptions,
+    ) -> Self {
         let client = if settings.enabled { probe::client(tls) } else { reqwest::Client::new() };
         HealthChecker {
             settings,
@@ -236,11 +240,19 @@ impl HealthChecker {
         drop(t);
         if self.suspect.swap(suspect, Ordering::Relaxed) != suspect {
             if suspect {
-                tracing::warn!(failing, checked, max_fraction = s.max_failing_fraction,
+                tracing::warn!(
+                    failing,
+                    checked,
+                    max_fraction = s.max_failing_fraction,
                     "health checks: most instances checked here fail at once; suspecting this \
-                     node's own network and marking nothing DOWN until that changes");
+                     node's own network and marking nothing DOWN until that changes"
+                );
             } else {
-                tracing::info!(failing, checked, "health checks: no longer suspecting this node's network");
+                tracing::info!(
+                    failing,
+                    checked,
+                    "health checks: no longer suspecting this node's network"
+                );
             }
         }
         match verdict {
@@ -328,6 +340,7 @@ fn round(state: &SharedState, checks: &mut JoinSet<()>, permits: &Arc<Semaphore>
                 continue;
             };
             let key = (info.app.clone(), info.id().to_string());
+            let new = !t.entries.contains_key(&key);
             let e = t.entries.entry(key.clone()).or_insert_with(|| Entry {
                 target: target.clone(),
                 last: None,
@@ -345,8 +358,11 @@ fn round(state: &SharedState, checks: &mut JoinSet<()>, permits: &Arc<Semaphore>
             }
             e.in_flight = true;
             // A fixed offset per node and instance: checks spread over the interval, and each
-            // instance is checked once per interval.
-            let offset = Duration::from_nanos(owner::weight(&checker.name, info.id()) % interval_ns);
+            // instance is checked once per interval. An instance new here (taken over from a
+            // node that left) is first checked within half an interval, so a takeover, which
+            // waits up to half an interval for the next peer probe, completes within two.
+            let spread = if new { (interval_ns / 2).max(1) } else { interval_ns };
+            let offset = Duration::from_nanos(owner::weight(&checker.name, info.id()) % spread);
             due.push((key, target, start + offset));
         }
         let gone: Vec<Key> =
@@ -368,7 +384,8 @@ async fn check(state: SharedState, key: Key, target: Target, at: Instant, permit
     let Ok(_permit) = permits.acquire_owned().await else { return };
     let checker = &state.health;
     let started = Instant::now();
-    let result = probe::probe(&checker.client, &target, checker.settings.timeout, &checker.name).await;
+    let result =
+        probe::probe(&checker.client, &target, checker.settings.timeout, &checker.name).await;
     state.metrics.health_check(target.mode(), result.is_ok(), started.elapsed());
     let now = state.clock.now_ms();
     match checker.record(&key, &result, now) {

@@ -49,7 +49,8 @@ mod tests {
 
     #[test]
     fn instances_spread_over_nodes_and_a_leaving_node_moves_only_its_own() {
-        let all = nodes(&["http://a:8761/eureka/", "http://b:8761/eureka/", "http://c:8761/eureka/"]);
+        let all =
+            nodes(&["http://a:8761/eureka/", "http://b:8761/eureka/", "http://c:8761/eureka/"]);
         let without_c = all[..2].to_vec();
         let mut counts = [0usize; 3];
         for i in 0..3000 {

@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn metadata_beats_the_application_setting_which_beats_the_default() {
-        let mut s = HealthCheckSettings { default_mode: HealthCheckMode::None, ..Default::default() };
+        let mut s =
+            HealthCheckSettings { default_mode: HealthCheckMode::None, ..Default::default() };
         let mut i = info();
         assert_eq!(mode_of(&i, &s), HealthCheckMode::None);
         s.app_modes.insert("ORDERS".into(), HealthCheckMode::Tcp);

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use eureka_model::replication::{
-    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
-    ReplicationListResponse,
+    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse,
+    ReplicationList, ReplicationListResponse,
 };
 use eureka_model::{AppName, InstanceStatus};
 use eureka_registry::{HealthMark, Origin, RegistryError, RenewOutcome, RenewRequest};

@@ -159,9 +159,11 @@ impl ReplicationTask {
                 by: Some(by.to_string()),
                 status: None,
             },
-            HealthVerdict::Up { reported } => {
-                HealthCheckNote { down: false, status: Some(*reported), ..HealthCheckNote::default() }
-            }
+            HealthVerdict::Up { reported } => HealthCheckNote {
+                down: false,
+                status: Some(*reported),
+                ..HealthCheckNote::default()
+            },
         };
         Some(ReplicationInstance { health_check: Some(note), ..self.to_item() })
     }
