@@ -8,11 +8,13 @@
 //! - [`wire`]: the requests real Eureka clients send, built once per request kind.
 //! - [`scenario`]: the seven scenarios of the issue, run against one server.
 //! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
+//! - [`health`]: `eureka-health-bench`, detection time and cost of server-side health checks.
 //! - [`soak`]: `eureka-soak`, a peered cluster under renewals and fetches for a long time
 //!   (errors, lost registrations, RSS over time).
 
 #![warn(missing_docs)]
 
+pub mod health;
 pub mod load;
 pub mod process;
 pub mod report;

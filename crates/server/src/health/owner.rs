@@ -69,8 +69,10 @@ mod tests {
 
     #[test]
     fn weights_are_fixed_values() {
-        // Nodes built by different compilers must agree: the function is pinned here.
-        assert_eq!(weight("n", "i"), weight("n", "i"));
+        // Nodes of different builds must agree: the function is pinned to values computed
+        // independently of this code (FNV-1a 64 then SplitMix64's finaliser, in Python).
+        assert_eq!(weight("http://a:8761/eureka/", "web-1:orders:8080"), 0xd523_1546_d12b_f1f0);
+        assert_eq!(weight("http://b:8761/eureka/", "web-1:orders:8080"), 0x466c_5bc7_543e_835b);
         assert_ne!(weight("n1", "i"), weight("n2", "i"));
         assert_ne!(weight("ab", "c"), weight("a", "bc"), "the separator keeps fields apart");
         assert_eq!(owner("x", &[]), None);

@@ -389,7 +389,7 @@ fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     // Health marks and lifts are listed with the cancellations: all three newest first.
     let mut cancelled = state.registry.recent_cancelled();
     cancelled.extend(state.registry.recent_health());
-    cancelled.sort_by(|a, b| b.at.cmp(&a.at));
+    cancelled.sort_by_key(|e| std::cmp::Reverse(e.at));
     let total = registered.len() + cancelled.len();
     let (mut r, mut c) = (registered.iter().peekable(), cancelled.iter().peekable());
     let mut out = Vec::with_capacity(limit.min(total));
