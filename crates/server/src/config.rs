@@ -280,8 +280,9 @@ pub struct HealthCheckSettings {
     pub enabled: bool,
     /// `interval`, default 10s, > 0: how often each instance is checked (spread over it).
     pub interval: Duration,
-    /// `timeout`, default 2s, > 0 and not over the interval: per check.
-    pub timeout: Duration,
+    /// `timeout`, default 2s or the interval if shorter, > 0 and not over the interval: per
+    /// check. `None` when not set (see [`HealthCheckSettings::timeout`]).
+    pub timeout: Option<Duration>,
     /// `failures-before-down`, default 3, >= 1: consecutive failures that mark DOWN.
     pub failures_before_down: u32,
     /// `successes-before-up`, default 2, >= 1: consecutive passes that lift the mark.
@@ -336,13 +337,20 @@ impl HealthCheckMode {
     }
 }
 
+impl HealthCheckSettings {
+    /// The timeout in force: the one set, else 2 s, or the interval when that is shorter.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(defaults::HEALTH_CHECK_TIMEOUT.min(self.interval))
+    }
+}
+
 impl Default for HealthCheckSettings {
     fn default() -> Self {
         use defaults as d;
         HealthCheckSettings {
             enabled: d::HEALTH_CHECKS_ENABLED,
             interval: d::HEALTH_CHECK_INTERVAL,
-            timeout: d::HEALTH_CHECK_TIMEOUT,
+            timeout: None,
             failures_before_down: d::HEALTH_CHECK_FAILURES_BEFORE_DOWN,
             successes_before_up: d::HEALTH_CHECK_SUCCESSES_BEFORE_UP,
             max_concurrency: d::HEALTH_CHECK_MAX_CONCURRENCY,
@@ -892,13 +900,14 @@ const HEALTH_CHECK_BINDINGS: [Binding; 10] = [
     Binding {
         key: "eureka.server.health-checks.timeout",
         apply: Apply::Scalar(|b, raw| {
-            set(&mut b.config.health_checks.timeout, raw, parse_duration)
+            set_optional(&mut b.config.health_checks.timeout, raw, parse_duration)
         }),
         check: |c| {
-            positive_millis(&c.health_checks.timeout)?;
-            if c.health_checks.timeout > c.health_checks.interval {
+            let Some(timeout) = c.health_checks.timeout else { return Ok(()) };
+            positive_millis(&timeout)?;
+            if timeout > c.health_checks.interval {
                 return reject(
-                    format!("{}ms", c.health_checks.timeout.as_millis()),
+                    format!("{}ms", timeout.as_millis()),
                     "a timeout not longer than eureka.server.health-checks.interval",
                 );
             }
@@ -3184,5 +3193,52 @@ mod tests {
         assert_eq!(loaded.config.max_request_body_bytes, 4096);
         let err = ServerConfig::load_text(FileSyntax::Yaml, name, "a: [").unwrap_err();
         assert!(err.to_string().starts_with("cannot parse configuration file inline.yml"), "{err}");
+    }
+
+    #[test]
+    fn health_check_settings_bind_from_every_source_and_are_validated() {
+        let yaml = "eureka:\n  server:\n    health-checks:\n      enabled: true\n      interval: 1s\n      \
+                    timeout: 500ms\n      failures-before-down: 2\n      apps:\n        orders: tcp\n";
+        let loaded =
+            ServerConfig::load_text(FileSyntax::Yaml, Path::new("h.yml"), yaml).expect("loads");
+        let h = &loaded.config.health_checks;
+        assert!(h.enabled);
+        assert_eq!((h.interval, h.timeout()), (Duration::from_secs(1), Duration::from_millis(500)));
+        let short =
+            HealthCheckSettings { interval: Duration::from_millis(300), ..Default::default() };
+        assert_eq!(
+            short.timeout(),
+            Duration::from_millis(300),
+            "an unset timeout fits the interval"
+        );
+        assert_eq!(h.failures_before_down, 2);
+        assert_eq!(h.successes_before_up, defaults::HEALTH_CHECK_SUCCESSES_BEFORE_UP);
+        assert_eq!(h.app_modes.get("ORDERS"), Some(&HealthCheckMode::Tcp));
+        let env = ServerConfig::load(ConfigSources {
+            env: vec![("EUREKA_SERVER_HEALTH_CHECKS_DEFAULT_MODE".into(), "none".into())],
+            ..ConfigSources::default()
+        })
+        .expect("loads");
+        assert_eq!(env.config.health_checks.default_mode, HealthCheckMode::None);
+
+        let refused = |key: &str, value: &str| {
+            let overrides = vec![
+                ("eureka.server.health-checks.interval".to_string(), "1s".to_string()),
+                (key.to_string(), value.to_string()),
+            ];
+            ServerConfig::load(ConfigSources { overrides, ..ConfigSources::default() })
+                .expect_err(key)
+                .to_string()
+        };
+        let e = refused("eureka.server.health-checks.timeout", "2s");
+        assert!(e.contains("not longer than eureka.server.health-checks.interval"), "{e}");
+        let e = refused("eureka.server.health-checks.failures-before-down", "0");
+        assert!(e.contains("at least 1"), "{e}");
+        let e = refused("eureka.server.health-checks.default-mode", "ping");
+        assert!(e.contains("auto, http, tcp or none"), "{e}");
+        let e = refused("eureka.server.health-checks.apps.orders", "icmp");
+        assert!(e.contains("eureka.server.health-checks.apps.orders"), "{e}");
+        let e = refused("eureka.server.health-checks.max-failing-fraction", "1.5");
+        assert!(e.contains("between 0 and 1"), "{e}");
     }
 }

@@ -88,8 +88,22 @@ async fn a_killed_instance_goes_down_stays_down_under_heartbeats_and_comes_back_
     assert_eq!(status(&server, "dead"), InstanceStatus::Up);
 
     let version = server.state.registry.version();
+    let timeouts = eureka_client::Timeouts {
+        connect: Duration::from_secs(2),
+        request: Duration::from_secs(5),
+    };
+    let transport = eureka_client::EurekaHttp::new(&server.service_url(), timeouts).unwrap();
+    let mut stream = transport.watch(None).await.unwrap().expect("our server streams");
     dead.kill();
     wait_status(&server, "dead", InstanceStatus::Down).await;
+    // A change-stream client sees it at once: the change event carries the DOWN instance.
+    loop {
+        let event = tokio::time::timeout(WITHIN, stream.next()).await.unwrap().unwrap().unwrap();
+        if event.event == "change" && event.data.contains(r#""instanceId":"dead""#) {
+            assert!(event.data.contains(r#""status":"DOWN""#), "{}", event.data);
+            break;
+        }
+    }
     assert!(server.state.registry.version() > version, "marking is a visible change");
     assert_eq!(status(&server, "healthy"), InstanceStatus::Up);
     // Everywhere a status is: the full document, the delta, the single lookup, the console.

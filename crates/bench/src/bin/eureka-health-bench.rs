@@ -62,7 +62,12 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    eureka_bench::process::pin_self_to_load_core()?;
+    // The cost run pins its server to core 0 and this process (the load, the listener
+    // processes it starts) to core 1; detection leaves everything unpinned (children inherit
+    // a pin, and its clusters need both cores).
+    if matches!(args.what, What::Cost { .. }) {
+        eureka_bench::process::pin_self_to_load_core()?;
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(run(args))
@@ -74,7 +79,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let log_dir = root.join("target/bench/logs");
     let out_dir = root.join("target/bench");
     std::fs::create_dir_all(&out_dir)?;
-    let started = std::time::SystemTime::now();
     match args.what {
         What::Detect { kills, wave, no_java, checks_only, quick } => {
             let p = detect::Params {
@@ -121,6 +125,5 @@ async fn run(args: Args) -> anyhow::Result<()> {
             std::fs::write(out_dir.join("health-cost.md"), &text)?;
         }
     }
-    let _ = started;
     Ok(())
 }

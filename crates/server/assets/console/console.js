@@ -355,14 +355,18 @@
     setText(c[0], inst.id);
     setText(c[1], hostPort(inst));
     setAttr(c[1], "title", inst.ipAddr);
-    // Status: a badge; non-UP stands out; an override is named.
-    const badgeSig = `${inst.status}|${inst.overriddenStatus || ""}`;
+    // Status: a badge; non-UP stands out; an override or a failing health check is named.
+    const downReason = (inst.health && inst.health.downReason) || "";
+    const badgeSig = `${inst.status}|${inst.overriddenStatus || ""}|${downReason}`;
     if (c[2].dataset.sig !== badgeSig) {
       c[2].dataset.sig = badgeSig;
       const badge = el("span", { class: `badge s-${inst.status}`, text: inst.status.replace(/_/g, " ") });
       const note = inst.overriddenStatus
         ? [el("span", { class: "small muted", text: " override", title: `status override: ${inst.overriddenStatus}` })]
         : [];
+      if (downReason) {
+        note.push(el("span", { class: "small muted", text: ` ${downReason}`, title: `marked DOWN by ${inst.health.downBy || "a health check"}` }));
+      }
       c[2].replaceChildren(badge, ...note);
     }
     row.classList.toggle("not-up", inst.status !== "UP");

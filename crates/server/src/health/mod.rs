@@ -149,7 +149,7 @@ impl HealthChecker {
         json!({
             "enabled": self.settings.enabled,
             "intervalMs": self.settings.interval.as_millis() as u64,
-            "timeoutMs": self.settings.timeout.as_millis() as u64,
+            "timeoutMs": self.settings.timeout().as_millis() as u64,
             "failuresBeforeDown": self.settings.failures_before_down,
             "successesBeforeUp": self.settings.successes_before_up,
             "maxFailingFraction": self.settings.max_failing_fraction,
@@ -292,7 +292,7 @@ pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut Join
     }
     let s = &state.health.settings;
     tracing::info!(node = %state.health.name, interval_ms = s.interval.as_millis() as u64,
-        timeout_ms = s.timeout.as_millis() as u64, failures_before_down = s.failures_before_down,
+        timeout_ms = s.timeout().as_millis() as u64, failures_before_down = s.failures_before_down,
         successes_before_up = s.successes_before_up, "health checks on");
     tasks.spawn(run(state.clone(), shutdown.clone()).instrument(info_span!("health_checks")));
 }
@@ -385,7 +385,7 @@ async fn check(state: SharedState, key: Key, target: Target, at: Instant, permit
     let checker = &state.health;
     let started = Instant::now();
     let result =
-        probe::probe(&checker.client, &target, checker.settings.timeout, &checker.name).await;
+        probe::probe(&checker.client, &target, checker.settings.timeout(), &checker.name).await;
     state.metrics.health_check(target.mode(), result.is_ok(), started.elapsed());
     let now = state.clock.now_ms();
     match checker.record(&key, &result, now) {
