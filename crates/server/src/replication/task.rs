@@ -413,6 +413,82 @@ mod tests {
         batch.iter().map(|q| (q.task.action, q.task.id.clone())).collect()
     }
 
+    fn served(id: &str, status: InstanceStatus) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo { status, ..(*instance(id)).clone() })
+    }
+
+    fn down_task(status_changed: bool) -> ReplicationTask {
+        let verdict = HealthVerdict::Down {
+            reason: Arc::from("health check: HTTP 503"),
+            since: 7,
+            by: Arc::from("http://n1:8761/eureka/"),
+        };
+        let status =
+            if status_changed { InstanceStatus::Down } else { InstanceStatus::OutOfService };
+        ReplicationTask::health(
+            ReplicationAction::StatusUpdate,
+            served("a", status),
+            verdict,
+            status_changed,
+        )
+    }
+
+    #[test]
+    fn a_health_mark_is_a_note_for_our_peers_and_a_down_override_for_java() {
+        let ours = down_task(true).item_for(true).unwrap();
+        assert_eq!(ours.action, ReplicationAction::StatusUpdate);
+        let note = ours.health_check.unwrap();
+        assert!(note.down);
+        assert_eq!(note.reason.as_deref(), Some("health check: HTTP 503"));
+        assert_eq!(note.by.as_deref(), Some("http://n1:8761/eureka/"));
+        let java = down_task(true).item_for(false).unwrap();
+        assert_eq!(
+            (java.action, java.status),
+            (ReplicationAction::StatusUpdate, Some(InstanceStatus::Down))
+        );
+        assert!(java.health_check.is_none(), "Java refuses unknown fields");
+        // Held OUT_OF_SERVICE by an operator: Java keeps that override, ours learn the mark.
+        assert!(down_task(false).item_for(false).is_none());
+        assert!(down_task(false).item_for(true).is_some());
+    }
+
+    #[test]
+    fn a_lift_is_one_note_for_our_peers_and_an_update_then_a_delete_for_java() {
+        let lift = |action| {
+            let verdict = HealthVerdict::Up { reported: InstanceStatus::Up };
+            ReplicationTask::health(action, served("a", InstanceStatus::Up), verdict, true)
+        };
+        let update = lift(ReplicationAction::StatusUpdate);
+        let delete = lift(ReplicationAction::DeleteStatusOverride);
+        let note = update.item_for(true).unwrap().health_check.unwrap();
+        assert!(!note.down);
+        assert_eq!(note.status, Some(InstanceStatus::Up));
+        assert!(delete.item_for(true).is_none());
+        for (task, action) in [
+            (update, ReplicationAction::StatusUpdate),
+            (delete, ReplicationAction::DeleteStatusOverride),
+        ] {
+            let item = task.item_for(false).unwrap();
+            assert_eq!((item.action, item.status), (action, Some(InstanceStatus::Up)));
+        }
+    }
+
+    #[test]
+    fn a_health_verdict_never_replaces_an_operator_s_override_in_the_queue() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new(100, AGE);
+        q.push(
+            Arc::new(ReplicationTask::status_update(served("a", InstanceStatus::OutOfService))),
+            now,
+        );
+        q.push(Arc::new(down_task(false)), now);
+        q.push(Arc::new(down_task(true)), now);
+        assert_eq!(q.len(), 2, "the second mark replaces the first, not the override");
+        let batch = q.take_batch(10, now);
+        assert!(batch[0].task.health.is_none());
+        assert!(batch[1].task.health.is_some());
+    }
+
     #[test]
     fn newer_task_with_same_key_replaces_and_moves_to_the_back() {
         let now = Instant::now();
