@@ -26,7 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eureka_model::replication::ReplicationAction;
-use eureka_registry::{HealthMark, InstanceHealth, Origin};
+use eureka_model::InstanceInfo;
+use eureka_registry::{HealthDown, HealthMark, InstanceHealth, Origin};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -162,38 +163,60 @@ impl HealthChecker {
         })
     }
 
-    /// Each instance's `health` for the console, by (app, id): its mode, who checks it, this
-    /// node's last result if it checks it, and its DOWN mark. `Null` when checks are off here
-    /// and the instance carries no mark.
+    /// Each instance's `health` for the console, by (app, id): see [`Health::document_of`].
     pub fn documents(&self, state: &SharedState, view: &[InstanceHealth]) -> HashMap<Key, Value> {
         let nodes = candidates(state);
         let t = self.table.lock();
         view.iter()
             .map(|ih| {
-                let info = &ih.instance;
-                let key = (info.app.clone(), info.id().to_string());
-                if !self.settings.enabled && ih.down.is_none() {
-                    return (key, Value::Null);
-                }
-                let mode = target::mode_of(info, &self.settings);
-                let checked_by = (self.settings.enabled && mode != HealthCheckMode::None)
-                    .then(|| owner::owner(info.id(), &nodes).map(|n| n.to_string()))
-                    .flatten();
-                let entry = t.entries.get(&key);
-                let doc = json!({
-                    "mode": mode.as_str(),
-                    "checkedBy": checked_by,
-                    "lastResult": entry.and_then(|e| e.last).map(|ok| if ok { "pass" } else { "fail" }),
-                    "lastCheckedAt": entry.filter(|e| e.last.is_some()).map(|e| e.last_at),
-                    "lastError": entry.and_then(|e| e.last_error.as_deref()),
-                    "consecutiveFailures": entry.map_or(0, |e| e.failures),
-                    "downReason": ih.down.as_ref().map(|d| &*d.reason),
-                    "downSince": ih.down.as_ref().map(|d| d.since),
-                    "downBy": ih.down.as_ref().map(|d| &*d.by).filter(|b| !b.is_empty()),
-                });
+                let key = (ih.instance.app.clone(), ih.instance.id().to_string());
+                let doc = self.document(&t, &nodes, &ih.instance, ih.down.as_ref());
                 (key, doc)
             })
             .collect()
+    }
+
+    /// One instance's `health` for the console's instance page: its mode, who checks it,
+    /// this node's last result if it checks it, and its DOWN mark (`down`). `Null` when
+    /// checks are off here and the instance carries no mark.
+    pub fn document_of(
+        &self,
+        state: &SharedState,
+        info: &InstanceInfo,
+        down: Option<&HealthDown>,
+    ) -> Value {
+        let nodes = candidates(state);
+        let t = self.table.lock();
+        self.document(&t, &nodes, info, down)
+    }
+
+    fn document(
+        &self,
+        t: &Table,
+        nodes: &[Arc<str>],
+        info: &InstanceInfo,
+        down: Option<&HealthDown>,
+    ) -> Value {
+        if !self.settings.enabled && down.is_none() {
+            return Value::Null;
+        }
+        let key = (info.app.clone(), info.id().to_string());
+        let mode = target::mode_of(info, &self.settings);
+        let checked_by = (self.settings.enabled && mode != HealthCheckMode::None)
+            .then(|| owner::owner(info.id(), nodes).map(|n| n.to_string()))
+            .flatten();
+        let entry = t.entries.get(&key);
+        json!({
+            "mode": mode.as_str(),
+            "checkedBy": checked_by,
+            "lastResult": entry.and_then(|e| e.last).map(|ok| if ok { "pass" } else { "fail" }),
+            "lastCheckedAt": entry.filter(|e| e.last.is_some()).map(|e| e.last_at),
+            "lastError": entry.and_then(|e| e.last_error.as_deref()),
+            "consecutiveFailures": entry.map_or(0, |e| e.failures),
+            "downReason": down.map(|d| &*d.reason),
+            "downSince": down.map(|d| d.since),
+            "downBy": down.map(|d| &*d.by).filter(|b| !b.is_empty()),
+        })
     }
 
     /// Records a result and says what the registry should do about it.
