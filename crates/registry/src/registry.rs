@@ -178,6 +178,9 @@ pub struct LeaseTiming {
     pub last_renewal: Millis,
     /// When the lease expires unless renewed, epoch ms.
     pub expires_at: Millis,
+    /// A health check's DOWN mark on it, when there is one (its reason and since when, for
+    /// tools that list problems).
+    pub health_down: Option<HealthDown>,
 }
 
 /// Figures about the registry for `status`, the console and metrics.
@@ -1394,9 +1397,15 @@ impl Registry {
                     registered_at,
                     last_renewal,
                     expires_at,
+                    health_down: None,
                 };
                 if keep(&probe) {
-                    out.push(LeaseTiming { app: app.clone(), id: id.clone(), ..probe });
+                    out.push(LeaseTiming {
+                        app: app.clone(),
+                        id: id.clone(),
+                        health_down: l.health.clone(),
+                        ..probe
+                    });
                 }
             }
         }

@@ -120,6 +120,22 @@ async fn a_killed_instance_goes_down_stays_down_under_heartbeats_and_comes_back_
     assert_eq!(health["lastResult"], "fail");
     assert_eq!(health["mode"], "http");
     assert!(health["downSince"].as_u64().is_some());
+    // The console's instance page: the same health state, and the mark in its history with
+    // the check's reason; GET leases names the reason for eurekactl's problems.
+    let detail = json(&server, "../api/console/instance?app=APP&id=dead").await;
+    assert_eq!(detail["instance"]["health"]["downReason"], "health check: connection refused");
+    assert_eq!(detail["instance"]["health"]["lastResult"], "fail", "{detail}");
+    let marked = detail["history"].as_array().unwrap().iter().find(|e| e["kind"] == "MARKED_DOWN");
+    let marked = marked.unwrap_or_else(|| panic!("no MARKED_DOWN in {detail}"));
+    assert_eq!(marked["reason"], "health check: connection refused");
+    let summary = json(&server, "../api/console/summary").await;
+    assert!(summary["events"].to_string().contains("MARKED_DOWN"), "{summary}");
+    assert_eq!(summary["system"]["healthChecks"]["markedDown"], 1);
+    let leases = json(&server, "leases").await;
+    let lease = leases["leases"].as_array().unwrap().iter().find(|l| l["id"] == "dead").unwrap();
+    assert_eq!(lease["healthDown"]["reason"], "health check: connection refused", "{leases}");
+    let lease = leases["leases"].as_array().unwrap().iter().find(|l| l["id"] == "healthy");
+    assert!(lease.unwrap().get("healthDown").is_none(), "{leases}");
     let status_doc = json(&server, "status").await;
     assert_eq!(status_doc["healthChecks"]["markedDown"], 1, "{status_doc}");
     assert_eq!(status_doc["healthChecks"]["enabled"], true);
@@ -138,6 +154,8 @@ async fn a_killed_instance_goes_down_stays_down_under_heartbeats_and_comes_back_
     let health = console_health(&server, "dead").await;
     assert_eq!(health["downReason"], Value::Null);
     assert_eq!(health["lastResult"], "pass");
+    let detail = json(&server, "../api/console/instance?app=APP&id=dead").await;
+    assert!(detail["history"].to_string().contains("MARKED_UP"), "{detail}");
     let scrape = server.scrape().await;
     assert!(
         scrape.sum("eureka_health_checks_total", &[("mode", "http"), ("result", "fail")]) >= 2.0
@@ -266,8 +284,9 @@ async fn when_every_checked_instance_fails_at_once_the_node_suspects_itself_and_
     assert_eq!(doc["healthChecks"]["failing"], 5, "{doc}");
     assert_eq!(doc["healthChecks"]["markedDown"], 0);
     assert_eq!(doc["healthChecks"]["failingFraction"], 1.0);
-    let console = json(&server, "../api/console").await;
-    assert_eq!(console["healthChecks"]["suspect"], true);
+    // The console's summary carries it where its banner looks (system.healthChecks).
+    let summary = json(&server, "../api/console/summary").await;
+    assert_eq!(summary["system"]["healthChecks"]["suspect"], true, "{summary}");
     assert_eq!(server.scrape().await.get("eureka_health_suspect", &[]), Some(1.0));
 
     // The network comes back but one instance is really dead: suspicion ends, it goes DOWN.
