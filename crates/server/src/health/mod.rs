@@ -163,7 +163,7 @@ impl HealthChecker {
         })
     }
 
-    /// Each instance's `health` for the console, by (app, id): see [`Health::document_of`].
+    /// Each instance's `health` for the console, by (app, id): see [`Self::document_of`].
     pub fn documents(&self, state: &SharedState, view: &[InstanceHealth]) -> HashMap<Key, Value> {
         let nodes = candidates(state);
         let t = self.table.lock();
