@@ -1,8 +1,9 @@
 //! The state every handler and background task shares.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use eureka_model::replication::ReplicationAction;
 use eureka_model::{DataCenterInfo, InstanceInfo, InstanceStatus, Port};
 use eureka_registry::{Registry, RegistrySettings};
 
@@ -10,9 +11,9 @@ use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::health::HealthChecker;
-use crate::listener::ConnectionStats;
-use crate::metrics::Metrics;
-use crate::replication::Replicator;
+use crate::listener::{ConnectionStats, ListenerSetup};
+use crate::metrics::{HealthFigures, Metrics, Observed};
+use crate::replication::{ReplicationHost, Replicator};
 use crate::security::Authenticator;
 use crate::tls::{self, TlsError};
 use crate::watch::WatchHub;
@@ -21,6 +22,10 @@ use crate::watch::WatchHub;
 pub type SharedState = Arc<ServerState>;
 
 /// The registry, its response cache, the configuration and the clock.
+///
+/// The composition root: it holds the listener's counts, the replicator and the metrics,
+/// and hands each what it needs ([`ReplicationHost`], [`Observed`], [`ListenerSetup`]);
+/// none of them names this type.
 #[derive(Debug)]
 pub struct ServerState {
     /// The registry.
@@ -46,7 +51,7 @@ pub struct ServerState {
     /// The listener's TLS configuration (`server.ssl.*`), `None` for plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Connections open, accepted, waited for and failed, for `/metrics`.
-    pub connections: ConnectionStats,
+    pub connections: Arc<ConnectionStats>,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
     /// Server-side health checks (`eureka.server.health-checks.*`): settings and results.
@@ -125,7 +130,7 @@ impl ServerState {
             replication.cluster_name().clone(),
             &peer_tls,
         );
-        Ok(Arc::new_cyclic(|state| ServerState {
+        Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
             health,
             registry,
@@ -137,10 +142,67 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone()),
+            metrics: Metrics::new(state.clone() as Weak<dyn Observed>),
             tls: server_tls,
-            connections: ConnectionStats::default(),
+            connections: Arc::default(),
         }))
+    }
+}
+
+impl ServerState {
+    /// What the listener needs: limits, TLS, and the connection counts `/metrics` reads.
+    pub fn listener_setup(&self) -> ListenerSetup {
+        ListenerSetup {
+            limits: self.config.limits.clone(),
+            tls: self.tls.clone(),
+            stats: self.connections.clone(),
+        }
+    }
+}
+
+impl ReplicationHost for ServerState {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+    fn replicator(&self) -> &Replicator {
+        &self.replication
+    }
+    fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+    fn count_received(&self, action: ReplicationAction, status: u16) {
+        self.metrics.received(action, status);
+    }
+    fn health_checks_enabled(&self) -> bool {
+        self.health.enabled()
+    }
+}
+
+impl Observed for ServerState {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn replicator(&self) -> &Replicator {
+        &self.replication
+    }
+    fn watch(&self) -> &WatchHub {
+        &self.watch
+    }
+    fn connections(&self) -> &ConnectionStats {
+        &self.connections
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+    fn started_ms(&self) -> u64 {
+        self.started_ms
+    }
+    fn health(&self) -> HealthFigures {
+        let (checked, failing) = self.health.counts();
+        HealthFigures { checked, failing, suspect: self.health.is_suspect() }
     }
 }
 

@@ -38,7 +38,6 @@ use tracing::{info_span, Instrument};
 
 use crate::config::{HealthCheckMode, HealthCheckSettings};
 use crate::replication::task::{HealthVerdict, ReplicationTask};
-use crate::replication::PeerNode;
 use crate::state::SharedState;
 use target::Target;
 
@@ -460,25 +459,5 @@ fn lift(state: &SharedState, (app, id): &Key, now: u64) {
             change.status_changed,
         );
         state.replication.replicate(Origin::Client, || task);
-    }
-}
-
-/// A peer answered again after being unreachable (or for the first time): it may have missed
-/// marks, or restarted and copied their DOWN without knowing why. Every mark held here is
-/// sent to it again (idempotent; the owner's next checks settle any disagreement).
-pub fn peer_became_reachable(state: &SharedState, node: &PeerNode) {
-    if !state.health.enabled() {
-        return;
-    }
-    for ih in state.registry.health_view() {
-        let Some(down) = ih.down else { continue };
-        let served_down = ih.instance.status == eureka_model::InstanceStatus::Down;
-        let verdict = HealthVerdict::Down { reason: down.reason, since: down.since, by: down.by };
-        node.enqueue(Arc::new(ReplicationTask::health(
-            ReplicationAction::StatusUpdate,
-            ih.instance,
-            verdict,
-            served_down,
-        )));
     }
 }

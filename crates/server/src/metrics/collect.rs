@@ -11,20 +11,53 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
-use super::process::ProcessStats;
-use crate::replication::PeerView;
-use crate::state::ServerState;
+use eureka_registry::Registry;
 
-/// Reads the server's state on every scrape.
+use super::process::ProcessStats;
+use crate::listener::ConnectionStats;
+use crate::replication::{PeerView, Replicator};
+use crate::watch::WatchHub;
+
+/// What a scrape reads from the running server. The server's state implements it, so this
+/// module names the parts it reports on but never the state that holds them (dependencies
+/// run one way: state → metrics).
+pub trait Observed: Send + Sync {
+    /// The registry: instances by app and status, leases, self-preservation.
+    fn registry(&self) -> &Registry;
+    /// The peers and the start-up sync.
+    fn replicator(&self) -> &Replicator;
+    /// Change-stream watchers.
+    fn watch(&self) -> &WatchHub;
+    /// The listener's connection counts.
+    fn connections(&self) -> &ConnectionStats;
+    /// Now, epoch ms.
+    fn now_ms(&self) -> u64;
+    /// When the server started, epoch ms.
+    fn started_ms(&self) -> u64;
+    /// This node's server-side health checks.
+    fn health(&self) -> HealthFigures;
+}
+
+/// This node's server-side health checks as a scrape reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthFigures {
+    /// Instances this node checks (its share of the cluster).
+    pub checked: usize,
+    /// Those whose last check failed.
+    pub failing: usize,
+    /// Whether this node suspects its own network and marks nothing DOWN.
+    pub suspect: bool,
+}
+
+/// Reads the server through [`Observed`] on every scrape.
 pub struct StateCollector {
-    state: Weak<ServerState>,
+    observed: Weak<dyn Observed>,
 }
 
 impl StateCollector {
-    /// A collector over the state `state` points to; a scrape after the state is gone
-    /// yields nothing.
-    pub fn new(state: Weak<ServerState>) -> Self {
-        StateCollector { state }
+    /// A collector over what `observed` points to; a scrape after it is gone yields nothing.
+    pub fn new(observed: Weak<dyn Observed>) -> Self {
+        StateCollector { observed }
     }
 }
 
@@ -36,12 +69,12 @@ impl fmt::Debug for StateCollector {
 
 impl Collector for StateCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
-        let Some(state) = self.state.upgrade() else { return Ok(()) };
-        registry(&state, &mut encoder)?;
-        replication(&state, &mut encoder)?;
-        watch(&state, &mut encoder)?;
-        health(&state, &mut encoder)?;
-        connections(&state, &mut encoder)?;
+        let Some(state) = self.observed.upgrade() else { return Ok(()) };
+        registry(&*state, &mut encoder)?;
+        replication(&*state, &mut encoder)?;
+        watch(&*state, &mut encoder)?;
+        health(&*state, &mut encoder)?;
+        connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
 }
@@ -87,8 +120,8 @@ fn emit(metric: MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Resul
 }
 
 /// Change-stream watchers, and how often they fell behind.
-fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let hub = &state.watch;
+fn watch(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let hub = state.watch();
     single(
         enc,
         ("eureka_watchers", "Connected change-stream watchers.", None, GAUGE),
@@ -117,8 +150,8 @@ fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
 }
 
 /// Server-side health checks: what this node checks, what fails, what is marked, suspicion.
-fn health(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let (checked, failing) = state.health.counts();
+fn health(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let HealthFigures { checked, failing, suspect } = state.health();
     let series: [(Descriptor, Value); 4] = [
         (
             ("eureka_health_checked_instances", "Instances this node checks (its share of the cluster).", None, GAUGE),
@@ -130,11 +163,11 @@ fn health(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
         ),
         (
             ("eureka_health_marked_down_instances", "Instances marked DOWN by health checks (any node's), as this node holds them.", None, GAUGE),
-            state.registry.health_marked().into(),
+            state.registry().health_marked().into(),
         ),
         (
             ("eureka_health_suspect", "1 while this node suspects its own network (too many checks fail at once) and marks nothing DOWN.", None, GAUGE),
-            state.health.is_suspect().into(),
+            suspect.into(),
         ),
     ];
     for (descriptor, value) in series {
@@ -144,8 +177,8 @@ fn health(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
 }
 
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.
-fn connections(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let c = &state.connections;
+fn connections(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let c = state.connections();
     let series: [(Descriptor, u64); 4] = [
         (
             ("eureka_open_connections", "Client connections open now (TLS handshakes included).", None, GAUGE),
@@ -194,8 +227,8 @@ const COUNTER: MetricType = MetricType::Counter;
 
 /// Instances by app and status, the renew rate against the self-preservation threshold, the
 /// delta queue, the registry version and snapshot builds, and readiness.
-fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let counts = state.registry.status_counts();
+fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let counts = state.registry().status_counts();
     let mut metric = enc.encode_descriptor(
         "eureka_instances",
         "Registered instances by application and status.",
@@ -207,7 +240,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
         emit(metric.encode_family(&labels)?, GAUGE, c.count.into())?;
     }
 
-    let s = state.registry.stats();
+    let s = state.registry().stats();
     let series: [(Descriptor, Value); 14] = [
         (
             ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
@@ -306,7 +339,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.is_synced().into(),
+            state.replicator().is_synced().into(),
         ),
         (
             (
@@ -315,7 +348,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.synced_count().into(),
+            state.replicator().synced_count().into(),
         ),
     ];
     for (descriptor, value) in series {
@@ -404,12 +437,12 @@ const PEER_SERIES: [PeerSeries; 10] = [
 ];
 
 /// Each peer's replication link, labelled by its URL (credentials removed).
-fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let peers = state.replication.views();
+fn replication(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let peers = state.replicator().views();
     if peers.is_empty() {
         return Ok(());
     }
-    let now = Now { now_ms: state.clock.now_ms(), started_ms: state.started_ms };
+    let now = Now { now_ms: state.now_ms(), started_ms: state.started_ms() };
     for (name, help, unit, kind, value) in PEER_SERIES {
         let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
         for p in &peers {

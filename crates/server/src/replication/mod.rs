@@ -24,16 +24,54 @@ use std::sync::Arc;
 
 use eureka_client::transport::{redact, Timeouts};
 use eureka_client::{EurekaHttp, TlsOptions};
-use eureka_registry::Origin;
+use eureka_model::replication::ReplicationAction;
+use eureka_registry::{Origin, Registry};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info_span, Instrument};
 
 use crate::config::ServerConfig;
-use crate::state::SharedState;
 pub use node::{DispatchSettings, PeerFeatures, PeerHealth, PeerNode, PeerView};
 pub use peers::SelfIdentity;
 pub use task::ReplicationTask;
+
+/// What replication needs from the server it runs in: the registry it copies writes into,
+/// the time, its own peer set and settings, and somewhere to count what peers sent. The
+/// server's state implements it, so this module never names that state (dependencies run
+/// one way: state → replication).
+pub trait ReplicationHost: Send + Sync + 'static {
+    /// The registry replicated writes are applied to.
+    fn registry(&self) -> &Registry;
+    /// Now, epoch ms.
+    fn now_ms(&self) -> u64;
+    /// This server's peers.
+    fn replicator(&self) -> &Replicator;
+    /// The configuration the server started with.
+    fn config(&self) -> &ServerConfig;
+    /// Counts one replicated item a peer sent us, by the status it was answered with.
+    fn count_received(&self, action: ReplicationAction, status: u16);
+    /// Whether this server checks instances itself: then a peer that becomes reachable again
+    /// is sent every health mark it may have missed.
+    fn health_checks_enabled(&self) -> bool;
+}
+
+/// Queues every health-check mark the registry holds for `node` (a peer reachable again may
+/// have missed marks and lifts while it was away; lifts need nothing: an unmarked instance
+/// is what it reports).
+pub fn resend_health_marks(registry: &Registry, node: &PeerNode) {
+    for ih in registry.health_view() {
+        let Some(down) = ih.down else { continue };
+        let served_down = ih.instance.status == eureka_model::InstanceStatus::Down;
+        let verdict =
+            task::HealthVerdict::Down { reason: down.reason, since: down.since, by: down.by };
+        node.enqueue(Arc::new(ReplicationTask::health(
+            ReplicationAction::StatusUpdate,
+            ih.instance,
+            verdict,
+            served_down,
+        )));
+    }
+}
 
 /// The peers of this server and the start-up sync state.
 #[derive(Debug)]
@@ -162,18 +200,22 @@ impl Replicator {
     }
 
     /// Spawns the start-up sync and one dispatcher per peer into `tasks`, each in its span.
-    pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-        if state.replication.peers.is_empty() {
+    pub fn spawn<H: ReplicationHost>(
+        host: &Arc<H>,
+        shutdown: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) {
+        if host.replicator().peers.is_empty() {
             return;
         }
         tasks.spawn(
-            sync::sync_from_peers(state.clone(), shutdown.clone())
+            sync::sync_from_peers(host.clone(), shutdown.clone())
                 .instrument(info_span!("startup_sync")),
         );
-        for peer in &state.replication.peers {
+        for peer in &host.replicator().peers {
             let span = info_span!("replication", peer = %peer.url());
             tasks.spawn(
-                node::dispatch(state.clone(), peer.clone(), shutdown.clone()).instrument(span),
+                node::dispatch(host.clone(), peer.clone(), shutdown.clone()).instrument(span),
             );
         }
     }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::task::{Dropped, Queued, ReplicationTask, TaskQueue};
-use crate::state::SharedState;
+use super::ReplicationHost;
 
 /// First pause after a failed batch; it doubles per consecutive failure.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -249,7 +249,11 @@ impl PeerNode {
 
 /// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
 /// handles each item's answer, and on retryable failures puts the batch back and backs off.
-pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: CancellationToken) {
+pub async fn dispatch<H: ReplicationHost>(
+    host: Arc<H>,
+    node: Arc<PeerNode>,
+    shutdown: CancellationToken,
+) {
     let s = node.settings;
     let mut last_contact = if s.probe_at_start {
         Instant::now().checked_sub(s.probe_interval).unwrap_or_else(Instant::now)
@@ -294,9 +298,11 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         match sent {
             Ok(answer) => {
                 node.learn_features(&answer);
-                let failures = handle_answers(&state, &node, &batch, &answer.list.response_list);
-                if node.record_success(state.clock.now_ms(), batch.len(), failures) {
-                    crate::health::peer_became_reachable(&state, &node);
+                let failures = handle_answers(&*host, &node, &batch, &answer.list.response_list);
+                if node.record_success(host.now_ms(), batch.len(), failures)
+                    && host.health_checks_enabled()
+                {
+                    super::resend_health_marks(host.registry(), &node);
                 }
                 backoff = None;
             }
@@ -305,7 +311,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
                 break;
             }
             Err(error) => {
-                node.record_failure(state.clock.now_ms(), &error);
+                node.record_failure(host.now_ms(), &error);
                 if error.is_auth_refused() {
                     // Kept, not dropped: a peer being reconfigured (users added in a rolling
                     // restart) takes the queue when it accepts us; tasks still expire.
@@ -374,7 +380,7 @@ fn batch_of(tasks: Vec<Queued>, reads_notes: bool) -> (Vec<Queued>, ReplicationL
 
 /// Applies Java's per-item rules (§4.13) and returns how many items failed.
 fn handle_answers(
-    state: &SharedState,
+    host: &impl ReplicationHost,
     node: &PeerNode,
     batch: &[Queued],
     answers: &[ReplicationInstanceResponse],
@@ -393,21 +399,21 @@ fn handle_answers(
         match (task.action, answer.status_code) {
             (ReplicationAction::Heartbeat, 404) => {
                 // The peer lost (or never had) the instance: send it our copy.
-                let now = state.clock.now_ms();
-                if let Some((info, _)) = state.registry.replica(&task.app, &task.id, now) {
+                let now = host.now_ms();
+                if let Some((info, _)) = host.registry().replica(&task.app, &task.id, now) {
                     tracing::debug!(peer = %node.url(), app = %task.app, instance_id = %task.id,
                         "peer does not know instance; replicating its registration");
                     node.enqueue(Arc::new(ReplicationTask::register(info)));
                 }
             }
-            (ReplicationAction::Heartbeat, _) if state.config.sync_when_timestamp_differs => {
+            (ReplicationAction::Heartbeat, _) if host.config().sync_when_timestamp_differs => {
                 // 409: the peer holds a newer copy; adopt it (it is not replicated again).
                 if let Some(theirs) = &answer.response_entity {
                     tracing::info!(peer = %node.url(), app = %task.app, instance_id = %task.id,
                         "adopting the peer's newer copy of the instance");
                     let mut theirs = theirs.clone();
                     theirs.normalize();
-                    state.registry.register(theirs, Origin::Peer, state.clock.now_ms());
+                    host.registry().register(theirs, Origin::Peer, host.now_ms());
                 }
             }
             (action, code) => {

@@ -7,16 +7,17 @@ use eureka_model::replication::{
     ReplicationList, ReplicationListResponse,
 };
 use eureka_model::{AppName, InstanceStatus};
-use eureka_registry::{Actor, HealthMark, Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_registry::{
+    Actor, HealthMark, Origin, Registry, RegistryError, RenewOutcome, RenewRequest,
+};
 
-use crate::metrics::Operation;
-use crate::state::SharedState;
+use super::ReplicationHost;
 
 /// Applies every item as a replicated call (never replicated again) and answers one entry per
 /// item, in order, with the codes Java peers act on: a heartbeat's 404 makes the sender
 /// register the instance with us, a 409 carries our newer copy for the sender to adopt.
-pub fn apply_batch(state: &SharedState, list: ReplicationList) -> ReplicationListResponse {
-    let response_list = list.replication_list.into_iter().map(|item| apply(state, item)).collect();
+pub fn apply_batch(host: &impl ReplicationHost, list: ReplicationList) -> ReplicationListResponse {
+    let response_list = list.replication_list.into_iter().map(|item| apply(host, item)).collect();
     ReplicationListResponse { response_list }
 }
 
@@ -33,9 +34,9 @@ fn outcome<T>(result: Result<T, RegistryError>) -> ReplicationInstanceResponse {
     }
 }
 
-fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceResponse {
-    let now = state.clock.now_ms();
-    let registry = &state.registry;
+fn apply(host: &impl ReplicationHost, item: ReplicationInstance) -> ReplicationInstanceResponse {
+    let now = host.now_ms();
+    let registry = host.registry();
     let (app, id) = (AppName::new(&item.app_name), item.id.as_str());
     let response = match item.action {
         ReplicationAction::Register => match item.instance_info {
@@ -77,7 +78,7 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
             outcome(registry.cancel_by(app.as_str(), id, None, &Actor::of(Origin::Peer), now))
         }
         ReplicationAction::StatusUpdate if item.health_check.is_some() => {
-            apply_health_note(state, app.as_str(), id, item.health_check.as_ref(), now)
+            apply_health_note(registry, app.as_str(), id, item.health_check.as_ref(), now)
         }
         ReplicationAction::StatusUpdate => match item.status {
             None => code(400),
@@ -101,25 +102,19 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
     };
     tracing::debug!(app = %app, instance_id = id, action = item.action.as_str(),
         code = response.status_code, "applied replicated item");
-    let op = operation(item.action);
-    match response.status_code {
-        200..=299 => state.metrics.applied(op, Origin::Peer),
-        code @ 400..=499 => state.metrics.rejected(op, Origin::Peer, code),
-        _ => {}
-    }
+    host.count_received(item.action, response.status_code);
     response
 }
 
 /// A eureka-rs peer's health verdict: a mark or its lift, never an operator's override.
 fn apply_health_note(
-    state: &SharedState,
+    registry: &Registry,
     app: &str,
     id: &str,
     note: Option<&HealthCheckNote>,
     now: u64,
 ) -> ReplicationInstanceResponse {
     let Some(note) = note else { return code(400) };
-    let registry = &state.registry;
     if note.down {
         let mark = HealthMark {
             reason: Arc::from(note.reason.as_deref().unwrap_or("health check failed")),
@@ -129,15 +124,5 @@ fn apply_health_note(
         outcome(registry.mark_health_down(app, id, mark, now))
     } else {
         outcome(registry.lift_health_down(app, id, note.status, now))
-    }
-}
-
-fn operation(action: ReplicationAction) -> Operation {
-    match action {
-        ReplicationAction::Register => Operation::Register,
-        ReplicationAction::Heartbeat => Operation::Renew,
-        ReplicationAction::Cancel => Operation::Cancel,
-        ReplicationAction::StatusUpdate => Operation::StatusUpdate,
-        ReplicationAction::DeleteStatusOverride => Operation::StatusDelete,
     }
 }

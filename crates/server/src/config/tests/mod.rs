@@ -21,6 +21,7 @@ mod files;
 mod health;
 mod keys;
 mod placeholders;
+mod reference;
 mod security;
 mod validation;
 
