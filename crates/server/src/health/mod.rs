@@ -307,7 +307,11 @@ pub fn candidates(state: &SharedState) -> Vec<Arc<str>> {
     nodes
 }
 
-/// Spawns the checker into `tasks` when checks are on.
+/// Spawns the checker into `tasks` when checks are on. The checker and its checks run on a
+/// runtime of their own, one thread named `health-checks` that this task owns and shuts down
+/// when the checker stops: checks open a connection each, and that work (mostly the kernel's)
+/// would otherwise be done by the workers that answer renewals and fetches, taking their turn
+/// on the CPU. On its own thread it is scheduled apart, and the hot path's workers stay free.
 pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
     if !state.health.enabled() {
         return;
@@ -316,7 +320,54 @@ pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut Join
     tracing::info!(node = %state.health.name, interval_ms = s.interval.as_millis() as u64,
         timeout_ms = s.timeout().as_millis() as u64, failures_before_down = s.failures_before_down,
         successes_before_up = s.successes_before_up, "health checks on");
-    tasks.spawn(run(state.clone(), shutdown.clone()).instrument(info_span!("health_checks")));
+    let (state, shutdown) = (state.clone(), shutdown.clone());
+    tasks.spawn(
+        async move {
+            let runtime = match ProbeRuntime::start() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!(error = %e, "health checks: cannot start their thread; not checking");
+                    return;
+                }
+            };
+            let checker = runtime.spawn(run(state, shutdown).in_current_span());
+            if let Err(e) = checker.await {
+                tracing::error!(error = %e, "health checks stopped unexpectedly");
+            }
+        }
+        .instrument(info_span!("health_checks")),
+    );
+}
+
+/// The checks' own runtime: one worker thread, shut down (without waiting on its tasks,
+/// which the checker has already stopped) when dropped, also from inside another runtime.
+struct ProbeRuntime(Option<tokio::runtime::Runtime>);
+
+impl ProbeRuntime {
+    fn start() -> std::io::Result<ProbeRuntime> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("health-checks")
+            .enable_all()
+            .build()?;
+        Ok(ProbeRuntime(Some(runtime)))
+    }
+
+    fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.as_ref().expect("runtime present until dropped").spawn(task)
+    }
+}
+
+impl Drop for ProbeRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// The checker's loop: a round every interval (the first after half of one, once peers have
