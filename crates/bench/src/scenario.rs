@@ -43,8 +43,8 @@ pub struct Selection(pub Vec<String>);
 
 impl Selection {
     /// Every scenario name, in run order.
-    pub const ALL: [&'static str; 8] =
-        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation", "cluster"];
+    pub const ALL: [&'static str; 9] =
+        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation", "cluster", "dns"];
 
     /// Whether `name` runs.
     pub fn has(&self, name: &str) -> bool {
@@ -303,7 +303,7 @@ fn per_request_us(cpu: Duration, out: &Outcome) -> f64 {
 
 /// `1k`, `10k`, `100k`, or the number.
 pub fn human(n: u64) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()

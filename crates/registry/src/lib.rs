@@ -10,6 +10,7 @@
 //! - [`health`]: a server-side health check's DOWN mark and its place in the rule chain.
 //! - [`meter`]: the renews-per-minute meter that drives self-preservation.
 //! - [`snapshot`]: immutable, versioned views of the registry that reads are served from.
+//! - [`regions`]: copies of remote regions' registries and the merged reads over them.
 //! - [`error`]: the registry's error type.
 
 #![warn(missing_docs)]
@@ -19,11 +20,13 @@ pub mod health;
 pub mod lease;
 pub mod meter;
 pub mod overrides;
+pub mod regions;
 pub mod registry;
 pub mod snapshot;
 
 pub use error::RegistryError;
 pub use health::{HealthChange, HealthDown, HealthMark, InstanceHealth};
+pub use regions::{RegionConfig, RegionSet, RemoteRegions};
 pub use registry::{
     Actor, Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent,
     Registry, RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount,

@@ -13,6 +13,8 @@ use crate::config::ServerConfig;
 use crate::health::HealthChecker;
 use crate::listener::{ConnectionStats, ListenerSetup};
 use crate::metrics::{HealthFigures, Metrics, Observed};
+use crate::rate_limit::RateLimiter;
+use crate::remote::Remote;
 use crate::replication::{ReplicationHost, Replicator};
 use crate::security::Authenticator;
 use crate::tls::{self, TlsError};
@@ -56,6 +58,10 @@ pub struct ServerState {
     pub auth: Authenticator,
     /// Server-side health checks (`eureka.server.health-checks.*`): settings and results.
     pub health: HealthChecker,
+    /// Remote regions' copies, the merged reads over them and their fetch links.
+    pub remote: Remote,
+    /// The fetch rate limiter; `None` when `rate-limiter-enabled` is off.
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -122,6 +128,8 @@ impl ServerState {
             own_names.push(config.address.to_string());
         }
         let replication = Replicator::from_config(&config, own_names, &peer_tls);
+        let remote = Remote::from_config(&config, &peer_tls, replication.node_id());
+        let rate_limiter = RateLimiter::from_settings(&config.rate_limiter);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
@@ -130,9 +138,12 @@ impl ServerState {
             replication.cluster_name().clone(),
             &peer_tls,
         );
+        let dns = config.dns.enabled;
         Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
             health,
+            remote,
+            rate_limiter,
             registry,
             watch,
             cache: ResponseCache::default(),
@@ -142,7 +153,7 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone() as Weak<dyn Observed>),
+            metrics: Metrics::new(state.clone() as Weak<dyn Observed>, dns),
             tls: server_tls,
             connections: Arc::default(),
         }))
@@ -193,6 +204,9 @@ impl Observed for ServerState {
     }
     fn connections(&self) -> &ConnectionStats {
         &self.connections
+    }
+    fn remote(&self) -> &Remote {
+        &self.remote
     }
     fn now_ms(&self) -> u64 {
         self.clock.now_ms()
