@@ -17,9 +17,9 @@
 
 #![warn(missing_docs)]
 
-pub mod health;
 pub mod dns;
 pub mod e2e;
+pub mod health;
 pub mod load;
 pub mod process;
 pub mod report;

@@ -24,8 +24,8 @@ use super::names::canonical_segment;
 use super::settings::ServerConfig;
 
 mod console;
-mod health;
 mod dns;
+mod health;
 mod instance;
 mod listener;
 mod regions;

@@ -8,16 +8,16 @@ use std::time::Duration;
 use crate::config::defaults;
 use crate::security::{Secret, SecuritySettings};
 
-mod health;
 mod dns;
+mod health;
 mod instance;
 mod listener;
 mod logging;
 mod peers;
 mod regions;
 
-pub use health::{HealthCheckMode, HealthCheckSettings};
 pub use dns::DnsSettings;
+pub use health::{HealthCheckMode, HealthCheckSettings};
 pub use instance::InstanceSettings;
 pub use listener::{ClientAuth, Limits, SslSettings};
 pub use logging::LogFormat;
