@@ -107,17 +107,20 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
         doc["health"] = state.health.document_of(state, &info, down.as_ref());
         doc
     });
-    let mut history: Vec<RecentEvent> = [
+    let mut history: Vec<(usize, RecentEvent)> = [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
         state.registry.recent_health(),
     ]
     .into_iter()
-    .flatten()
-    .filter(|e| e.app == app && e.id == id)
+    .enumerate()
+    .flat_map(|(log, events)| events.into_iter().map(move |e| (log, e)))
+    .filter(|(_, e)| e.app == app && e.id == id)
     .collect();
-    history.sort_by_key(|e| std::cmp::Reverse(e.at));
+    // Within one millisecond the later log wins, as in `recent_events`: an instance is
+    // registered before it can be cancelled or overridden.
+    history.sort_by_key(|(log, e)| std::cmp::Reverse((e.at, *log)));
     history.truncate(MAX_HISTORY);
     json!({
         "now": now,
@@ -125,7 +128,7 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
         "id": id,
         "instance": instance,
         "owner": state.registry.owner(app, id).as_deref(),
-        "history": history.iter().map(event_json).collect::<Vec<_>>(),
+        "history": history.iter().map(|(_, e)| event_json(e)).collect::<Vec<_>>(),
     })
 }
 
