@@ -30,6 +30,9 @@ use serde_norway::Value;
 
 use crate::security::{parse_roles, Password, Secret, SecuritySettings, UserSettings};
 
+pub mod discovery;
+pub use discovery::PeerDiscovery;
+
 /// The embedded defaults, one named constant per setting (`eureka-protocol.md` §4.15).
 pub mod defaults {
     use std::net::{IpAddr, Ipv4Addr};
@@ -69,8 +72,6 @@ pub mod defaults {
     pub const PEER_NODE_CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
     /// `eureka.server.peer-node-read-timeout-ms`: 5 s (Netflix's value).
     pub const PEER_NODE_READ_TIMEOUT: Duration = Duration::from_millis(5_000);
-    /// `eureka.server.peer-eureka-nodes-update-interval-ms`: 10 minutes.
-    pub const PEER_EUREKA_NODES_UPDATE_INTERVAL: Duration = Duration::from_millis(600_000);
     /// `eureka.server.max-elements-in-peer-replication-pool`: 10 000 queued tasks.
     pub const MAX_ELEMENTS_IN_PEER_REPLICATION_POOL: usize = 10_000;
     /// `eureka.server.max-threads-for-peer-replication`: 20 concurrent senders.
@@ -185,9 +186,6 @@ pub struct ServerConfig {
     pub peer_node_connect_timeout: Duration,
     /// `eureka.server.peer-node-read-timeout-ms`, default 5 000 ms, > 0: peer read timeout (§4.13).
     pub peer_node_read_timeout: Duration,
-    /// `eureka.server.peer-eureka-nodes-update-interval-ms`, default 600 000 ms, > 0: peer list
-    /// refresh period (§4.13).
-    pub peer_eureka_nodes_update_interval: Duration,
     /// `eureka.server.max-elements-in-peer-replication-pool`, default 10 000, > 0: replication
     /// queue bound (§4.13).
     pub max_elements_in_peer_replication_pool: usize,
@@ -214,6 +212,9 @@ pub struct ServerConfig {
     /// `eureka.server.min-available-instances-for-peer-replication`, default -1 (disabled), >= -1:
     /// health flag in `status`.
     pub min_available_instances_for_peer_replication: i32,
+    /// `eureka.server.peer-dns-*`, `peer-eureka-nodes-update-interval-ms` and Java's
+    /// `eureka.client.use-dns-for-fetching-service-urls`: peers found in DNS.
+    pub peer_discovery: PeerDiscovery,
     /// `eureka.server.my-url`, default unset: our own URL, to recognise ourselves among peers
     /// (§4.13); ends with '/'.
     pub my_url: Option<String>,
@@ -409,7 +410,6 @@ impl Default for ServerConfig {
             registry_sync_retry_wait: d::REGISTRY_SYNC_RETRY_WAIT,
             peer_node_connect_timeout: d::PEER_NODE_CONNECT_TIMEOUT,
             peer_node_read_timeout: d::PEER_NODE_READ_TIMEOUT,
-            peer_eureka_nodes_update_interval: d::PEER_EUREKA_NODES_UPDATE_INTERVAL,
             max_elements_in_peer_replication_pool: d::MAX_ELEMENTS_IN_PEER_REPLICATION_POOL,
             max_threads_for_peer_replication: d::MAX_THREADS_FOR_PEER_REPLICATION,
             max_time_for_replication: d::MAX_TIME_FOR_REPLICATION,
@@ -420,6 +420,7 @@ impl Default for ServerConfig {
             enable_replicated_request_compression: d::ENABLE_REPLICATED_REQUEST_COMPRESSION,
             min_available_instances_for_peer_replication:
                 d::MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION,
+            peer_discovery: PeerDiscovery::default(),
             my_url: None,
             rate_limiter_enabled: d::RATE_LIMITER_ENABLED,
             compat_ignored: Vec::new(),
@@ -819,8 +820,34 @@ const BINDINGS: &[Binding] = &[
         => peer_node_connect_timeout: parse_millis, positive_millis),
     bind!("eureka.server.peer-node-read-timeout-ms"
         => peer_node_read_timeout: parse_millis, positive_millis),
-    bind!("eureka.server.peer-eureka-nodes-update-interval-ms"
-        => peer_eureka_nodes_update_interval: parse_millis, positive_millis),
+    Binding {
+        key: "eureka.server.peer-eureka-nodes-update-interval-ms",
+        apply: Apply::Scalar(|b, raw| {
+            set_optional(&mut b.config.peer_discovery.refresh_interval, raw, parse_millis)
+        }),
+        check: |c| discovery::check_interval(&c.peer_discovery),
+    },
+    bind!("eureka.server.peer-dns-name"
+        => optional peer_discovery.dns_name: discovery::parse_dns_name, any),
+    bind!("eureka.server.peer-dns-port" => optional peer_discovery.dns_port: parse_port, any),
+    Binding {
+        key: "eureka.server.peer-dns-srv",
+        apply: Apply::Scalar(|b, raw| set(&mut b.config.peer_discovery.dns_srv, raw, parse_bool)),
+        check: |c| discovery::check_srv(&c.peer_discovery),
+    },
+    bind!("eureka.server.peer-dns-server"
+        => optional peer_discovery.dns_server: discovery::parse_host_port, any),
+    Binding {
+        key: "eureka.client.use-dns-for-fetching-service-urls",
+        apply: Apply::Scalar(|b, raw| set(&mut b.config.peer_discovery.java_txt, raw, parse_bool)),
+        check: |c| discovery::check_java_txt(&c.peer_discovery),
+    },
+    bind!("eureka.client.eureka-server-d-n-s-name"
+        => optional peer_discovery.java_dns_name: discovery::parse_dns_name, any),
+    bind!("eureka.client.eureka-server-port"
+        => optional peer_discovery.java_port: parse_port, any),
+    bind!("eureka.client.eureka-server-u-r-l-context"
+        => optional peer_discovery.java_context: discovery::parse_context, any),
     bind!("eureka.server.max-elements-in-peer-replication-pool"
         => max_elements_in_peer_replication_pool: parse_usize, positive_count),
     bind!("eureka.server.max-threads-for-peer-replication"
@@ -2173,7 +2200,8 @@ mod tests {
         assert_eq!(c.registry_sync_retry_wait, Duration::from_millis(30_000));
         assert_eq!(c.peer_node_connect_timeout, Duration::from_millis(1_000));
         assert_eq!(c.peer_node_read_timeout, Duration::from_millis(5_000));
-        assert_eq!(c.peer_eureka_nodes_update_interval, Duration::from_millis(600_000));
+        assert_eq!(c.peer_discovery, PeerDiscovery::default());
+        assert_eq!(c.peer_discovery.refresh_interval(), Duration::from_secs(30));
         assert_eq!(c.max_elements_in_peer_replication_pool, 10_000);
         assert_eq!(c.max_threads_for_peer_replication, 20);
         assert_eq!(c.max_time_for_replication, Duration::from_millis(30_000));

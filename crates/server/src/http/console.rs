@@ -27,6 +27,7 @@ use super::error::ApiError;
 use super::observe::RouteLabel;
 use super::status::status_document;
 use crate::config::ServerConfig;
+use crate::replication::PeerSources;
 use crate::state::SharedState;
 
 /// The HTML shell; `{{BASE}}` becomes the dashboard path without its trailing '/' and
@@ -270,7 +271,7 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
                 "hostName": state.own_instance.host_name,
                 "ipAddr": state.own_instance.ip_addr,
             },
-            "config": config_that_matters(config),
+            "config": config_that_matters(config, &state.replication.membership.sources()),
         },
     })
 }
@@ -398,10 +399,11 @@ fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     (out, total)
 }
 
-/// The settings an operator checks first, with credentials scrubbed from URLs.
-fn config_that_matters(c: &ServerConfig) -> Value {
-    let peers: Vec<String> =
-        c.client.peer_urls().iter().chain(&c.extra_peer_urls).map(|u| scrub_userinfo(u)).collect();
+/// The settings an operator checks first, with credentials scrubbed from URLs. The peers are
+/// the static list as last (re)loaded, and the DNS source if any.
+fn config_that_matters(c: &ServerConfig, sources: &PeerSources) -> Value {
+    let mut peers: Vec<String> = sources.static_urls.iter().map(|u| scrub_userinfo(u)).collect();
+    peers.extend(sources.dns_description().map(|dns| format!("DNS {dns}")));
     json!([
         ["server.port", c.port.to_string()],
         ["eureka.dashboard.path", c.dashboard_path],

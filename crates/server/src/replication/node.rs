@@ -95,6 +95,8 @@ pub struct PeerNode {
     health: Mutex<PeerHealth>,
     is_self: AtomicBool,
     settings: DispatchSettings,
+    /// Cancelled when the peer leaves the membership: its dispatcher stops without flushing.
+    retired: CancellationToken,
 }
 
 impl PeerNode {
@@ -107,7 +109,28 @@ impl PeerNode {
             health: Mutex::new(PeerHealth::default()),
             is_self: AtomicBool::new(false),
             settings,
+            retired: CancellationToken::new(),
         }
+    }
+
+    /// Whether the last call to the peer succeeded (`None` before the first call, `false` for
+    /// a URL that leads back to this server). Cheap: for callers that poll the peer set.
+    pub fn reachable(&self) -> Option<bool> {
+        if self.is_self.load(Ordering::Relaxed) {
+            return Some(false);
+        }
+        self.health.lock().reachable
+    }
+
+    /// Takes the peer out of service: its dispatcher stops and its queue is dropped.
+    pub(crate) fn retire(&self) {
+        self.retired.cancel();
+        *self.queue.lock() = TaskQueue::new(self.settings.capacity, self.settings.max_age);
+    }
+
+    /// Whether the peer left the membership.
+    pub fn is_retired(&self) -> bool {
+        self.retired.is_cancelled()
     }
 
     /// The peer's service URL.
@@ -123,7 +146,7 @@ impl PeerNode {
     /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
     /// or when the queue was empty (the sender may be idle until the next probe).
     pub fn enqueue(&self, task: Arc<ReplicationTask>) {
-        if self.is_self.load(Ordering::Relaxed) {
+        if self.is_self.load(Ordering::Relaxed) || self.retired.is_cancelled() {
             return;
         }
         let change = task.is_change();
@@ -201,11 +224,14 @@ impl PeerNode {
     }
 }
 
-/// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
-/// handles each item's answer, and on retryable failures puts the batch back and backs off.
+/// Sends `node`'s queue to the peer until `shutdown` (then flushes it) or until the peer is
+/// retired (then drops it): waits until a batch is due, sends it, handles each item's answer,
+/// and on retryable failures puts the batch back and backs off. The first call is an
+/// immediate probe, so a new peer's reachability (and our node id, to the peer) is known at
+/// once.
 pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: CancellationToken) {
     let s = node.settings;
-    let mut last_contact = Instant::now();
+    let mut last_contact = Instant::now().checked_sub(PROBE_INTERVAL).unwrap_or_else(Instant::now);
     let mut backoff: Option<Duration> = None;
     loop {
         let due = node.queue.lock().due(s.batch_size, s.change_delay, s.heartbeat_delay);
@@ -215,6 +241,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
             (None, None) => last_contact + PROBE_INTERVAL,
         };
         tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 flush(&node).await;
                 break;
@@ -232,6 +259,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         }
         let list = batch_of(&batch);
         let sent = tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 node.queue.lock().requeue_front(batch);
                 flush(&node).await;

@@ -24,7 +24,7 @@ pub async fn sync_from_peers(state: SharedState, shutdown: CancellationToken) {
                 _ = tokio::time::sleep(state.config.registry_sync_retry_wait) => {},
             }
         }
-        for peer in replicator.peers() {
+        for peer in replicator.peers().iter() {
             let fetched = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 fetched = peer.http().applications() => fetched,
