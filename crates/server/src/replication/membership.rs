@@ -222,7 +222,11 @@ pub async fn run(state: SharedState, shutdown: CancellationToken) {
     if replicator.membership.sources().discovery.uses_dns() {
         let deadline = Instant::now() + STARTUP_DNS_WAIT;
         loop {
-            let named = look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks).await;
+            // A lookup may take seconds when DNS is down: a stop does not wait for it.
+            let named = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                named = look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => named,
+            };
             if named || Instant::now() >= deadline {
                 if !named {
                     tracing::warn!(waited = ?STARTUP_DNS_WAIT,
@@ -269,7 +273,10 @@ pub async fn run(state: SharedState, shutdown: CancellationToken) {
                 continue;
             }
         }
-        look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks).await;
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => {}
+        }
         last_look = Instant::now();
         let now_interval = replicator.membership.sources().discovery.refresh_interval();
         if now_interval != interval {
