@@ -3,18 +3,22 @@
 //   node test.mjs SERVER_URL OUTDIR
 //
 // SERVER_URL is the server's root (http://127.0.0.1:PORT); the console is expected at `/`.
-// The caller starts the server and registers ORDERS/o1, ORDERS/o2, BILLING/b1 (b1 with a
-// hostile metadata value) before running this. The script starts nothing but the browser:
+// The caller starts the server and registers ORDERS/o1 and BILLING/b1 (b1 with a hostile
+// metadata value); this script registers the rest through the Eureka API. It drives the
+// server's owner through a control channel: a line `@@control CMD` on stdout is answered
+// with a line `ok` on stdin once done (`self-preservation`: count a renewal minute now, so
+// self-preservation engages; `stop`: stop the server).
 //
-// 1. the page shows the registered applications and instances;
-// 2. an instance registered now appears within 2 s, without a reload;
-// 3. "Take out of service" on ORDERS/o1 (confirm dialog accepted) changes the registry;
-// 4. filtering by status shows only matching instances;
-// 5. keyboard: Enter on an application's expander opens it;
-// 6. nothing registered runs as script; no page errors or console errors (CSP included).
+// Each step names what it checks; the first failure ends the run with exit code 1:
+// summary counts, "not UP" filter and sort order, the address keeping the view across a
+// reload and back/forward, the instance page, the dialog with a reason that ends up in
+// Recent events and the instance's history, Undo, "Back in service" removing the override,
+// live updates from the change stream without re-reading the registry, no horizontal
+// overflow at 390 px, the self-preservation state, the connection-lost state, keyboard use,
+// and no registered value running as script (no page or console errors, CSP included).
 //
-// Screenshots: OUTDIR/console.png (laptop) and OUTDIR/console-phone.png (phone width).
-// Exit code 0 on success; 1 with a message naming the failed step otherwise.
+// Screenshots (OUTDIR/screenshots/): overview, instance, self-preservation, each at
+// 1400 and 390 px wide.
 // Chromium: CHROMIUM (default /usr/bin/chromium). playwright-core: from CONSOLE_E2E_MODULES
 // (a node_modules folder, as scripts/prepare-browser installs it) or next to this file.
 
@@ -22,6 +26,7 @@ import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 
 const [server, outdir] = process.argv.slice(2);
 if (!server || !outdir) {
@@ -37,31 +42,51 @@ const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+const WIDE = { width: 1400, height: 900 };
+const PHONE = { width: 390, height: 844 };
 const started = Date.now();
 let step = "launch";
 const log = (msg) => console.log(`[console-e2e +${Date.now() - started}ms] ${msg}`);
 const fail = (msg) => { throw new Error(`${step}: ${msg}`); };
 
+const replies = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+/** Asks the test's owner to do something to the server, and waits until it is done. */
+async function control(command) {
+  console.log(`@@control ${command}`);
+  const { value } = await replies.next();
+  if (value !== "ok") fail(`control ${command} answered ${value}`);
+}
+
 async function eureka(method, p, body) {
-  const r = await fetch(`${base}/eureka/${p}`, {
+  return fetch(`${base}/eureka/${p}`, {
     method,
     headers: { Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return r;
 }
 
-function instance(app, id, port) {
+async function instanceNow(app, id) {
+  const r = await eureka("GET", `apps/${app}/${encodeURIComponent(id)}`);
+  return r.ok ? (await r.json()).instance : null;
+}
+
+function instance(app, id, port, status, extra = {}) {
   return {
     instance: {
-      instanceId: id, hostName: "127.0.0.1", app, ipAddr: "127.0.0.1", status: "UP",
+      instanceId: id, hostName: "127.0.0.1", app, ipAddr: "127.0.0.1", status,
       port: { $: port, "@enabled": "true" }, vipAddress: app.toLowerCase(),
       dataCenterInfo: { "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo", name: "MyOwn" },
-      metadata: { zone: "zone-b", release: "canary-e2e" },
+      metadata: { zone: "zone-b", version: "2.0.1", release: "canary-e2e" },
+      leaseInfo: { renewalIntervalInSecs: 30, durationInSecs: extra.duration || 90 },
       statusPageUrl: `http://127.0.0.1:${port}/actuator/info`,
       healthCheckUrl: `http://127.0.0.1:${port}/actuator/health`,
     },
   };
+}
+
+async function register(app, id, port, status, extra) {
+  const r = await eureka("POST", `apps/${app}`, instance(app, id, port, status, extra));
+  if (r.status !== 204) fail(`registering ${app}/${id} answered ${r.status}`);
 }
 
 async function waitFor(what, check, timeoutMs) {
@@ -74,8 +99,9 @@ async function waitFor(what, check, timeoutMs) {
   }
 }
 
+const shots = path.join(outdir, "screenshots");
 const userDir = mkdtempSync(path.join(tmpdir(), "console-e2e-"));
-mkdirSync(outdir, { recursive: true });
+mkdirSync(shots, { recursive: true });
 const problems = [];
 let context;
 try {
@@ -83,88 +109,201 @@ try {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: FLAGS,
-    viewport: { width: 1440, height: 1000 },
+    viewport: WIDE,
     timeout: 30000,
   });
   const page = context.pages()[0] || (await context.newPage());
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(6000);
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
+  const ids = () => page.locator("tr.inst:visible").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  const card = async (name) => (await page.locator(`[data-card="${name}"] .card-value`).textContent()).trim();
+  const noOverflow = async (where) => {
+    const extra = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (extra > 0) fail(`${where}: the page is ${extra} px wider than the screen`);
+  };
+  const shoot = async (name) => {
+    if (await page.locator("#toast").isVisible()) await page.locator("#toast-close").click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  };
 
-  step = "load";
+  step = "fixtures";
+  await register("ORDERS", "o2", 8082, "UP");
+  await register("ORDERS", "o10", 8090, "DOWN");
+  await register("BILLING", "b2", 9092, "STARTING");
+  await register("SHIPPING", "s1", 7001, "UP", { duration: 1 });
+
+  step = "summary counts";
   await page.goto(`${base}/`);
   await page.locator('tr.app-row[data-app="ORDERS"]').waitFor();
-  await page.locator('tr.app-row[data-app="BILLING"]').waitFor();
   await page.evaluate(() => { window.__noReload = true; });
-  log("page shows ORDERS and BILLING");
+  await waitFor("the summary cards", async () => (await card("total")) === "6", 4000);
+  const counts = { UP: await card("UP"), DOWN: await card("DOWN"), STARTING: await card("STARTING"), OUT_OF_SERVICE: await card("OUT_OF_SERVICE"), UNKNOWN: await card("UNKNOWN") };
+  if (JSON.stringify(counts) !== JSON.stringify({ UP: "4", DOWN: "1", STARTING: "1", OUT_OF_SERVICE: "0", UNKNOWN: "0" })) fail(`cards say ${JSON.stringify(counts)}`);
+  await waitFor("SHIPPING/s1 counted as expired", async () => (await card("expired")) === "1", 8000);
+  if (!(await page.locator("header").textContent()).includes(`:${new URL(base).port}`)) fail("the header does not name this node's port");
+  if (!(await page.title()).includes(`:${new URL(base).port}`)) fail(`the title does not name the node: ${await page.title()}`);
+  log(`cards: ${JSON.stringify(counts)}, 1 expired`);
 
-  step = "expand";
-  await page.locator('tr.app-row[data-app="ORDERS"] button.expander').click();
-  for (const id of ["o1", "o2"]) await page.locator(`tr.detail[data-app="ORDERS"] tr.inst[data-id="${id}"]`).waitFor();
-  log("ORDERS expands to o1 and o2");
+  step = "not UP filter and problems first";
+  await page.locator("#f-status").selectOption("NOT_UP");
+  await page.waitForURL(/\?status=NOT_UP$/);
+  await waitFor("only the instances that need attention", async () => JSON.stringify(await ids()) === JSON.stringify(["o10", "b2", "s1"]), 3000);
+  const order = await page.locator("tr.app-row:visible").evaluateAll((rows) => rows.map((r) => r.dataset.app));
+  if (order.join(",") !== "ORDERS,BILLING,SHIPPING") fail(`problems first puts the apps as ${order}`);
+  log("not UP: o10 (DOWN), b2 (STARTING), s1 (lease expired); ORDERS, BILLING, SHIPPING");
 
-  step = "keyboard";
+  step = "reload and back/forward keep the view";
+  await page.reload();
+  await page.locator('tr.inst[data-id="o10"]').waitFor();
+  if ((await page.locator("#f-status").inputValue()) !== "NOT_UP") fail("the reload lost the filter");
+  if (JSON.stringify(await ids()) !== JSON.stringify(["o10", "b2", "s1"])) fail(`after reload: ${await ids()}`);
+  await page.locator("#f-status").selectOption("DOWN");
+  await page.waitForURL(/\?status=DOWN$/);
+  await waitFor("DOWN only", async () => JSON.stringify(await ids()) === JSON.stringify(["o10"]), 3000);
+  await page.goBack();
+  await page.waitForURL(/\?status=NOT_UP$/);
+  await waitFor("back to not UP", async () => (await ids()).length === 3, 3000);
+  await page.goForward();
+  await page.waitForURL(/\?status=DOWN$/);
+  await waitFor("forward to DOWN", async () => JSON.stringify(await ids()) === JSON.stringify(["o10"]), 3000);
+  log("?status= survives a reload, back and forward");
+
+  step = "natural order";
+  await page.goto(`${base}/apps/ORDERS?sort=name`);
+  await page.locator('tr.inst[data-id="o10"]').waitFor();
+  if ((await ids()).join(",") !== "o1,o2,o10") fail(`name order in ORDERS: ${await ids()}`);
+  await page.evaluate(() => { window.__noReload = true; });
+
+  step = "live updates from the change stream";
+  requests.length = 0;
+  const t0 = Date.now();
+  await register("ORDERS", "o3", 8083, "UP");
+  await page.locator('tr.inst[data-id="o3"]').waitFor({ timeout: 2000 });
+  const appeared = Date.now() - t0;
+  const rereads = requests.filter((r) => /\/eureka\/apps\/?(\?|$)/.test(r) || /\/api\/console(\?|$)/.test(r));
+  if (rereads.length) fail(`the page re-read the registry: ${rereads}`);
+  if (!(await page.evaluate(() => window.__noReload === true))) fail("the page reloaded");
+  log(`ORDERS/o3 appeared after ${appeared} ms from the change stream (no re-read)`);
+
+  step = "instance page";
+  await page.locator('tr.inst[data-id="o1"] a.inst-link').click();
+  await page.waitForURL(`${base}/apps/ORDERS/o1`);
+  await page.locator("#ih-title", { hasText: "o1" }).waitFor();
+  await waitFor("the live lease", async () => (await page.locator("#ih-lease").textContent()).includes("Lease expires"), 4000);
+  const where = await page.locator("#ih-where").textContent();
+  if (!where.includes("127.0.0.1:8081")) fail(`the address is missing: ${where}`);
+  if (!(await page.locator("#ih-metadata").textContent()).includes("zone-a")) fail("metadata missing");
+  await waitFor("its history", async () => (await page.locator("#ih-history").textContent()).includes("registered"), 4000);
+  if (!(await page.title()).startsWith("o1 ·")) fail(`title ${await page.title()}`);
+  await page.reload();
+  await page.locator("#ih-title", { hasText: "o1" }).waitFor();
+  await page.evaluate(() => { window.__noReload = true; });
+  await shoot("instance-1400");
+  log("/apps/ORDERS/o1 shows address, metadata, lease and history, and survives a reload");
+
+  step = "dialog with a reason";
+  await page.getByRole("button", { name: "Take out of service: ORDERS / o1" }).click();
+  const dialog = page.locator("dialog#confirm");
+  await dialog.waitFor();
+  const asked = await dialog.textContent();
+  if (!asked.includes("ORDERS / o1") || !asked.includes("127.0.0.1:8081") || !asked.includes("clients stop sending it traffic")) fail(`the dialog says: ${asked}`);
+  await page.locator("#confirm-reason").fill("e2e maintenance window");
+  await page.locator("#confirm-ok").click();
+  await waitFor("ORDERS/o1 OUT_OF_SERVICE in the registry", async () => (await instanceNow("ORDERS", "o1"))?.status === "OUT_OF_SERVICE", 3000);
+  await waitFor("the reason in the history", async () => (await page.locator("#ih-history").textContent()).includes("e2e maintenance window"), 7000);
+  log("taken out of service through the dialog; the reason is in the instance's history");
+
+  step = "undo";
+  await page.locator("#toast-undo").click();
+  await waitFor("o1 back to UP without an override", async () => {
+    const i = await instanceNow("ORDERS", "o1");
+    return i && i.status === "UP" && i.overriddenStatus === "UNKNOWN";
+  }, 3000);
+  log("Undo restored UP and removed the override");
+
+  step = "back in service removes the override";
+  await page.getByRole("button", { name: "Take out of service: ORDERS / o1" }).click();
+  await page.locator("#confirm-ok").click();
+  await waitFor("OUT_OF_SERVICE again", async () => (await instanceNow("ORDERS", "o1"))?.overriddenStatus === "OUT_OF_SERVICE", 3000);
+  await page.getByRole("button", { name: "Back in service: ORDERS / o1" }).click();
+  await page.locator("#confirm-ok").click();
+  await waitFor("the override removed, not an UP override", async () => {
+    const i = await instanceNow("ORDERS", "o1");
+    return i && i.overriddenStatus === "UNKNOWN" && i.status === "UNKNOWN";
+  }, 3000);
+  log("Back in service: override removed (status UNKNOWN until the instance's next heartbeat)");
+
+  step = "recent events";
+  await page.locator("a.home").click();
+  await page.waitForURL(`${base}/`);
+  await waitFor("the override with its reason in Recent events", async () => {
+    const text = await page.locator("#events").textContent();
+    return text.includes("override set OUT OF SERVICE") && text.includes("e2e maintenance window") && text.includes("override removed");
+  }, 7000);
+  log("Recent events list the overrides with the reason");
+
+  step = "keyboard and hostile values";
   await page.locator('tr.app-row[data-app="BILLING"] button.expander').focus();
   await page.keyboard.press("Enter");
   await page.locator('tr.detail[data-app="BILLING"] tr.inst[data-id="b1"]').waitFor();
-  if ((await page.locator('tr.app-row[data-app="BILLING"] button.expander').getAttribute("aria-expanded")) !== "true") {
-    fail("aria-expanded is not true after Enter");
-  }
-
-  step = "hostile values stay text";
-  const meta = await page.locator('tr.inst[data-id="b1"] td.meta').textContent();
-  if (!meta.includes("<img")) fail(`metadata not shown literally: ${meta}`);
+  await page.locator('tr.inst[data-id="b1"] a.inst-link').click();
+  await page.locator("#ih-metadata", { hasText: "<img" }).waitFor();
   if (await page.evaluate(() => window.__xss)) fail("a registered value ran as script");
+  await page.goBack();
 
-  step = "live update";
-  const t0 = Date.now();
-  const reg = await eureka("POST", "apps/INVENTORY", instance("INVENTORY", "inv-1", 7070));
-  if (reg.status !== 204) fail(`registering INVENTORY answered ${reg.status}`);
-  await waitFor("INVENTORY in the page", () => page.locator('tr.app-row[data-app="INVENTORY"]').isVisible(), 2000);
-  const appeared = Date.now() - t0;
-  if (!(await page.evaluate(() => window.__noReload === true))) fail("the page reloaded");
-  log(`a new instance appeared after ${appeared} ms without a reload`);
-
-  step = "take out of service";
-  page.once("dialog", (d) => {
-    if (d.type() !== "confirm" || !d.message().includes("ORDERS / o1")) problems.push(`unexpected dialog: ${d.message()}`);
-    d.accept();
-  });
-  await page.getByRole("button", { name: "Take out of service: ORDERS / o1" }).click();
-  await waitFor("ORDERS/o1 OUT_OF_SERVICE in the registry", async () => {
-    const r = await eureka("GET", "apps/ORDERS/o1");
-    return r.ok && (await r.json()).instance.status === "OUT_OF_SERVICE";
-  }, 3000);
-  await waitFor("the badge to follow", async () =>
-    (await page.locator('tr.inst[data-id="o1"] .badge').textContent()) === "OUT OF SERVICE", 3000);
-  await page.getByRole("button", { name: "Put back in service: ORDERS / o1" }).waitFor();
-  log("o1 taken out of service through the UI; the registry says OUT_OF_SERVICE");
-
-  step = "filter by status";
-  await page.locator("#f-status").selectOption("OUT_OF_SERVICE");
-  const shown = await page.locator("tr.inst:visible").evaluateAll((rows) => rows.map((r) => r.dataset.id));
-  if (shown.join(",") !== "o1") fail(`OUT_OF_SERVICE filter shows ${JSON.stringify(shown)}`);
-  if (await page.locator('tr.app-row[data-app="BILLING"]').isVisible()) fail("BILLING is shown under OUT_OF_SERVICE");
-  await page.locator("#f-status").selectOption("UP");
-  const up = await page.locator("tr.inst:visible").evaluateAll((rows) => rows.map((r) => r.dataset.id).sort());
-  if (up.join(",") !== "b1,inv-1,o2") fail(`UP filter shows ${JSON.stringify(up)}`);
-  await page.locator("#f-status").selectOption("");
-  await page.locator("#f-text").fill("canary-e2e");
-  const text = await page.locator("tr.inst:visible").evaluateAll((rows) => rows.map((r) => r.dataset.id));
-  if (text.join(",") !== "inv-1") fail(`text filter canary-e2e shows ${JSON.stringify(text)}`);
-  await page.locator("#f-text").fill("");
-  log("filters by status and text work");
-
-  step = "screenshots";
-  await page.locator('tr.app-row[data-app="INVENTORY"] button.expander').click();
-  await page.waitForTimeout(1100); // one more poll, so the picture shows a settled page
-  await page.screenshot({ path: path.join(outdir, "console.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
+  step = "overview screenshot and phone layout";
+  for (const app of ["ORDERS", "SHIPPING"]) {
+    const toggle = page.locator(`tr.app-row[data-app="${app}"] button.expander`);
+    if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
+  }
+  await page.locator('tr.inst[data-id="o10"]').waitFor();
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(outdir, "console-phone.png"), fullPage: true });
-  log(`screenshots in ${outdir}`);
+  await shoot("overview-1400");
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  await noOverflow("overview at 390 px");
+  await shoot("overview-390");
+  await page.goto(`${base}/apps/ORDERS/o10`);
+  await page.locator("#ih-title", { hasText: "o10" }).waitFor();
+  await waitFor("the lease", async () => (await page.locator("#ih-lease").textContent()).includes("Lease expires"), 4000);
+  await noOverflow("instance page at 390 px");
+  await shoot("instance-390");
+  await page.getByRole("button", { name: "Cancel lease: ORDERS / o10" }).click();
+  await noOverflow("dialog at 390 px");
+  await page.keyboard.press("Escape");
+  if ((await instanceNow("ORDERS", "o10")) === null) fail("Escape cancelled the lease");
+  log("no horizontal overflow at 390 px (overview, instance page, dialog)");
 
-  const real = problems.filter((p) => !p.includes("favicon"));
+  step = "self-preservation";
+  await control("self-preservation");
+  await page.setViewportSize(WIDE);
+  await page.goto(`${base}/?status=NOT_UP`);
+  await page.locator(".banner.warn", { hasText: "Self-preservation is active" }).waitFor({ timeout: 8000 });
+  const banner = await page.locator(".banner.warn").textContent();
+  if (!banner.includes("SHIPPING / s1") || !banner.includes("What to do")) fail(`the banner says: ${banner}`);
+  if ((await card("renewals")) !== "0 %") fail(`renewals card: ${await card("renewals")}`);
+  await shoot("self-preservation-1400");
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  await noOverflow("self-preservation at 390 px");
+  await shoot("self-preservation-390");
+  log("self-preservation banner names the kept lease and what to do; renewals 0 % of threshold");
+
+  step = "connection lost";
+  const beforeStop = problems.length;
+  await control("stop");
+  await page.locator(".banner.bad", { hasText: "Connection to this node lost" }).waitFor({ timeout: 12000 });
+  if (!(await page.evaluate(() => document.body.classList.contains("stale")))) fail("stale data is not greyed");
+  if (!(await page.locator("#live-text").textContent()).includes("connection lost")) fail("the header still says live");
+  log("connection lost: banner, greyed data, header says so");
+
+  // Once the server is gone, the browser reports its refused reconnections: expected.
+  const refused = (p) => p.includes("ERR_CONNECTION_REFUSED") || p.includes("Failed to load resource");
+  const real = problems.filter((p, i) => !(i >= beforeStop && refused(p)));
   if (real.length) { step = "page health"; fail(real.join("; ")); }
   console.log(JSON.stringify({ ok: true, appearedMs: appeared, tookMs: Date.now() - started }));
 } catch (e) {
@@ -174,4 +313,5 @@ try {
 } finally {
   if (context) await context.close().catch(() => {});
   rmSync(userDir, { recursive: true, force: true });
+  process.exit();
 }

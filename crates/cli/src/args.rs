@@ -50,7 +50,8 @@ pub struct Cli {
     )]
     pub user: Option<String>,
 
-    /// Output format: human-readable table, or the Eureka JSON/XML documents.
+    /// Output format: a table for people (`wide`: more columns), or the Eureka documents as
+    /// JSON, XML or YAML for scripts.
     #[arg(
         short,
         long,
@@ -60,6 +61,11 @@ pub struct Cli {
         help_heading = GLOBAL
     )]
     pub output: Output,
+
+    /// Tables without their header line (and `apps` without its total row), for scripts
+    /// that read columns.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_headers: bool,
 
     /// Limit for connecting and for each call, e.g. 500ms, 5s, 1m.
     #[arg(
@@ -91,20 +97,24 @@ pub struct Cli {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
-    /// Aligned columns for people.
+    /// Aligned columns for people (coloured on a terminal unless NO_COLOR is set).
     Table,
+    /// The table with more columns (IP, zone, version, registered; metadata in full).
+    Wide,
     /// Eureka JSON documents (the server's codec); `watch` prints one JSON object per line.
     Json,
     /// Eureka XML documents (the server's codec).
     Xml,
+    /// The JSON documents as YAML.
+    Yaml,
 }
 
 impl Output {
-    /// The document format, or `None` for tables.
+    /// The document format, or `None` for tables. YAML is made from the JSON document.
     pub fn document(self) -> Option<Format> {
         match self {
-            Output::Table => None,
-            Output::Json => Some(Format::Json),
+            Output::Table | Output::Wide => None,
+            Output::Json | Output::Yaml => Some(Format::Json),
             Output::Xml => Some(Format::Xml),
         }
     }
@@ -114,11 +124,37 @@ impl Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the applications with their instance counts by status.
-    Apps,
+    Apps {
+        /// Only applications with at least one instance in this status.
+        #[arg(long, value_parser = status, value_name = "STATUS", conflicts_with = "not_up")]
+        status: Option<InstanceStatus>,
+        /// Only applications with at least one instance that is not UP.
+        #[arg(long)]
+        not_up: bool,
+    },
     /// Show the instances of one application.
     App {
         /// Application name (case-insensitive).
         name: String,
+    },
+    /// List every instance that needs attention, across applications: not UP, or (on our
+    /// server) its lease expired. Worst first. Exit 0 whether or not there are any.
+    Problems {
+        /// Only these applications (case-insensitive); all when none is given.
+        apps: Vec<String>,
+    },
+    /// Show each server's own view of the cluster: whether it answers and is ready, its
+    /// registry, self-preservation and its inputs, and its peer links (reachability, queue,
+    /// last success, last error). Every server of `--server` is asked, not just the first
+    /// that answers. Exits 4 when any of them cannot be reached.
+    Cluster,
+    /// Print a shell completion script: `eurekactl completion bash > /etc/bash_completion.d/eurekactl`,
+    /// `eurekactl completion zsh > "${fpath[1]}/_eurekactl"`,
+    /// `eurekactl completion fish > ~/.config/fish/completions/eurekactl.fish`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Show one instance.
     Instance {
@@ -315,7 +351,11 @@ mod tests {
         let cli = parse(&["apps", "-o", "json", "--timeout", "750ms"]).unwrap();
         assert_eq!(cli.output, Output::Json);
         assert_eq!(cli.timeout, Duration::from_millis(750));
-        assert!(matches!(cli.command, Command::Apps));
+        assert!(matches!(cli.command, Command::Apps { status: None, not_up: false }));
+        let cli = parse(&["apps", "--status", "down", "--no-headers", "-o", "wide"]).unwrap();
+        assert!(matches!(cli.command, Command::Apps { status: Some(InstanceStatus::Down), .. }));
+        assert!(cli.no_headers && cli.output == Output::Wide);
+        assert!(parse(&["apps", "--status", "DOWN", "--not-up"]).is_err(), "one filter at a time");
         let cli = parse(&["-s", "http://a/eureka/,http://b/eureka/", "app", "orders"]).unwrap();
         assert_eq!(cli.server, "http://a/eureka/,http://b/eureka/");
         assert_eq!(cli.output, Output::Table);
@@ -357,7 +397,8 @@ mod tests {
             &["metadata", "set", "A", "i", "=v"],
             &["watch", "--interval", "0s"],
             &["apps", "--timeout", "5"],
-            &["apps", "-o", "yaml"],
+            &["apps", "-o", "toml"],
+            &["completion", "tcsh"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

@@ -103,9 +103,10 @@ pub async fn watch(
     apps: Vec<String>,
     interval: Duration,
 ) -> Result<(), CliError> {
-    if out == Output::Xml {
+    if matches!(out, Output::Xml | Output::Yaml) {
         return Err(CliError::usage(
-            "watch prints a table or JSON lines (--output json); --output xml is not supported",
+            "watch prints a table or JSON lines (--output json); --output xml and yaml are not \
+             supported",
         ));
     }
     let mut signals = Signals::install()?;
@@ -174,7 +175,7 @@ fn print_changes(
         .iter()
         .map(|change| match out {
             Output::Json => output::change_json(change, now),
-            Output::Table | Output::Xml => columns.line(change, now),
+            Output::Table | Output::Wide | Output::Xml | Output::Yaml => columns.line(change, now),
         })
         .collect();
     output::stdout(text.as_bytes())

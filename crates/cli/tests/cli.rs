@@ -29,7 +29,15 @@ struct Run {
 fn command(server: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.arg("--server").arg(server).args(args).kill_on_drop(true);
-    for inherited in ["EUREKA_URL", "EUREKA_CACERT", "EUREKA_USERNAME", "EUREKA_PASSWORD"] {
+    for inherited in [
+        "EUREKA_URL",
+        "EUREKA_CACERT",
+        "EUREKA_USERNAME",
+        "EUREKA_PASSWORD",
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+    ] {
         cmd.env_remove(inherited);
     }
     cmd
@@ -839,4 +847,191 @@ async fn cacert_trusts_a_private_ca_for_https_servers() {
 
     let missing = ctl(&url, &["--cacert", "/nonexistent/ca.pem", "apps"]).await;
     assert!(missing.fails(2).contains("--cacert /nonexistent/ca.pem"), "{missing:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 19: finding what is broken
+// ---------------------------------------------------------------------------------------------
+
+/// A registry with one application of each kind of trouble: ORDERS has a DOWN instance,
+/// BILLING a STARTING one, SHIPPING is all UP.
+async fn troubled() -> TestServer {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    register(&s, "orders", "o-2", 8081).await;
+    register(&s, "billing", "b-1", 9090).await;
+    register(&s, "shipping", "s-1", 7070).await;
+    let http = api(&s).await;
+    http.set_status_override("ORDERS", "o-2", InstanceStatus::Down, 0).await.unwrap();
+    http.set_status_override("BILLING", "b-1", InstanceStatus::Starting, 0).await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn apps_filter_by_status_or_not_up_and_drop_headers() {
+    let s = troubled().await;
+    let url = s.service_url();
+    let run = ctl(&url, &["apps", "--status", "down"]).await.ok();
+    let names: Vec<&str> = run.stdout.lines().skip(1).map(|l| words(l)[0]).collect();
+    assert_eq!(names, ["ORDERS", "1"], "ORDERS and the total row: {}", run.stdout);
+    let run = ctl(&url, &["apps", "--not-up", "--no-headers"]).await.ok();
+    let names: Vec<&str> = run.stdout.lines().map(|l| words(l)[0]).collect();
+    assert_eq!(names, ["BILLING", "ORDERS"], "no header, no total row: {}", run.stdout);
+    let run = ctl(&url, &["apps", "--not-up", "-o", "json"]).await.ok();
+    let apps = json::decode_applications(run.stdout.as_bytes()).unwrap();
+    let names: Vec<&str> = apps.applications.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["BILLING", "ORDERS"]);
+}
+
+#[tokio::test]
+async fn problems_lists_what_needs_attention_worst_first_with_live_renewals() {
+    let s = troubled().await;
+    let run = ctl(&s.service_url(), &["problems"]).await.ok();
+    let lines: Vec<Vec<&str>> = run.stdout.lines().map(words).collect();
+    assert_eq!(lines[0][..7], ["APP", "INSTANCE", "ID", "HOST:PORT", "STATUS", "VIP", "LAST"]);
+    assert_eq!(lines[1][..4], ["ORDERS", "o-2", "o-2.test:8081", "DOWN"], "{}", run.stdout);
+    assert_eq!(lines[2][..4], ["BILLING", "b-1", "b-1.test:9090", "STARTING"], "{}", run.stdout);
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    let run = ctl(&s.service_url(), &["problems", "billing", "-o", "yaml"]).await.ok();
+    assert!(run.stdout.starts_with("applications:\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("instanceId: b-1") && !run.stdout.contains("o-2"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Issue 19: LAST RENEWAL came from the registry document, whose lease timestamps are
+/// refreshed lazily, so an instance renewing every few seconds looked tens of seconds old.
+#[tokio::test]
+async fn last_renewal_is_read_from_the_live_leases() {
+    let s = TestServer::start().await;
+    register(&s, "orders", "o-1", 8080).await;
+    let http = api(&s).await;
+    // The document is built now; the renewal below does not change the registry version.
+    let _ = http.applications().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    http.heartbeat("ORDERS", "o-1", InstanceStatus::Up, 0).await.unwrap();
+    let stale = s.state.registry.snapshot().apps.applications[0].instances[0].lease_info;
+    assert!(
+        stale.last_renewal_timestamp + 2_000 <= eureka_testkit::fixtures::now_ms(),
+        "the document lags"
+    );
+    let run = ctl(&s.service_url(), &["app", "orders"]).await.ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].contains("LAST RENEWAL"), "{}", run.stdout);
+    assert!(lines[1].contains("just now"), "the renewal of a moment ago: {}", run.stdout);
+    let run = ctl(&s.service_url(), &["app", "orders", "-o", "wide"]).await.ok();
+    let header = words(run.stdout.lines().next().unwrap());
+    assert!(
+        header.contains(&"ZONE") && header.contains(&"VERSION") && header.contains(&"IP"),
+        "{header:?}"
+    );
+}
+
+#[tokio::test]
+async fn yaml_is_the_json_document() {
+    let s = troubled().await;
+    let json_run = ctl(&s.service_url(), &["app", "orders", "-o", "json"]).await.ok();
+    let yaml_run = ctl(&s.service_url(), &["app", "orders", "-o", "yaml"]).await.ok();
+    let from_json: serde_json::Value = serde_json::from_str(&json_run.stdout).unwrap();
+    let from_yaml: serde_json::Value = serde_norway::from_str(&yaml_run.stdout).unwrap();
+    assert_eq!(from_json, from_yaml);
+}
+
+#[tokio::test]
+async fn colour_only_when_asked_for_or_on_a_terminal_and_never_with_no_color() {
+    let s = troubled().await;
+    let escape = '\u{1b}';
+    let run = ctl(&s.service_url(), &["problems"]).await.ok();
+    assert!(!run.stdout.contains(escape), "a pipe gets no escape codes: {:?}", run.stdout);
+    let mut forced = command(&s.service_url(), &["problems"]);
+    forced.env("CLICOLOR_FORCE", "1");
+    let run = finish(forced).await.ok();
+    assert!(run.stdout.contains("\u{1b}[31mDOWN"), "DOWN in red: {:?}", run.stdout);
+    let mut no_color = command(&s.service_url(), &["problems"]);
+    no_color.env("CLICOLOR_FORCE", "1").env("NO_COLOR", "1");
+    let run = finish(no_color).await.ok();
+    assert!(!run.stdout.contains(escape), "NO_COLOR wins: {:?}", run.stdout);
+}
+
+#[tokio::test]
+async fn completion_scripts_for_bash_zsh_and_fish() {
+    for (shell, marker) in
+        [("bash", "_eurekactl()"), ("zsh", "#compdef eurekactl"), ("fish", "complete -c eurekactl")]
+    {
+        let run = ctl("http://unused.invalid/eureka/", &["completion", shell]).await.ok();
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..run.stdout.len().min(300)]
+        );
+        assert!(run.stdout.contains("cluster") && run.stdout.contains("problems"), "{shell}");
+    }
+    let run = ctl("http://unused.invalid/eureka/", &["completion", "tcsh"]).await;
+    assert!(run.fails(2).contains("invalid value 'tcsh'"), "{run:?}");
+}
+
+#[tokio::test]
+async fn usage_errors_are_one_line_and_close_names_are_suggested() {
+    let s = troubled().await;
+    let run = ctl(&s.service_url(), &["apps", "--statsu", "DOWN"]).await;
+    let line = run.fails(2);
+    assert!(line.starts_with("eurekactl: unexpected argument '--statsu' found"), "{line}");
+    assert!(line.contains("'--status'"), "{line}");
+    let run = ctl(&s.service_url(), &["clustr"]).await;
+    assert!(run.fails(2).contains("'cluster'"), "{run:?}");
+
+    let run = ctl(&s.service_url(), &["app", "ordrs"]).await;
+    assert_eq!(run.fails(3), "eurekactl: application ORDRS not found (did you mean ORDERS?)");
+    let run = ctl(&s.service_url(), &["status", "set", "orders", "O-1", "DOWN"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance O-1 not found in ORDERS (did you mean o-1?)");
+    let run = ctl(&s.service_url(), &["status", "set", "orders", "o-3", "DOWN"]).await;
+    assert_eq!(run.fails(3), "eurekactl: instance o-3 not found in ORDERS", "ids look alike");
+    let run = ctl(&s.service_url(), &["cancel", "shiping", "s-1"]).await;
+    assert_eq!(run.fails(3), "eurekactl: application SHIPING not found (did you mean SHIPPING?)");
+    let run = ctl(&s.service_url(), &["app", "payments"]).await;
+    assert_eq!(run.fails(3), "eurekactl: application PAYMENTS not found", "nothing close");
+}
+
+#[tokio::test]
+async fn cluster_asks_every_server_for_its_own_view() {
+    let b = TestServer::start().await;
+    let a_config = ServerConfig { extra_peer_urls: vec![b.service_url()], ..Default::default() };
+    let a = TestServer::start_with(a_config, Clock::System).await;
+    register(&a, "orders", "o-1", 8080).await;
+    let dead = dead_url();
+    let servers = format!("{},{},{dead}", a.service_url(), b.service_url());
+    eventually("A to reach B", || {
+        a.state.replication.views().iter().any(|p| p.health.reachable == Some(true)).then_some(())
+    })
+    .await;
+    let run = ctl(&servers, &["cluster"]).await;
+    assert_eq!(run.fails(4), "eurekactl: 1 of 3 servers could not be reached");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(words(lines[0])[..3], ["SERVER", "STATUS", "APPS"], "{}", run.stdout);
+    let row_a = lines.iter().find(|l| l.starts_with(&a.service_url())).unwrap();
+    assert!(row_a.contains("UP") && row_a.ends_with("1/1 reachable"), "{}", run.stdout);
+    assert!(row_a.contains("active, first minute"), "{}", run.stdout);
+    let row_b = lines.iter().find(|l| l.starts_with(&b.service_url())).unwrap();
+    assert!(row_b.ends_with("standalone"), "{}", run.stdout);
+    let row_dead = lines.iter().find(|l| l.starts_with(&dead)).unwrap();
+    assert!(
+        row_dead.contains(" unreachable ") && row_dead.ends_with("connection refused"),
+        "{}",
+        run.stdout
+    );
+    let link = lines.iter().find(|l| l.contains("PEER")).map(|_| lines.last().unwrap()).unwrap();
+    assert!(
+        link.starts_with(&a.service_url()) && link.contains(&b.service_url()),
+        "{}",
+        run.stdout
+    );
+    assert!(words(link)[2] == "yes", "{}", run.stdout);
+
+    let run = ctl(&servers, &["cluster", "-o", "json"]).await;
+    assert_eq!(run.code, 4);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc[0]["status"]["registry"]["instances"], 1);
+    assert!(doc[2]["error"].as_str().unwrap().contains("connection refused"), "{doc}");
 }

@@ -539,6 +539,32 @@ impl EurekaHttp {
         expect_success(resp, StatusCode::OK).await.map(|_| None)
     }
 
+    /// `GET status`: the server's status document as JSON, as it came (ours adds the
+    /// registry's self-preservation state and every peer's link to Java's fields).
+    pub async fn status(&self) -> Result<bytes::Bytes, TransportError> {
+        let req =
+            self.identified(self.request(reqwest::Method::GET, "status")).header(ACCEPT, JSON);
+        expect_success(self.send(req).await?, StatusCode::OK).await
+    }
+
+    /// `GET leases[?apps=A,B]` (our server only): live lease timings as JSON, as it came.
+    /// Registry documents carry lease timestamps that may be a minute old; this does not.
+    /// A server without it (Java's) answers 404.
+    pub async fn leases(&self, apps: &[&str]) -> Result<bytes::Bytes, TransportError> {
+        let path = match apps {
+            [] => "leases".to_string(),
+            apps => {
+                let list: Vec<String> = apps
+                    .iter()
+                    .map(|a| form_urlencoded::byte_serialize(a.as_bytes()).collect())
+                    .collect();
+                format!("leases?apps={}", list.join(","))
+            }
+        };
+        let req = self.identified(self.request(reqwest::Method::GET, &path)).header(ACCEPT, JSON);
+        expect_success(self.send(req).await?, StatusCode::OK).await
+    }
+
     /// `GET apps/{APP}`: one application.
     pub async fn application(&self, app: &str) -> Result<Application, TransportError> {
         let (format, body) = self.document(&format!("apps/{}", segment(app))).await?;

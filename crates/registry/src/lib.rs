@@ -22,8 +22,9 @@ pub mod snapshot;
 
 pub use error::RegistryError;
 pub use registry::{
-    Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent, Registry,
-    RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount, APP_REFRESH_MS,
+    Actor, Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent,
+    Registry, RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount,
+    APP_REFRESH_MS,
 };
 pub use snapshot::Snapshot;
 

@@ -94,6 +94,10 @@ pub enum EventKind {
     Cancelled,
     /// Evicted because its lease expired.
     Evicted,
+    /// A status override set (by an operator, a drain, or a peer replicating one).
+    OverrideSet,
+    /// A status override removed.
+    OverrideRemoved,
 }
 
 impl EventKind {
@@ -103,11 +107,40 @@ impl EventKind {
             EventKind::Registered => "REGISTERED",
             EventKind::Cancelled => "CANCELLED",
             EventKind::Evicted => "EVICTED",
+            EventKind::OverrideSet => "OVERRIDE_SET",
+            EventKind::OverrideRemoved => "OVERRIDE_REMOVED",
         }
     }
 }
 
-/// One entry of the "recently registered" or "recently cancelled" logs shown on the console.
+/// Who made a write and why, kept with it in the recent events (the console's "who changed
+/// it"). Replication does not carry it: a peer's copy of an operator's action shows as
+/// `Origin::Peer` without user or reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// A client or operator, or a peer replicating.
+    pub origin: Origin,
+    /// The authenticated user that asked (with security on).
+    pub user: Option<Arc<str>>,
+    /// The reason an operator gave.
+    pub reason: Option<String>,
+    /// The call that made the change when it is not the plain one (e.g. `drain`).
+    pub via: Option<&'static str>,
+}
+
+impl Actor {
+    /// A call from a client or operator with nothing more to say.
+    pub fn client() -> Self {
+        Actor { origin: Origin::Client, user: None, reason: None, via: None }
+    }
+
+    /// A call from `origin` with nothing more to say.
+    pub fn of(origin: Origin) -> Self {
+        Actor { origin, ..Actor::client() }
+    }
+}
+
+/// One entry of the recent-events logs shown on the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentEvent {
     /// When it happened, epoch ms.
@@ -116,8 +149,12 @@ pub struct RecentEvent {
     pub app: String,
     /// Instance id.
     pub id: String,
-    /// Registered, cancelled or evicted.
+    /// Registered, cancelled, evicted, override set or removed.
     pub kind: EventKind,
+    /// The status registered with, or the override set; `None` for the others.
+    pub status: Option<InstanceStatus>,
+    /// Who did it, and why. Evictions are the registry's own (`Origin::Client`, no user).
+    pub actor: Actor,
 }
 
 /// The live timing of one lease, which snapshots do not carry (renewals do not advance the
@@ -248,6 +285,7 @@ struct Inner {
     changes: VecDeque<Change>,
     recent_registered: VecDeque<RecentEvent>,
     recent_cancelled: VecDeque<RecentEvent>,
+    recent_overrides: VecDeque<RecentEvent>,
     /// Per application, the version of its last visible change: a snapshot reuses an
     /// application's previous content while nothing changed in it.
     app_changed: HashMap<String, u64>,
@@ -271,6 +309,26 @@ fn push_capped(log: &mut VecDeque<RecentEvent>, event: RecentEvent) {
         log.pop_front();
     }
     log.push_back(event);
+}
+
+fn push_override_event(
+    inner: &mut Inner,
+    app: &str,
+    id: &str,
+    kind: EventKind,
+    status: Option<InstanceStatus>,
+    actor: &Actor,
+    now: Millis,
+) {
+    let event = RecentEvent {
+        at: now,
+        app: app.to_string(),
+        id: id.to_string(),
+        kind,
+        status,
+        actor: actor.clone(),
+    };
+    push_capped(&mut inner.recent_overrides, event);
 }
 
 /// Java raises the stored `lastDirtyTimestamp` to a caller's newer one on status changes.
@@ -499,9 +557,11 @@ impl Registry {
         if replaced.is_none() {
             inner.leases += 1;
         }
+        let actor = Actor { user: claim.cloned(), ..Actor::of(origin) };
+        let status = Some(stored.status);
         push_capped(
             &mut inner.recent_registered,
-            RecentEvent { at: now, app, id, kind: EventKind::Registered },
+            RecentEvent { at: now, app, id, kind: EventKind::Registered, status, actor },
         );
         self.record_change(inner, stored.clone(), now);
         stored
@@ -635,8 +695,7 @@ impl Registry {
         id: &str,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
-        let mut inner = self.inner.write();
-        self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, now)
+        self.cancel_by(app, id, None, &Actor::client(), now)
     }
 
     /// [`Registry::cancel`] on behalf of a user: [`RegistryError::NotOwner`] (and nothing
@@ -648,20 +707,38 @@ impl Registry {
         user: &Arc<str>,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
-        let mut inner = self.inner.write();
-        if inner.lease(app, id).is_some_and(|l| !l.admits(user)) {
-            return Err(not_owner(app, id));
-        }
-        self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, now)
+        let actor = Actor { user: Some(user.clone()), ..Actor::client() };
+        self.cancel_by(app, id, Some(user), &actor, now)
     }
 
-    /// Removes a lease; `kind` (cancelled or evicted) is what the recent-events log records.
+    /// [`Registry::cancel`] recording `actor` in the recent events; with `owner`, refused
+    /// with [`RegistryError::NotOwner`] (and nothing changes) when another user owns it.
+    pub fn cancel_by(
+        &self,
+        app: &str,
+        id: &str,
+        owner: Option<&Arc<str>>,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let mut inner = self.inner.write();
+        if let Some(user) = owner {
+            if inner.lease(app, id).is_some_and(|l| !l.admits(user)) {
+                return Err(not_owner(app, id));
+            }
+        }
+        self.cancel_locked(&mut inner, app, id, EventKind::Cancelled, actor, now)
+    }
+
+    /// Removes a lease; `kind` (cancelled or evicted) and `actor` are what the recent-events
+    /// log records.
     fn cancel_locked(
         &self,
         inner: &mut Inner,
         app: &str,
         id: &str,
         kind: EventKind,
+        actor: &Actor,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
         inner.overrides.remove(id, now);
@@ -679,7 +756,14 @@ impl Registry {
         let gone = Arc::new(gone);
         push_capped(
             &mut inner.recent_cancelled,
-            RecentEvent { at: now, app: app.to_string(), id: id.to_string(), kind },
+            RecentEvent {
+                at: now,
+                app: app.to_string(),
+                id: id.to_string(),
+                kind,
+                status: None,
+                actor: actor.clone(),
+            },
         );
         self.record_change(inner, gone.clone(), now);
         Ok(gone)
@@ -696,12 +780,30 @@ impl Registry {
         last_dirty_timestamp: Option<Millis>,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        self.set_status_override_by(app, id, status, last_dirty_timestamp, &Actor::client(), now)
+    }
+
+    /// [`Registry::set_status_override`], recording `actor` in the recent events (even when
+    /// the instance already had that status: the operator's action is what is recorded).
+    pub fn set_status_override_by(
+        &self,
+        app: &str,
+        id: &str,
+        status: InstanceStatus,
+        last_dirty_timestamp: Option<Millis>,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
         let mut inner = self.inner.write();
         let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
         lease.renew(now);
-        if lease.instance.status == status {
-            return Ok(lease.instance.clone());
+        let unchanged = lease.instance.status == status;
+        let current = lease.instance.clone();
+        push_override_event(&mut inner, app, id, EventKind::OverrideSet, Some(status), actor, now);
+        if unchanged {
+            return Ok(current);
         }
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
         if status == InstanceStatus::Up {
             lease.service_up(now);
         }
@@ -725,8 +827,29 @@ impl Registry {
         last_dirty_timestamp: Option<Millis>,
         now: Millis,
     ) -> Result<Arc<InstanceInfo>, RegistryError> {
+        let actor = Actor::client();
+        self.delete_status_override_by(app, id, new_status, last_dirty_timestamp, &actor, now)
+    }
+
+    /// [`Registry::delete_status_override`], recording `actor` in the recent events when
+    /// there was an override to remove.
+    pub fn delete_status_override_by(
+        &self,
+        app: &str,
+        id: &str,
+        new_status: InstanceStatus,
+        last_dirty_timestamp: Option<Millis>,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Arc<InstanceInfo>, RegistryError> {
         let mut inner = self.inner.write();
+        if inner.lease(app, id).is_none() {
+            return Err(not_found(app, id));
+        }
         let had_override = inner.overrides.remove(id, now).is_some();
+        if had_override {
+            push_override_event(&mut inner, app, id, EventKind::OverrideRemoved, None, actor, now);
+        }
         let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
         lease.renew(now);
         if !had_override {
@@ -1015,6 +1138,7 @@ impl Registry {
         let size = inner.leases;
         let limit = size - (size as f64 * self.settings.renewal_percent_threshold).floor() as usize;
         let count = expired.len().min(limit);
+        let evictor = Actor { via: Some("eviction"), ..Actor::client() };
         // Partial Fisher–Yates: the first `count` slots end up a uniform random sample.
         for i in 0..count {
             let j = rng.gen_range(i..expired.len());
@@ -1024,7 +1148,7 @@ impl Registry {
             .into_iter()
             .take(count)
             .filter_map(|(app, id)| {
-                self.cancel_locked(&mut inner, &app, &id, EventKind::Evicted, now).ok()
+                self.cancel_locked(&mut inner, &app, &id, EventKind::Evicted, &evictor, now).ok()
             })
             .collect()
     }
@@ -1044,24 +1168,55 @@ impl Registry {
         self.inner.read().recent_cancelled.iter().rev().cloned().collect()
     }
 
+    /// The last status overrides set or removed, newest first (at most 1000).
+    pub fn recent_overrides(&self) -> Vec<RecentEvent> {
+        self.inner.read().recent_overrides.iter().rev().cloned().collect()
+    }
+
     /// Every lease's live timing, sorted by application then id. One read lock and one walk,
     /// for the console (never called on the renew path).
     pub fn lease_timings(&self) -> Vec<LeaseTiming> {
+        self.timings_where(|_| true, |_| true)
+    }
+
+    /// The live timing of the leases of `apps` (upper-case names; every application when
+    /// `None`), sorted by application then id: what `GET leases` answers.
+    pub fn lease_timings_of(&self, apps: Option<&[String]>) -> Vec<LeaseTiming> {
+        self.timings_where(|app| apps.is_none_or(|apps| apps.iter().any(|a| a == app)), |_| true)
+    }
+
+    /// The live timing of every lease that has expired by `now` (kept by self-preservation,
+    /// or waiting for the next eviction run), sorted by application then id.
+    pub fn expired_lease_timings(&self, now: Millis) -> Vec<LeaseTiming> {
+        self.timings_where(|_| true, |t| now > t.expires_at)
+    }
+
+    fn timings_where(
+        &self,
+        app_wanted: impl Fn(&str) -> bool,
+        keep: impl Fn(&LeaseTiming) -> bool,
+    ) -> Vec<LeaseTiming> {
         let legacy = self.settings.legacy_double_lease_expiry;
         let inner = self.inner.read();
-        let mut out: Vec<LeaseTiming> = inner
-            .apps
-            .iter()
-            .flat_map(|(app, leases)| {
-                leases.iter().map(move |(id, l)| LeaseTiming {
-                    app: app.clone(),
-                    id: id.clone(),
-                    registered_at: l.registration_ts,
-                    last_renewal: l.last_renewal(),
-                    expires_at: l.expires_at(legacy),
-                })
-            })
-            .collect();
+        let mut out: Vec<LeaseTiming> = Vec::new();
+        for (app, leases) in inner.apps.iter().filter(|(app, _)| app_wanted(app)) {
+            for (id, l) in leases {
+                let expires_at = l.expires_at(legacy);
+                let registered_at = l.registration_ts;
+                let last_renewal = l.last_renewal();
+                // Checked before the names are copied: most leases are not wanted.
+                let probe = LeaseTiming {
+                    app: String::new(),
+                    id: String::new(),
+                    registered_at,
+                    last_renewal,
+                    expires_at,
+                };
+                if keep(&probe) {
+                    out.push(LeaseTiming { app: app.clone(), id: id.clone(), ..probe });
+                }
+            }
+        }
         drop(inner);
         out.sort_unstable_by(|a, b| (&a.app, &a.id).cmp(&(&b.app, &b.id)));
         out

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use eureka_model::{ActionType, Applications, InstanceInfo, InstanceStatus};
 use eureka_registry::{
-    EventKind, Origin, Registry, RegistryError, RegistrySettings, RenewOutcome, RenewRequest,
+    Actor, EventKind, Origin, Registry, RegistryError, RegistrySettings, RenewOutcome, RenewRequest,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -508,6 +508,70 @@ fn recent_events_are_newest_first_capped_and_tell_evictions_from_cancels() {
         Some(("a1004", EventKind::Cancelled))
     );
     assert!(cancelled[..evicted.len()].iter().all(|e| e.kind == EventKind::Evicted));
+}
+
+#[test]
+fn operator_actions_are_recorded_with_who_and_why() {
+    let r = registry();
+    r.register(instance("A", "a1"), Origin::Client, T0);
+    r.register(instance("A", "a2"), Origin::Client, T0);
+    let ops = Actor {
+        user: Some(Arc::from("ops")),
+        reason: Some("bad deploy".to_string()),
+        ..Actor::client()
+    };
+    r.set_status_override_by("A", "a1", OutOfService, None, &ops, T0 + 1).unwrap();
+    let drain = Actor { via: Some("drain"), ..Actor::client() };
+    // Recorded even when the status already was that: the action is what is recorded.
+    r.set_status_override_by("A", "a1", OutOfService, None, &drain, T0 + 2).unwrap();
+    r.delete_status_override_by("A", "a1", Unknown, None, &Actor::of(Origin::Peer), T0 + 3)
+        .unwrap();
+    // Removing an override that is not there records nothing.
+    r.delete_status_override_by("A", "a2", Unknown, None, &ops, T0 + 4).unwrap();
+    let overrides = r.recent_overrides();
+    let seen: Vec<_> = overrides
+        .iter()
+        .map(|e| (e.kind, e.status, e.actor.user.as_deref(), e.actor.via, e.actor.origin))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (EventKind::OverrideRemoved, None, None, None, Origin::Peer),
+            (EventKind::OverrideSet, Some(OutOfService), None, Some("drain"), Origin::Client),
+            (EventKind::OverrideSet, Some(OutOfService), Some("ops"), None, Origin::Client),
+        ]
+    );
+    assert_eq!(overrides[2].actor.reason.as_deref(), Some("bad deploy"));
+
+    // A cancel on behalf of an owner is refused for another user, and records its actor.
+    let owner: Arc<str> = Arc::from("orders");
+    r.register_as(instance("B", "b1"), Origin::Client, &owner, T0).unwrap();
+    let other: Arc<str> = Arc::from("billing");
+    let refused = r.cancel_by("B", "b1", Some(&other), &Actor::client(), T0 + 5);
+    assert!(matches!(refused, Err(RegistryError::NotOwner { .. })));
+    r.cancel_by("B", "b1", None, &ops, T0 + 6).unwrap();
+    let cancelled = r.recent_cancelled();
+    assert_eq!((cancelled[0].id.as_str(), cancelled[0].actor.user.as_deref()), ("b1", Some("ops")));
+    let registered = r.recent_registered();
+    assert_eq!(registered[0].actor.user.as_deref(), Some("orders"), "the registering user");
+    assert_eq!(registered[0].status, Some(Up));
+    assert!(r.set_status_override_by("A", "zz", Down, None, &ops, T0).is_err());
+    assert_eq!(r.recent_overrides().len(), 3, "nothing recorded for an unknown instance");
+}
+
+#[test]
+fn expired_lease_timings_list_only_the_expired() {
+    let r = registry();
+    let mut short = instance("A", "a1");
+    short.lease_info.duration_in_secs = 10;
+    r.register(short, Origin::Client, T0);
+    r.register(instance("A", "a2"), Origin::Client, T0);
+    r.register(instance("B", "b1"), Origin::Client, T0);
+    let expired = r.expired_lease_timings(T0 + 20_000);
+    assert_eq!(expired.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["a1"]);
+    let of_a = r.lease_timings_of(Some(&["A".to_string()]));
+    assert_eq!(of_a.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["a1", "a2"]);
+    assert_eq!(r.lease_timings_of(None).len(), 3);
 }
 
 #[test]

@@ -69,14 +69,18 @@ impl Encoded {
             if let Some(parts) = self.parts.get() {
                 return parts.gzip();
             }
-            let plain = self.plain();
-            let mut enc =
-                GzEncoder::new(Vec::with_capacity(plain.len() / 8 + 64), level(plain.len()));
-            // Writing into a Vec cannot fail.
-            let _ = enc.write_all(plain);
-            Bytes::from(enc.finish().unwrap_or_default())
+            gzip(self.plain())
         })
     }
+}
+
+/// `plain` as one gzip member, at the level the cache uses for its size: for answers that
+/// are built per request (the console's JSON), so they share the registry documents' code.
+pub fn gzip(plain: &[u8]) -> Bytes {
+    let mut enc = GzEncoder::new(Vec::with_capacity(plain.len() / 8 + 64), level(plain.len()));
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(plain);
+    Bytes::from(enc.finish().unwrap_or_default())
 }
 
 /// One application encoded in one format: plain, and as raw deflate flushed to a byte

@@ -119,7 +119,14 @@ async fn serve(config: ServerConfig, args: &Args) -> anyhow::Result<()> {
     let state = ServerState::new(config, Clock::System)?;
     let listener =
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(%addr, "eureka server listening; API at {scheme}://{addr}/eureka/, metrics at /metrics");
+    let urls = Urls::of(&state.config, scheme);
+    tracing::info!(
+        %addr,
+        api = %urls.api,
+        console = %urls.console.as_deref().unwrap_or("disabled"),
+        metrics = %urls.metrics,
+        "eureka server listening"
+    );
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
@@ -211,6 +218,31 @@ fn reload_peers(state: &eureka_server::SharedState, args: &Args) {
         tracing::warn!(
             "SIGHUP: settings other than the peers changed; they take effect at the next restart"
         );
+    }
+}
+
+/// The addresses a person opens after start-up, as logged: a wildcard listen address is
+/// shown as `localhost`.
+struct Urls {
+    api: String,
+    console: Option<String>,
+    metrics: String,
+}
+
+impl Urls {
+    fn of(config: &ServerConfig, scheme: &str) -> Urls {
+        let host = if config.address.is_unspecified() {
+            "localhost".to_string()
+        } else {
+            std::net::SocketAddr::new(config.address, config.port).ip().to_string()
+        };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let root = format!("{scheme}://{host}:{}", config.port);
+        let console = config.dashboard_enabled.then(|| {
+            let path = config.dashboard_path.trim_end_matches('/');
+            format!("{root}{path}/")
+        });
+        Urls { api: format!("{root}/eureka/"), console, metrics: format!("{root}/metrics") }
     }
 }
 

@@ -39,6 +39,8 @@ async fn eviction(state: SharedState, shutdown: CancellationToken) {
     let mut tick = ticker(period);
     let mut rng = StdRng::from_entropy();
     let mut last_run = Instant::now();
+    // Self-preservation is logged when it starts and when it ends, not on every run.
+    let mut preserving = false;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -51,15 +53,40 @@ async fn eviction(state: SharedState, shutdown: CancellationToken) {
                 for gone in &evicted {
                     tracing::info!(app = %gone.app, instance_id = gone.id(), "evicted expired lease");
                 }
-                if !state.registry.lease_expiration_enabled() {
-                    let s = state.registry.stats();
-                    tracing::warn!(renews_last_min = s.renews_last_min, threshold = s.renew_threshold,
-                        "self-preservation active: expired leases are kept");
+                let now_preserving = !state.registry.lease_expiration_enabled();
+                if now_preserving != preserving {
+                    log_preservation(&state, now_preserving);
+                    preserving = now_preserving;
                 }
             }
         }
     }
     tracing::debug!("eviction task stopped");
+}
+
+/// Says once that self-preservation started (and why) or ended.
+fn log_preservation(state: &SharedState, active: bool) {
+    let s = state.registry.stats();
+    if !active {
+        tracing::info!(
+            renews_last_min = s.renews_last_min,
+            threshold = s.renew_threshold,
+            "self-preservation ended: expired leases are evicted again"
+        );
+    } else if s.renew_threshold == 0 && s.renews_last_min == 0 {
+        // A node's first minute: nothing has been counted yet, nothing is wrong.
+        tracing::info!(
+            "self-preservation holds until the first minute of renewals is counted: \
+             expired leases are kept until then"
+        );
+    } else {
+        tracing::warn!(
+            renews_last_min = s.renews_last_min,
+            threshold = s.renew_threshold,
+            "self-preservation active: renewals are not above the threshold, expired leases \
+             are kept (a network partition, or many instances stopped at once)"
+        );
+    }
 }
 
 /// Closes the renews-per-minute bucket every minute.

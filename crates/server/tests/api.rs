@@ -77,6 +77,31 @@ async fn register_is_visible_to_the_very_next_read_under_every_prefix() {
     assert_eq!(apps.applications[0].instances[0].metadata["zone"], "zone-a");
 }
 
+/// Issue 19, item 11: only `/eureka/` (with an optional version segment) is the API, so a
+/// client configured with a wrong context path gets a 404 that says where the API is.
+#[tokio::test]
+async fn paths_outside_the_eureka_context_are_404() {
+    let s = TestServer::start().await;
+    register(&s, "ORDERS", java_json("ORDERS", "o1", 8080), JSON).await;
+    for path in
+        ["/apps", "/apps/ORDERS", "/foo/apps", "/v2/apps", "/registry/eureka/apps", "/status"]
+    {
+        let r = http().get(format!("http://{}{path}", s.addr)).header(ACCEPT, JSON).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("the Eureka API is under /eureka/"), "{path}: {text}");
+    }
+    let renew = http().put(format!("http://{}/apps/ORDERS/o1", s.addr)).send().await.unwrap();
+    assert_eq!(renew.status(), 404);
+    for path in
+        ["/eureka/apps", "/eureka/v2/apps/", "/eureka/v1/apps/ORDERS", "/eureka/apps/ORDERS/o1"]
+    {
+        let r = http().get(format!("http://{}{path}", s.addr)).header(ACCEPT, JSON).send().await;
+        assert_eq!(r.unwrap().status(), 200, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn minimal_node_style_registration_gets_java_defaults() {
     let s = TestServer::start().await;

@@ -422,6 +422,16 @@ fn rows() -> Vec<Row> {
             .expect(400, "invalid lastDirtyTimestamp 'abc'"),
         row("override_delete_bogus", "DELETE", "/eureka/apps/ORDERS/o-1/status?value=BOGUS")
             .expect(400, "invalid status in 'value': 'BOGUS'"),
+        row("override_reason_too_long", "PUT", format!("/eureka/apps/ORDERS/o-1/status?value=DOWN&reason={}", "r".repeat(501)))
+            .expect(400, "invalid reason"),
+        row("override_delete_reason_newline", "DELETE", "/eureka/apps/ORDERS/o-1/status?reason=a%0Ab")
+            .expect(400, "invalid reason"),
+        row("cancel_reason_control", "DELETE", "/eureka/apps/ORDERS/o-1?reason=%07")
+            .expect(400, "invalid reason"),
+        row("watch_since_text", "GET", "/eureka/watch?since=abc")
+            .expect(400, "invalid since 'abc'"),
+        row("api_outside_its_context", "GET", "/apps/ORDERS")
+            .expect(404, "the Eureka API is under /eureka/"),
         row("renew_dirty_text", "PUT", "/eureka/apps/ORDERS/o-1?lastDirtyTimestamp=abc")
             .expect(400, "invalid lastDirtyTimestamp 'abc'"),
         row("renew_dirty_negative", "PUT", "/eureka/apps/ORDERS/o-1?lastDirtyTimestamp=-5")

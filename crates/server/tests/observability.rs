@@ -376,3 +376,39 @@ fn metric_names_are_found_in_promql() {
     );
     assert_eq!(metric_names("x_eureka_y + process_open_fds"), vec!["process_open_fds"]);
 }
+
+/// Issue 19, item 10: Prometheus text 0.0.4 unless the scraper prefers OpenMetrics.
+#[tokio::test]
+async fn metrics_answer_prometheus_text_unless_openmetrics_is_asked_for() {
+    let s = TestServer::start().await;
+    s.register_json("ORDERS", "o1").await;
+    let url = format!("http://{}/metrics", s.addr);
+    let http = reqwest::Client::new();
+    for (accept, expected) in [
+        (None, "text/plain; version=0.0.4; charset=utf-8"),
+        (Some("text/plain"), "text/plain; version=0.0.4; charset=utf-8"),
+        (
+            Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ),
+    ] {
+        let mut req = http.get(&url);
+        if let Some(accept) = accept {
+            req = req.header("accept", accept);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], expected, "{accept:?}");
+        let text = r.text().await.unwrap();
+        let openmetrics = expected.starts_with("application/openmetrics");
+        assert_eq!(text.ends_with("# EOF\n"), openmetrics, "{accept:?}");
+        assert_eq!(text.contains("# UNIT "), openmetrics, "{accept:?}");
+        let counter_type = if openmetrics {
+            "# TYPE eureka_registrations counter"
+        } else {
+            "# TYPE eureka_registrations_total counter"
+        };
+        assert!(text.contains(counter_type), "{accept:?}");
+        let scrape = eureka_testkit::prom::Scrape::parse(&text).unwrap();
+        assert_eq!(scrape.get("eureka_registrations_total", &[("origin", "client")]), Some(1.0));
+    }
+}

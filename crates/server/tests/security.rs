@@ -449,3 +449,28 @@ async fn the_rust_client_registers_renews_and_cancels_with_credentials_in_its_ur
     refused.shutdown().await;
     server.stop().await;
 }
+
+/// Issue 19: with security on, an operator's action names its user (and reason) in the
+/// console's events; the instance's history names the user that registered it.
+#[tokio::test]
+async fn operator_actions_record_the_authenticated_user_and_the_reason() {
+    let server = secured(&[]).await;
+    register_owned(&server).await;
+    let path = format!("/eureka/apps/{APP}/{ID}/status?value=OUT_OF_SERVICE&reason=disk%20full");
+    let resp = call(&server, Who::User("admin", "apw"), Method::PUT, &path).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let path = format!("/api/console/instance?app={APP}&id={ID}");
+    let detail: serde_json::Value =
+        call(&server, Who::User("reader", "rpw"), Method::GET, &path).await.json().await.unwrap();
+    let history = detail["history"].as_array().unwrap();
+    assert_eq!(history[0]["kind"], "OVERRIDE_SET");
+    assert_eq!(
+        (&history[0]["user"], &history[0]["reason"]),
+        (&serde_json::json!("admin"), &serde_json::json!("disk full"))
+    );
+    assert_eq!(
+        (&history[1]["kind"], &history[1]["user"]),
+        (&serde_json::json!("REGISTERED"), &serde_json::json!("writer"))
+    );
+    assert_eq!(detail["owner"], "writer");
+}

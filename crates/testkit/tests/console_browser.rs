@@ -3,8 +3,11 @@
 //!
 //! This test owns the server: it starts one on a free port, registers instances over HTTP,
 //! runs `harness/console-e2e/test.mjs URL OUTDIR` (playwright-core driving Debian's Chromium)
-//! and checks its exit status and the registry afterwards. Screenshots land in
-//! `target/console-e2e/console.png` and `console-phone.png`.
+//! and checks its exit status and the registry afterwards. The script asks for what only the
+//! server's owner can do through a line `@@control CMD` on its stdout, answered `ok` on its
+//! stdin: `self-preservation` closes a renewal minute now (no renewals were counted, so
+//! self-preservation engages with a real threshold), `stop` stops the server (the page must
+//! then say its connection is lost). Screenshots land in `target/console-e2e/screenshots/`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use eureka_model::InstanceStatus;
 use eureka_testkit::fixtures::java_json;
 use eureka_testkit::TestServer;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// The `KEY=VALUE` lines of `target/console-e2e/READY` (or `$EUREKA_CONSOLE_E2E_READY`).
 fn ready() -> HashMap<String, String> {
@@ -46,7 +50,6 @@ async fn the_console_shows_updates_and_acts_on_the_registry_in_chromium() {
     let ready = ready();
     let s = TestServer::start().await;
     register(&s, "ORDERS", java_json("ORDERS", "o1", 8081)).await;
-    register(&s, "ORDERS", java_json("ORDERS", "o2", 8082)).await;
     // A hostile metadata value: the page must show it as text, never run it.
     let hostile = java_json("BILLING", "b1", 9090).replace(
         r#""metadata":{"zone":"zone-a"}"#,
@@ -61,26 +64,78 @@ async fn the_console_shows_updates_and_acts_on_the_registry_in_chromium() {
         .arg(&outdir)
         .env("CONSOLE_E2E_MODULES", &ready["MODULES"])
         .env("CHROMIUM", &ready["CHROMIUM"])
-        .stdout(Stdio::inherit())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
         .expect("start node");
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let state = s.state.clone();
+    let mut server = Some(s);
+    let drive = async {
+        while let Some(line) = lines.next_line().await.expect("read the script's output") {
+            println!("{line}");
+            let Some(command) = line.strip_prefix("@@control ") else { continue };
+            match command {
+                "self-preservation" => state.registry.tick_renew_meter(),
+                "stop" => {
+                    if let Some(s) = server.take() {
+                        s.stop().await;
+                    }
+                }
+                other => panic!("unknown control command {other}"),
+            }
+            stdin.write_all(b"ok\n").await.expect("answer the script");
+        }
+        child.wait().await.expect("wait for node")
+    };
+    let status = tokio::time::timeout(Duration::from_secs(150), drive)
         .await
-        .expect("the browser test finishes within 60 s")
-        .expect("wait for node");
+        .expect("the browser test finishes within 150 s");
     assert!(status.success(), "the browser test failed: {status}");
 
-    let o1 = s.state.registry.get_instance("ORDERS", "o1").expect("o1 is registered");
-    assert_eq!(o1.status, InstanceStatus::OutOfService, "taken out of service through the UI");
-    assert!(
-        s.state.registry.get_instance("INVENTORY", "inv-1").is_some(),
-        "registered by the script"
+    let o1 = state.registry.get_instance("ORDERS", "o1").expect("o1 is registered");
+    assert_eq!(
+        o1.overridden_status,
+        InstanceStatus::Unknown,
+        "back in service removed the override"
     );
-    for shot in ["console.png", "console-phone.png"] {
-        let len = std::fs::metadata(outdir.join(shot)).map(|m| m.len()).unwrap_or(0);
-        assert!(len > 10_000, "{shot} is missing or empty");
+    assert!(state.registry.get_instance("ORDERS", "o3").is_some(), "registered by the script");
+    let reasons: Vec<Option<String>> =
+        state.registry.recent_overrides().into_iter().map(|e| e.actor.reason).collect();
+    assert!(reasons.contains(&Some("e2e maintenance window".to_string())), "{reasons:?}");
+    for shot in ["overview", "instance", "self-preservation"] {
+        for width in [1400, 390] {
+            let file = outdir.join(format!("screenshots/{shot}-{width}.png"));
+            let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 10_000, "{} is missing or empty", file.display());
+        }
     }
-    s.stop().await;
+    if let Some(s) = server {
+        s.stop().await;
+    }
+}
+
+/// The console's pure modules (formatting, the registry mirror, filters, orders, addresses)
+/// under node's own test runner (`harness/console-e2e/unit.test.mjs`; no dependency).
+#[tokio::test]
+async fn the_consoles_modules_pass_their_unit_tests() {
+    let ready = ready();
+    let tests =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../harness/console-e2e/unit.test.mjs");
+    let out = tokio::process::Command::new(&ready["NODE"])
+        .arg("--test")
+        .arg(&tests)
+        .output()
+        .await
+        .expect("run node --test");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "node --test failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("# fail 0") && !report.contains("# pass 0"), "{report}");
 }

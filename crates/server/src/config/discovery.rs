@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{reject, Rejected};
+use super::check::{reject, Rejected};
 
 /// `eureka.server.peer-eureka-nodes-update-interval-ms` when peers come from DNS: 30 s (Java's
 /// 10 minutes leaves a scaled-up node unknown to its peers for as long).

@@ -16,7 +16,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use eureka_model::{AppName, InstanceStatus};
-use eureka_registry::Origin;
+use eureka_registry::Actor;
 use serde_json::json;
 
 use super::error::ApiError;
@@ -30,10 +30,10 @@ pub async fn drain(
     app: &AppName,
     id: &str,
     wait: Option<&str>,
-    origin: Origin,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let wait = parse_wait(wait)?;
-    override_status(state, app, id, InstanceStatus::OutOfService, None, origin)?;
+    override_status(state, app, id, InstanceStatus::OutOfService, None, actor)?;
     // The version after the override holds it (a newer one only can be later changes).
     let version = state.registry.version();
     let seen = wait_until_seen(&state.watch, app.as_str(), version, wait).await;

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
-use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_registry::{Actor, Origin, RegistryError, RenewOutcome, RenewRequest};
 use http_body_util::BodyExt;
 
 use super::auth;
@@ -24,6 +24,7 @@ use super::status;
 use crate::cache::Entity;
 use crate::metrics::Operation;
 use crate::replication::{node, receive, ReplicationTask};
+use crate::security::Caller;
 use crate::state::{RequestKind, SharedState};
 use crate::watch::MAX_LONG_POLL;
 use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
@@ -133,7 +134,10 @@ pub async fn api(
     // A batch is replication by nature; Java peers set the header only on single calls.
     let origin = if route == Route::PeerBatch { Origin::Peer } else { origin(&headers) };
     // Without security there is no caller and no check; with it, a refusal changes nothing.
-    let owner = match caller.map(|c| auth::authorize(&c, &route, &method, origin == Origin::Peer)) {
+    let owner = match caller
+        .as_ref()
+        .map(|c| auth::authorize(c, &route, &method, origin == Origin::Peer))
+    {
         None | Some(Ok(None)) => None,
         Some(Ok(Some(owner))) => Some(owner),
         Some(Err(refusal)) => {
@@ -144,6 +148,11 @@ pub async fn api(
     };
     let owner = owner.as_ref();
     let query = Query::parse(&uri);
+    // Operator writes record who asked (with security) and why (`reason=`) in recent events.
+    let user = || match &caller {
+        Some(Caller::User(user)) => Some(user.name.clone()),
+        _ => None,
+    };
     let kind = match (&route, &method) {
         (Route::Apps, _) => Some(RequestKind::FullFetch),
         (Route::Delta, _) => Some(RequestKind::DeltaFetch),
@@ -174,17 +183,28 @@ pub async fn api(
         (Route::Instance(app, id), Method::PUT) => {
             renew(&state, &app, &id, &query, &headers, owner)
         }
-        (Route::Instance(app, id), _) => cancel(&state, &app, &id, &headers, owner),
-        (Route::InstanceStatus(app, id), Method::PUT) => {
-            set_status(&state, &app, &id, &query, origin)
-        }
-        (Route::InstanceStatus(app, id), _) => delete_status(&state, &app, &id, &query, origin),
+        (Route::Instance(app, id), _) => match actor(&query, origin, user()) {
+            Ok(actor) => cancel(&state, &app, &id, &headers, owner, &actor),
+            Err(e) => Err(e),
+        },
+        (Route::InstanceStatus(app, id), Method::PUT) => match actor(&query, origin, user()) {
+            Ok(actor) => set_status(&state, &app, &id, &query, &actor),
+            Err(e) => Err(e),
+        },
+        (Route::InstanceStatus(app, id), _) => match actor(&query, origin, user()) {
+            Ok(actor) => delete_status(&state, &app, &id, &query, &actor),
+            Err(e) => Err(e),
+        },
         (Route::InstanceMetadata(app, id), _) => {
             update_metadata(&state, &app, &id, query, origin, owner)
         }
-        (Route::InstanceDrain(app, id), _) => {
-            super::drain::drain(&state, &app, &id, query.get("wait"), origin).await
-        }
+        (Route::InstanceDrain(app, id), _) => match actor(&query, origin, user()) {
+            Ok(actor) => {
+                let actor = Actor { via: Some("drain"), ..actor };
+                super::drain::drain(&state, &app, &id, query.get("wait"), &actor).await
+            }
+            Err(e) => Err(e),
+        },
         (Route::InstanceById(id), _) => {
             instance_document(state.registry.find_instance(&id), &headers, &id)
         }
@@ -192,7 +212,10 @@ pub async fn api(
         (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
         (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
-        (Route::Watch, _) => super::watch::open(&state, query.get("apps"), &headers),
+        (Route::Watch, _) => {
+            super::watch::open(&state, query.get("apps"), query.get("since"), &headers)
+        }
+        (Route::Leases, _) => super::leases::answer(&state, query.get("apps"), &headers),
         (Route::AsgStatus(_), _) => {
             Err(ApiError::bad_request("ASG status is only supported on AWS"))
         }
@@ -217,7 +240,7 @@ pub async fn api(
 
 fn route_error(e: RouteError, path: &str) -> ApiError {
     match e {
-        RouteError::NotFound => ApiError::not_found(format!("no Eureka resource at {path}")),
+        RouteError::NotFound => ApiError::not_found(not_found_message(path)),
         RouteError::BadEncoding(seg) => ApiError::bad_request(format!(
             "path segment '{seg}' is not valid percent-encoded UTF-8 \
              (every '%' must start two hex digits)"
@@ -226,6 +249,23 @@ fn route_error(e: RouteError, path: &str) -> ApiError {
             ApiError::bad_request(format!("path segment '{seg}' is refused: {why}"))
         }
         RouteError::MethodNotAllowed(allow) => ApiError::method_not_allowed(allow),
+    }
+}
+
+/// A 404 for a path that is not the API; when it names an API resource under another
+/// context (`/apps`, `/registry/apps`), it says where the API is, since that is a client's
+/// misconfigured service URL.
+pub(crate) fn not_found_message(path: &str) -> String {
+    let outside = !path.trim_start_matches('/').starts_with(&format!("{}/", route::CONTEXT));
+    let names_resource = path.split('/').any(|s| matches!(s, "apps" | "status" | "instances"));
+    if outside && names_resource {
+        format!(
+            "no Eureka resource at {path}: the Eureka API is under /{0}/ (e.g. /{0}/apps); \
+             check the client's service URL (defaultZone)",
+            route::CONTEXT
+        )
+    } else {
+        format!("no Eureka resource at {path}")
     }
 }
 
@@ -238,7 +278,9 @@ pub(crate) fn operation(route: &Route, method: &Method) -> Operation {
         }
         (Route::Instance(..), &Method::PUT) => Operation::Renew,
         (Route::Instance(..), &Method::DELETE) => Operation::Cancel,
-        (Route::Instance(..) | Route::InstanceById(_) | Route::Status, _) => Operation::Lookup,
+        (Route::Instance(..) | Route::InstanceById(_) | Route::Status | Route::Leases, _) => {
+            Operation::Lookup
+        }
         (Route::InstanceStatus(..), &Method::PUT) | (Route::InstanceDrain(..), _) => {
             Operation::StatusUpdate
         }
@@ -507,19 +549,38 @@ fn renew(
     })
 }
 
+/// The longest `reason` an operator write may carry.
+pub const MAX_REASON_LEN: usize = 500;
+
+/// Who makes an operator write (override, cancel, drain) and why: the caller's user name with
+/// security on, and the optional `reason` query parameter (ours; Java clients never send it,
+/// and Java servers ignore it). A reason is 1 to [`MAX_REASON_LEN`] characters without
+/// control characters, or the call is refused with 400 before anything changes.
+fn actor(query: &Query<'_>, origin: Origin, user: Option<Arc<str>>) -> Result<Actor, ApiError> {
+    let reason = match query.get("reason").map(str::trim) {
+        None | Some("") => None,
+        Some(r) if r.chars().count() > MAX_REASON_LEN || r.chars().any(char::is_control) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid reason: expected at most {MAX_REASON_LEN} characters without control \
+                 characters"
+            )))
+        }
+        Some(r) => Some(r.to_string()),
+    };
+    Ok(Actor { origin, user, reason, via: None })
+}
+
 fn cancel(
     state: &SharedState,
     app: &AppName,
     id: &str,
     headers: &HeaderMap,
     owner: Option<&Arc<str>>,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now_ms();
-    match owner {
-        Some(user) => state.registry.cancel_as(app.as_str(), id, user, now)?,
-        None => state.registry.cancel(app.as_str(), id, now)?,
-    };
-    tracing::info!(app = %app, instance_id = id, "cancelled");
+    state.registry.cancel_by(app.as_str(), id, owner, actor, now)?;
+    tracing::info!(app = %app, instance_id = id, reason = actor.reason.as_deref(), "cancelled");
     state.replication.replicate(origin(headers), || ReplicationTask::cancel(app.as_str(), id));
     Ok(StatusCode::OK.into_response())
 }
@@ -529,13 +590,13 @@ fn set_status(
     app: &AppName,
     id: &str,
     query: &Query<'_>,
-    origin: Origin,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.ok_or_else(|| {
         ApiError::bad_request(format!("missing query parameter 'value': {STATUS_NAMES}"))
     })?;
     let dirty = query.timestamp("lastDirtyTimestamp")?;
-    override_status(state, app, id, status, dirty, origin)?;
+    override_status(state, app, id, status, dirty, actor)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -546,13 +607,15 @@ pub fn override_status(
     id: &str,
     status: InstanceStatus,
     dirty: Option<u64>,
-    origin: Origin,
+    actor: &Actor,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let stored = state.registry.set_status_override(app.as_str(), id, status, dirty, now)?;
-    tracing::info!(app = %app, instance_id = id, %status, "status override set");
+    let stored =
+        state.registry.set_status_override_by(app.as_str(), id, status, dirty, actor, now)?;
+    tracing::info!(app = %app, instance_id = id, %status, reason = actor.reason.as_deref(),
+        "status override set");
     // Java replicates even a no-op status update; so do we (the peer may lack the override).
-    state.replication.replicate(origin, || ReplicationTask::status_update(stored));
+    state.replication.replicate(actor.origin, || ReplicationTask::status_update(stored));
     Ok(())
 }
 
@@ -561,14 +624,16 @@ fn delete_status(
     app: &AppName,
     id: &str,
     query: &Query<'_>,
-    origin: Origin,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let status = query.status("value")?.unwrap_or(InstanceStatus::Unknown);
     let dirty = query.timestamp("lastDirtyTimestamp")?;
     let now = state.clock.now_ms();
-    let stored = state.registry.delete_status_override(app.as_str(), id, status, dirty, now)?;
-    tracing::info!(app = %app, instance_id = id, %status, "status override removed");
-    state.replication.replicate(origin, || ReplicationTask::delete_status_override(stored));
+    let stored =
+        state.registry.delete_status_override_by(app.as_str(), id, status, dirty, actor, now)?;
+    tracing::info!(app = %app, instance_id = id, %status, reason = actor.reason.as_deref(),
+        "status override removed");
+    state.replication.replicate(actor.origin, || ReplicationTask::delete_status_override(stored));
     Ok(StatusCode::OK.into_response())
 }
 

@@ -6,6 +6,7 @@
 //! - [`status`]: `GET status`.
 //! - [`watch`]: `GET watch`, the change stream (server-sent events).
 //! - [`drain`]: `POST apps/{APP}/{ID}/drain`, out of service until everyone has seen it.
+//! - [`leases`]: `GET leases`, live lease timings (ours), and per-request JSON answers.
 //! - [`console`]: the live registry console at `eureka.dashboard.path` (default `/`).
 //! - [`auth`]: HTTP Basic authentication and the role each route needs (`eureka.security.*`).
 //! - [`observe`]: request ids, request spans and the request-duration histogram.
@@ -16,6 +17,7 @@ pub mod console;
 pub mod drain;
 pub mod error;
 pub mod eureka;
+pub mod leases;
 pub mod negotiate;
 pub mod observe;
 pub mod route;
@@ -23,7 +25,7 @@ pub mod status;
 pub mod watch;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -112,9 +114,15 @@ async fn ready(State(state): State<SharedState>) -> impl IntoResponse {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string())
 }
 
-/// The Prometheus scrape: counters, histograms and the gauges read now.
-async fn scrape(State(state): State<SharedState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], state.metrics.render())
+/// The Prometheus scrape: counters, histograms and the gauges read now, in the text format
+/// the scraper's `Accept` asks for (Prometheus 0.0.4 unless it prefers OpenMetrics).
+async fn scrape(State(state): State<SharedState>, headers: HeaderMap) -> impl IntoResponse {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = metrics::Exposition::negotiate(accept);
+    (
+        [(header::CONTENT_TYPE, format.content_type()), (header::VARY, "Accept")],
+        state.metrics.render_as(format),
+    )
 }
 /// Java's `/serverinfo/statusoverrides`: instance id → override status.
 async fn status_overrides(State(state): State<SharedState>) -> impl IntoResponse {

@@ -1,8 +1,10 @@
 //! The Eureka route table: which resource a method and path name.
 //!
-//! Eureka clients reach the API under `/eureka/`, `/eureka/v2/`, or any single version-like
-//! segment (Java treats unknown versions as V2), with or without a trailing slash, and with
-//! instance ids raw (`host:app:8080`) or percent-encoded (`host%3Aapp%3A8080`).
+//! Eureka clients reach the API under `/eureka/`, `/eureka/v2/`, or `/eureka/` and any single
+//! version-like segment (Java treats unknown versions as V2), with or without a trailing
+//! slash, and with instance ids raw (`host:app:8080`) or percent-encoded
+//! (`host%3Aapp%3A8080`). Nothing outside [`CONTEXT`] is the API: `/apps` or `/foo/apps` is a
+//! 404, so a client configured with a wrong context path finds out at once.
 
 use std::borrow::Cow;
 
@@ -42,6 +44,9 @@ pub enum Route {
     AsgStatus(String),
     /// `watch`: the change stream (ours, not Eureka's).
     Watch,
+    /// `leases`: live lease timings (ours, not Eureka's): registry documents carry lease
+    /// timestamps that may be up to a minute old, as Java's do.
+    Leases,
 }
 
 impl Route {
@@ -63,9 +68,13 @@ impl Route {
             Route::PeerBatch => "/eureka/peerreplication/batch",
             Route::AsgStatus(_) => "/eureka/asg/{asg}/status",
             Route::Watch => "/eureka/watch",
+            Route::Leases => "/eureka/leases",
         }
     }
 }
+
+/// The first path segment of every Eureka API path (Spring's and Netflix's `/eureka/`).
+pub const CONTEXT: &str = "eureka";
 
 /// The `route` label of a request that matched no route (404, 405 or an undecodable path).
 pub const UNMATCHED: &str = "unmatched";
@@ -85,16 +94,16 @@ pub enum RouteError {
     MethodNotAllowed(&'static str),
 }
 
-const RESOURCES: [&str; 8] =
-    ["apps", "instances", "vips", "svips", "status", "peerreplication", "asg", "watch"];
+const RESOURCES: [&str; 9] =
+    ["apps", "instances", "vips", "svips", "status", "peerreplication", "asg", "watch", "leases"];
 
 /// Resolves a request path (without query) to a route.
 pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
     let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut segs: &[&str] = &raw;
-    if segs.first() == Some(&"eureka") {
-        segs = &segs[1..];
-    }
+    let mut segs: &[&str] = match raw.split_first() {
+        Some((&CONTEXT, rest)) => rest,
+        _ => return Err(RouteError::NotFound),
+    };
     if segs.len() >= 2 && !RESOURCES.contains(&segs[0]) && RESOURCES.contains(&segs[1]) {
         segs = &segs[1..];
     }
@@ -134,6 +143,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
         ["svips", vip] => allow(Route::SecureVip(vip.to_string()), &[M::GET], "GET"),
         ["status"] => allow(Route::Status, &[M::GET], "GET"),
         ["watch"] => allow(Route::Watch, &[M::GET], "GET"),
+        ["leases"] => allow(Route::Leases, &[M::GET], "GET"),
         ["peerreplication", "batch"] => allow(Route::PeerBatch, &[M::POST], "POST"),
         ["asg", name, "status"] => allow(Route::AsgStatus(name.to_string()), &[M::PUT], "PUT"),
         _ => Err(RouteError::NotFound),
@@ -185,11 +195,21 @@ mod tests {
             "/eureka/v2/apps",
             "/eureka/v2/apps/",
             "/eureka/v1/apps",
-            "/v2/apps",
+            "/eureka/V2/apps/",
         ] {
             assert_eq!(resolve(&Method::GET, p), Ok(Route::Apps), "{p}");
         }
         assert_eq!(resolve(&Method::POST, "/eureka/peerreplication/batch/"), Ok(Route::PeerBatch));
+    }
+
+    #[test]
+    fn paths_outside_the_eureka_context_are_not_the_api() {
+        for p in ["/apps", "/apps/", "/v2/apps", "/foo/apps", "/foo/v2/apps", "/eurekaX/apps", "/"]
+        {
+            assert_eq!(resolve(&Method::GET, p), Err(RouteError::NotFound), "{p}");
+        }
+        assert_eq!(resolve(&Method::GET, "/status"), Err(RouteError::NotFound));
+        assert_eq!(resolve(&Method::GET, "/eureka/x/y/apps"), Err(RouteError::NotFound));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! A stream opens with one `snapshot` event (the full registry in Eureka's JSON, or the
 //! `apps=` subset; its id is the version) and then sends one `change` event per change, the
 //! version as its id. `Last-Event-ID` resumes after that version while the change log still
-//! holds it; otherwise the stream starts with a fresh snapshot. A comment is sent every
+//! holds it; otherwise the stream starts with a fresh snapshot. `?since=V` does the same for
+//! a first connection (a browser's `EventSource` cannot set the header): a page that read
+//! `GET apps` at version V follows on from there without a second copy of the registry. A comment is sent every
 //! [`KEEP_ALIVE`] so idle proxies keep the connection.
 //!
 //! The body is pulled by the connection: the next event is produced only when the previous
@@ -46,6 +48,7 @@ const BATCH: usize = 256;
 pub fn open(
     state: &SharedState,
     apps: Option<&str>,
+    since: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let apps: Option<Vec<String>> = apps.map(|list| {
@@ -55,13 +58,17 @@ pub fn open(
             .map(|a| AppName::new(a).to_string())
             .collect()
     });
-    let resume = match headers.get(LAST_EVENT_ID) {
-        None => None,
-        Some(v) => {
+    // A reconnecting EventSource sends the header with its original URL: the header is newer.
+    let resume = match (headers.get(LAST_EVENT_ID), since) {
+        (None, None) => None,
+        (Some(v), _) => {
             Some(v.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| {
                 ApiError::bad_request("invalid Last-Event-ID: expected a registry version")
             })?)
         }
+        (None, Some(v)) => Some(v.trim().parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid since '{v}': expected a registry version"))
+        })?),
     };
     let client_id = super::eureka::client_id(headers)?.map(str::to_string);
     let (id, watcher) = state.watch.add(apps, client_id, resume.unwrap_or(0));

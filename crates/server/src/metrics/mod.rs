@@ -1,4 +1,5 @@
-//! Prometheus metrics, served as OpenMetrics text at `/metrics` and `/actuator/prometheus`.
+//! Prometheus metrics, served at `/metrics` and `/actuator/prometheus` as Prometheus text
+//! 0.0.4, or OpenMetrics text when the scraper's `Accept` prefers it ([`mod@format`]).
 //!
 //! Events are counted as they happen ([`Metrics::applied`], [`Metrics::rejected`],
 //! [`Metrics::evicted`], [`Metrics::observe_http`]); the write counters' handles are created
@@ -11,9 +12,11 @@
 //! test process count separately.
 //!
 //! - [`collect`]: the scrape-time gauges.
+//! - [`mod@format`]: the exposition format a scrape asks for.
 //! - [`process`]: memory, CPU and file descriptors from `/proc`.
 
 pub mod collect;
+pub mod format;
 pub mod process;
 
 use std::sync::Weak;
@@ -29,9 +32,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::state::ServerState;
-
-/// The media type of the scrape answer (what Prometheus asks for first).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub use format::Exposition;
 
 /// Upper bounds of the request-duration buckets, seconds: a renew takes tens of
 /// microseconds, a full fetch of a large registry tens of milliseconds, a peer batch more.
@@ -254,6 +255,14 @@ impl Metrics {
             tracing::warn!(error = %e, "could not encode metrics");
         }
         out
+    }
+
+    /// The exposition in `format`.
+    pub fn render_as(&self, format: Exposition) -> String {
+        match format {
+            Exposition::OpenMetrics => self.render(),
+            Exposition::PrometheusText => format::to_prometheus_text(&self.render()),
+        }
     }
 }
 

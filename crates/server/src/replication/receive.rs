@@ -5,7 +5,7 @@ use eureka_model::replication::{
     ReplicationListResponse,
 };
 use eureka_model::{AppName, InstanceStatus};
-use eureka_registry::{Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_registry::{Actor, Origin, RegistryError, RenewOutcome, RenewRequest};
 
 use crate::metrics::Operation;
 use crate::state::SharedState;
@@ -71,22 +71,26 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
                 },
             }
         }
-        ReplicationAction::Cancel => outcome(registry.cancel(app.as_str(), id, now)),
+        ReplicationAction::Cancel => {
+            outcome(registry.cancel_by(app.as_str(), id, None, &Actor::of(Origin::Peer), now))
+        }
         ReplicationAction::StatusUpdate => match item.status {
             None => code(400),
-            Some(status) => outcome(registry.set_status_override(
+            Some(status) => outcome(registry.set_status_override_by(
                 app.as_str(),
                 id,
                 status,
                 item.last_dirty_timestamp,
+                &Actor::of(Origin::Peer),
                 now,
             )),
         },
-        ReplicationAction::DeleteStatusOverride => outcome(registry.delete_status_override(
+        ReplicationAction::DeleteStatusOverride => outcome(registry.delete_status_override_by(
             app.as_str(),
             id,
             item.status.unwrap_or(InstanceStatus::Unknown),
             item.last_dirty_timestamp,
+            &Actor::of(Origin::Peer),
             now,
         )),
     };

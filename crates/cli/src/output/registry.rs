@@ -1,107 +1,20 @@
-//! What the commands print: aligned tables for people, and the model's own encoders for
-//! scripts, so that `--output json|xml` is byte for byte what a Eureka server sends.
+//! The registry's tables for people: `apps`, `app`, `instance`, `problems` and `watch` lines.
 //!
 //! Everything here is a pure function of its input (and of `now` where ages are shown), so
 //! the layouts are unit-tested without a server.
 
-use std::io::Write;
+use std::collections::HashMap;
 
 use eureka_client::{Change, InstanceInfo, InstanceStatus};
 use eureka_model::{json, Application, Applications};
 
+use super::{status_style, Align, Cell, Table};
 use crate::duration;
-use crate::error::CliError;
 
 /// Widest metadata cell in `app` tables; longer lists end in `...`.
 const METADATA_WIDTH: usize = 40;
 /// The model's JSON instance document is this wrapper around the instance object.
 const JSON_INSTANCE_ROOT: &[u8] = b"{\"instance\":";
-
-/// Writes to standard output, turning a closed pipe into a quiet exit.
-pub fn stdout(bytes: &[u8]) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| CliError::from_stdout(&e))
-}
-
-/// A document followed by a newline, as a shell prompt wants.
-pub fn document(mut bytes: Vec<u8>) -> Vec<u8> {
-    bytes.push(b'\n');
-    bytes
-}
-
-/// Column alignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// Text.
-    Left,
-    /// Numbers.
-    Right,
-}
-
-/// A table with aligned columns separated by two spaces, widths measured in characters.
-#[derive(Debug, Clone, Default)]
-pub struct Table {
-    header: Option<Vec<String>>,
-    align: Vec<Align>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// A table with a header row; `align` gives each column's alignment.
-    pub fn new(header: &[&str], align: &[Align]) -> Self {
-        Table {
-            header: Some(header.iter().map(|h| h.to_string()).collect()),
-            align: align.to_vec(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// A table without a header (a key/value view).
-    pub fn headless(align: &[Align]) -> Self {
-        Table { header: None, align: align.to_vec(), rows: Vec::new() }
-    }
-
-    /// Adds a row; missing cells are empty.
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    /// The table as text, one line per row, no trailing spaces.
-    pub fn render(&self) -> String {
-        let lines: Vec<&Vec<String>> = self.header.iter().chain(&self.rows).collect();
-        let columns = lines.iter().map(|r| r.len()).max().unwrap_or(0);
-        let mut widths = vec![0; columns];
-        for row in &lines {
-            for (w, cell) in widths.iter_mut().zip(row.iter()) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        for row in lines {
-            let mut line = String::new();
-            for (i, width) in widths.iter().enumerate() {
-                let cell = row.get(i).map_or("", String::as_str);
-                let pad = width - cell.chars().count();
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                match self.align.get(i).copied().unwrap_or(Align::Left) {
-                    Align::Left => {
-                        line.push_str(cell);
-                        line.extend(std::iter::repeat_n(' ', pad));
-                    }
-                    Align::Right => {
-                        line.extend(std::iter::repeat_n(' ', pad));
-                        line.push_str(cell);
-                    }
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
-    }
-}
 
 /// The statuses in the order `apps` shows them: traffic-relevant first.
 const STATUS_COLUMNS: [InstanceStatus; 5] = [
@@ -112,15 +25,39 @@ const STATUS_COLUMNS: [InstanceStatus; 5] = [
     InstanceStatus::Unknown,
 ];
 
+/// How a table is drawn: `--no-headers`, `-o wide`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableOpts {
+    /// Leave the header row out.
+    pub no_headers: bool,
+    /// More columns (`-o wide`).
+    pub wide: bool,
+}
+
+/// A lease's live timing, from the server's `GET leases` (ours only): registry documents
+/// carry lease timestamps that may be a minute old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLease {
+    /// Last renewal, epoch ms.
+    pub last_renewal: u64,
+    /// When the lease expires unless renewed, epoch ms.
+    pub expires_at: u64,
+    /// Whether it had expired when the server answered.
+    pub expired: bool,
+}
+
+/// Live leases by (application, instance id).
+pub type Leases = HashMap<(String, String), LiveLease>;
+
 /// `apps`: one row per application (sorted) with its instance counts by status, and a last
 /// row that sums every column.
-pub fn apps_table(apps: &Applications) -> String {
+pub fn apps_table(apps: &Applications, opts: TableOpts) -> String {
     let mut header = vec!["APP"];
     header.extend(STATUS_COLUMNS.iter().map(|s| s.as_str()));
     header.push("TOTAL");
     let mut align = vec![Align::Left];
     align.extend([Align::Right; STATUS_COLUMNS.len() + 1]);
-    let mut table = Table::new(&header, &align);
+    let mut table = Table::new(&header, &align).without_header(opts.no_headers);
 
     let mut sorted: Vec<&Application> = apps.applications.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -135,40 +72,138 @@ pub fn apps_table(apps: &Applications) -> String {
         for (total, count) in totals.iter_mut().zip(counts) {
             *total += count;
         }
-        let mut row = vec![app.name.clone()];
-        row.extend(counts.iter().map(usize::to_string));
-        table.row(row);
+        table.cells(count_cells(app.name.clone(), &counts));
     }
     let label = match sorted.len() {
         1 => "1 app".to_string(),
         n => format!("{n} apps"),
     };
-    let mut row = vec![label];
-    row.extend(totals.iter().map(usize::to_string));
-    table.row(row);
+    if !opts.no_headers {
+        table.cells(count_cells(label, &totals));
+    }
     table.render()
 }
 
-/// `app NAME`: one row per instance, sorted by id.
-pub fn app_table(app: &Application, now_ms: u64) -> String {
-    use Align::Left;
-    let mut table = Table::new(
-        &["INSTANCE ID", "HOST:PORT", "STATUS", "VIP", "LAST RENEWAL", "METADATA"],
-        &[Left; 6],
-    );
+/// A row of counts; a non-zero count of a status other than UP is coloured.
+fn count_cells(label: String, counts: &[usize]) -> Vec<Cell> {
+    let mut row = vec![Cell::from(label)];
+    for (i, n) in counts.iter().enumerate() {
+        let style = match STATUS_COLUMNS.get(i) {
+            Some(status) if *n > 0 && *status != InstanceStatus::Up => status_style(*status),
+            _ => anstyle::Style::new(),
+        };
+        row.push(Cell::styled(n.to_string(), style));
+    }
+    row
+}
+
+/// `app NAME`: one row per instance, sorted by id (natural order is the console's; here the
+/// plain order keeps scripts stable). LAST RENEWAL is shown only from a live source: without
+/// `leases` (a server without `GET leases`) the column is left out rather than showing the
+/// registry document's stale timestamp.
+pub fn app_table(
+    app: &Application,
+    leases: Option<&Leases>,
+    now_ms: u64,
+    opts: TableOpts,
+) -> String {
     let mut instances: Vec<&InstanceInfo> = app.instances.iter().map(|i| &**i).collect();
     instances.sort_by(|a, b| a.id().cmp(b.id()));
+    instance_rows(&instances, leases, now_ms, opts, false)
+}
+
+/// `problems`: every instance that needs attention (not UP, or its lease expired), across
+/// applications, worst first.
+pub fn problems_table(
+    instances: &[&InstanceInfo],
+    leases: Option<&Leases>,
+    now_ms: u64,
+    opts: TableOpts,
+) -> String {
+    instance_rows(instances, leases, now_ms, opts, true)
+}
+
+/// Whether an instance needs attention: not UP, or (from live leases) expired.
+pub fn is_problem(info: &InstanceInfo, leases: Option<&Leases>) -> bool {
+    info.status != InstanceStatus::Up || lease_of(info, leases).is_some_and(|l| l.expired)
+}
+
+fn lease_of<'a>(info: &InstanceInfo, leases: Option<&'a Leases>) -> Option<&'a LiveLease> {
+    leases?.get(&(info.app.clone(), info.id().to_string()))
+}
+
+fn instance_rows(
+    instances: &[&InstanceInfo],
+    leases: Option<&Leases>,
+    now_ms: u64,
+    opts: TableOpts,
+    with_app: bool,
+) -> String {
+    let mut header = Vec::new();
+    if with_app {
+        header.push("APP");
+    }
+    header.extend(["INSTANCE ID", "HOST:PORT", "STATUS"]);
+    if opts.wide {
+        header.extend(["IP", "ZONE", "VERSION", "REGISTERED"]);
+    } else {
+        header.push("VIP");
+    }
+    if leases.is_some() {
+        header.push("LAST RENEWAL");
+    }
+    header.push("METADATA");
+    let mut table =
+        Table::new(&header, &vec![Align::Left; header.len()]).without_header(opts.no_headers);
     for info in instances {
-        table.row(vec![
-            info.id().to_string(),
-            address(info),
-            status(info),
-            info.vip_address.clone().unwrap_or_default(),
-            duration::ago(info.lease_info.last_renewal_timestamp, now_ms),
-            truncate(&metadata(info, ", "), METADATA_WIDTH),
-        ]);
+        let mut row: Vec<Cell> = Vec::new();
+        if with_app {
+            row.push(info.app.clone().into());
+        }
+        row.push(info.id().to_string().into());
+        row.push(address(info).into());
+        row.push(Cell::styled(status(info), status_style(info.status)));
+        if opts.wide {
+            row.push(info.ip_addr.clone().into());
+            row.push(zone(info).unwrap_or("-").into());
+            row.push(version(info).unwrap_or("-").into());
+            row.push(duration::ago(info.lease_info.registration_timestamp, now_ms).into());
+        } else {
+            row.push(info.vip_address.clone().unwrap_or_default().into());
+        }
+        if let Some(leases) = leases {
+            row.push(match lease_of(info, Some(leases)) {
+                Some(l) if l.expired => Cell::styled(
+                    format!("{} (expired)", duration::ago(l.last_renewal, now_ms)),
+                    super::bad(),
+                ),
+                Some(l) => duration::ago(l.last_renewal, now_ms).into(),
+                None => "-".into(),
+            });
+        }
+        let meta = metadata(info, ", ");
+        row.push(if opts.wide { meta } else { truncate(&meta, METADATA_WIDTH) }.into());
+        table.cells(row);
     }
     table.render()
+}
+
+/// The zone an instance names (`zone` metadata, or AWS data-center info).
+fn zone(info: &InstanceInfo) -> Option<&str> {
+    info.metadata.get("zone").map(String::as_str).or_else(|| {
+        info.data_center_info
+            .as_ref()
+            .and_then(|d| d.metadata.get("availability-zone"))
+            .map(String::as_str)
+    })
+}
+
+/// The version an instance names in its metadata, as the console reads it.
+fn version(info: &InstanceInfo) -> Option<&str> {
+    ["version", "app.version", "app-version", "build.version", "build-version"]
+        .iter()
+        .find_map(|k| info.metadata.get(*k))
+        .map(String::as_str)
 }
 
 /// `instance ID`: every field a person looks for, one per line.
@@ -348,22 +383,9 @@ mod tests {
         })
     }
 
-    #[test]
-    fn columns_align_by_characters_and_lines_have_no_trailing_spaces() {
-        let mut t = Table::new(&["NAME", "N", "NOTE"], &[Align::Left, Align::Right, Align::Left]);
-        t.row(vec!["zürich".into(), "7".into(), String::new()]);
-        t.row(vec!["a".into(), "1234".into(), "x".into()]);
-        assert_eq!(
-            t.render(),
-            "NAME       N  NOTE\n\
-             zürich     7\n\
-             a       1234  x\n"
-        );
-        let mut kv = Table::headless(&[Align::Left, Align::Left]);
-        kv.row(vec!["Key".into(), "v".into()]);
-        kv.row(vec!["Longer key".into(), "w".into()]);
-        assert_eq!(kv.render(), "Key         v\nLonger key  w\n");
-        assert_eq!(Table::headless(&[]).render(), "");
+    /// The text without escape codes, as a pipe or `NO_COLOR` gets it.
+    fn strip(text: String) -> String {
+        anstream::adapter::strip_str(&text).to_string()
     }
 
     #[test]
@@ -381,7 +403,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            apps_table(&apps),
+            strip(apps_table(&apps, TableOpts::default())),
             "\
 APP      UP  DOWN  STARTING  OUT_OF_SERVICE  UNKNOWN  TOTAL
 BILLING   1     0         0               0        0      1
@@ -389,8 +411,17 @@ ORDERS    1     0         0               1        0      2
 2 apps    2     0         0               1        0      3
 "
         );
-        let empty = apps_table(&Applications::default());
+        let empty = apps_table(&Applications::default(), TableOpts::default());
         assert!(empty.ends_with("0 apps   0     0         0               0        0      0\n"));
+        let bare = strip(apps_table(&apps, TableOpts { no_headers: true, wide: false }));
+        assert_eq!(
+            bare, "BILLING  1  0  0  0  0  1\nORDERS   1  0  0  1  0  2\n",
+            "no header, no total"
+        );
+        assert!(
+            apps_table(&apps, TableOpts::default()).contains("\u{1b}[33m1\u{1b}[0m"),
+            "OOS in yellow"
+        );
     }
 
     #[test]
@@ -406,15 +437,35 @@ ORDERS    1     0         0               1        0      2
             name: "ORDERS".into(),
             instances: vec![Arc::new(secure), Arc::new(plain)],
         };
-        let text = app_table(&app, NOW);
+        let leases: Leases = [
+            (
+                ("ORDERS".into(), "o2".into()),
+                LiveLease { last_renewal: NOW - 12_000, expires_at: NOW + 78_000, expired: false },
+            ),
+            (
+                ("ORDERS".into(), "o1".into()),
+                LiveLease { last_renewal: NOW - 95_000, expires_at: NOW - 5_000, expired: true },
+            ),
+        ]
+        .into();
+        let text = strip(app_table(&app, Some(&leases), NOW, TableOpts::default()));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("INSTANCE ID  HOST:PORT"), "{text}");
+        assert!(lines[0].contains("LAST RENEWAL"), "{text}");
         assert!(lines[1].starts_with("o1           o1.local:8080  "), "{text}");
-        assert!(lines[1].contains(" never ") && lines[1].ends_with("zone=a"), "{text}");
+        assert!(lines[1].contains(" 95s ago (expired) ") && lines[1].ends_with("zone=a"), "{text}");
         assert!(lines[2].contains("o2.local:8080 (secure 8443)"), "{text}");
         assert!(lines[2].contains("OUT_OF_SERVICE [override]  orders  12s ago"), "{text}");
         assert!(lines[2].ends_with("key1=value1, key2=value2..."), "{text}");
+
+        // Without a live source the column is left out, not filled from the document.
+        let text = strip(app_table(&app, None, NOW, TableOpts::default()));
+        assert!(!text.contains("LAST RENEWAL") && !text.contains("ago"), "{text}");
+        let wide = strip(app_table(&app, None, NOW, TableOpts { no_headers: false, wide: true }));
+        let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header[4..8], ["IP", "ZONE", "VERSION", "REGISTERED"], "{wide}");
+        assert!(wide.contains("key9=value9"), "wide does not truncate metadata: {wide}");
     }
 
     #[test]
