@@ -303,7 +303,7 @@ fn per_request_us(cpu: Duration, out: &Outcome) -> f64 {
 
 /// `1k`, `10k`, `100k`, or the number.
 pub fn human(n: u64) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()

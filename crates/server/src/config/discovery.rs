@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::check::{reject, Rejected};
+use super::check::{positive_millis, reject, Rejected};
 
 /// `eureka.server.peer-eureka-nodes-update-interval-ms` when peers come from DNS: 30 s (Java's
 /// 10 minutes leaves a scaled-up node unknown to its peers for as long).
@@ -124,7 +124,7 @@ pub(super) fn check_srv(d: &PeerDiscovery) -> Result<(), Rejected> {
 /// A refresh interval, when set, is positive and at most a year.
 pub(super) fn check_interval(d: &PeerDiscovery) -> Result<(), Rejected> {
     match d.refresh_interval {
-        Some(interval) => super::positive_millis(&interval),
+        Some(interval) => positive_millis(&interval),
         None => Ok(()),
     }
 }
