@@ -1,5 +1,9 @@
 //! Durations as people type and read them (`500ms`, `30s`, `2m`), and wall-clock times as
-//! RFC 3339 and as "12s ago".
+//! RFC 3339 (humantime's formatter) and as "12s ago".
+//!
+//! Parsing and display stay hand-written on purpose: humantime's `parse_duration` also takes
+//! `3d`, `1sec`, `10 s` and `1h 30m`, and its `format_duration` writes `1m 30s` where a
+//! round trip through [`parse`] needs `90s`; "12s ago" is deliberately coarse (one unit).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,28 +70,18 @@ pub fn ago(then: u64, now: u64) -> String {
     }
 }
 
-/// An epoch-ms time as RFC 3339 in UTC with second precision, `2025-01-31T23:59:59Z`.
+/// An epoch-ms time as RFC 3339 in UTC with second precision, `2025-01-31T23:59:59Z`; a time
+/// past the year 9999 (a garbled timestamp) as its raw milliseconds.
 pub fn rfc3339(ms: u64) -> String {
-    let secs = ms / 1_000;
-    let (days, in_day) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (in_day / 3_600, in_day % 3_600 / 60, in_day % 60);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm), so
-/// that a timestamp needs no date crate.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
+    use std::fmt::Write;
+    let time = UNIX_EPOCH + Duration::from_secs(ms / 1_000);
+    let mut out = String::new();
+    // humantime's Display refuses years past 9999 with an error, which `to_string` would
+    // turn into a panic.
+    match write!(out, "{}", humantime::format_rfc3339_seconds(time)) {
+        Ok(()) => out,
+        Err(_) => format!("{ms} ms after the epoch"),
+    }
 }
 
 #[cfg(test)]
@@ -140,5 +134,7 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000_999), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_107_542_399_000), "2100-02-28T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_799_000), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(u64::MAX), format!("{} ms after the epoch", u64::MAX));
     }
 }

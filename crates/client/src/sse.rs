@@ -1,6 +1,11 @@
 //! A server-sent events parser, incremental and bounded: feed it chunks as they arrive,
 //! take whole events out. Enough of the SSE format for `GET watch`: `id`, `event`, `data`
 //! (several lines joined by `\n`), comments; `retry` is ignored.
+//!
+//! Hand-written rather than `eventsource-stream` (what `reqwest-eventsource` uses) because
+//! that crate buffers a line without limit: a server that never sends a newline would grow
+//! the client's memory until it dies. Here the caller sets the bound (a snapshot is one line),
+//! and the parser is a push API over byte chunks, not a `Stream` adapter over the response.
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,7 +64,7 @@ pub async fn run(
     let stop = token.clone();
     let closing = state.watch.closing().clone();
     let router = http::router(state.clone());
-    listener::serve(listener, state, router, async move {
+    listener::serve(listener, state.listener_setup(), router, async move {
         tokio::select! {
             _ = shutdown => {},
             _ = stop.cancelled() => {},
@@ -84,4 +84,54 @@ pub async fn run(
         tasks.abort_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// The source of a module: its file, or every `.rs` file under its folder.
+    fn source(module: &str) -> String {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let file = src.join(format!("{module}.rs"));
+        if file.exists() {
+            return std::fs::read_to_string(file).expect("read module");
+        }
+        let mut text = String::new();
+        let mut folders: Vec<PathBuf> = vec![src.join(module)];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("read module folder") {
+                let path = entry.expect("folder entry").path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    text += &std::fs::read_to_string(&path).expect("read module file");
+                }
+            }
+        }
+        text
+    }
+
+    /// The state holds the listener's counts, the replicator and the metrics; none of them
+    /// may name it (or the HTTP layer above it), and metrics sits above replication and the
+    /// listener, never below (ARCHITECTURE.md, "Who depends on whom").
+    #[test]
+    fn dependencies_run_one_way() {
+        let above_everything = ["crate::state", "SharedState", "ServerState", "crate::http"];
+        let rules: [(&str, &[&str]); 3] = [
+            ("listener", &["crate::metrics", "crate::replication"]),
+            ("replication", &["crate::metrics", "crate::listener"]),
+            ("metrics", &[]),
+        ];
+        for (module, also_forbidden) in rules {
+            let text = source(module);
+            assert!(!text.is_empty(), "no source found for {module}");
+            for name in above_everything.iter().chain(also_forbidden) {
+                assert!(
+                    !text.contains(name),
+                    "{module} names {name}: dependencies must run one way"
+                );
+            }
+        }
+    }
 }

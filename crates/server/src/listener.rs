@@ -26,7 +26,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::SharedState;
+use crate::config::Limits;
 
 /// Read buffer beyond the head limit, so a head and the start of its body fit in one read.
 const READ_BUFFER_SLACK: usize = 8 * 1024;
@@ -70,19 +70,19 @@ impl ConnectionStats {
 /// Decrements the open-connection gauge and frees the slot when a connection ends, however
 /// its task ends.
 struct OpenConnection {
-    state: SharedState,
+    stats: Arc<ConnectionStats>,
     _slot: OwnedSemaphorePermit,
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.state.connections.open.fetch_sub(1, Ordering::Relaxed);
+        self.stats.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// What every connection task shares.
 struct Shared {
-    state: SharedState,
+    stats: Arc<ConnectionStats>,
     router: Router,
     http: http1::Builder,
     tls: Option<TlsAcceptor>,
@@ -92,15 +92,29 @@ struct Shared {
     stopping: CancellationToken,
 }
 
+/// What the listener needs from the server: its limits (`server.*`), its TLS configuration
+/// (`None` for plain HTTP) and where to count connections. Handed over rather than read from
+/// the server's state, so the listener does not depend on that state.
+#[derive(Debug, Clone)]
+pub struct ListenerSetup {
+    /// Connection and request limits.
+    pub limits: Limits,
+    /// The TLS configuration, `None` for plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Connection counts, shared with `/metrics`.
+    pub stats: Arc<ConnectionStats>,
+}
+
 /// Serves `router` on `listener` until `stop` completes, then drains: returns once every
 /// connection has finished its request in flight and closed.
 pub async fn serve(
     listener: TcpListener,
-    state: SharedState,
+    setup: ListenerSetup,
     router: Router,
     stop: impl Future<Output = ()>,
 ) {
-    let limits = &state.config.limits;
+    let ListenerSetup { limits, tls, stats } = setup;
+    let limits = &limits;
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.connection_timeout)
@@ -108,9 +122,9 @@ pub async fn serve(
         .max_buf_size(limits.max_http_request_header_size.max(MIN_READ_BUFFER) + READ_BUFFER_SLACK);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let shared = Arc::new(Shared {
-        tls: state.tls.clone().map(TlsAcceptor::from),
+        tls: tls.map(TlsAcceptor::from),
         handshake_timeout: limits.connection_timeout,
-        state: state.clone(),
+        stats: stats.clone(),
         router,
         http,
         stopping: CancellationToken::new(),
@@ -121,7 +135,7 @@ pub async fn serve(
         let slot = match slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
-                state.connections.limit_waits.fetch_add(1, Ordering::Relaxed);
+                stats.limit_waits.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
                     limit = limits.max_connections,
                     "connection limit reached; not accepting until a connection closes"
@@ -145,9 +159,9 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
-        state.connections.accepted.fetch_add(1, Ordering::Relaxed);
-        state.connections.open.fetch_add(1, Ordering::Relaxed);
-        let open = OpenConnection { state: state.clone(), _slot: slot };
+        stats.accepted.fetch_add(1, Ordering::Relaxed);
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        let open = OpenConnection { stats: stats.clone(), _slot: slot };
         // Owned by the graceful drain: `graceful.shutdown()` waits for every watcher.
         tokio::spawn(connection(shared.clone(), stream, remote, graceful.watcher(), open));
     }
@@ -190,7 +204,7 @@ async fn connection(
 }
 
 fn handshake_failed(shared: &Shared, remote: SocketAddr, error: &str) {
-    shared.state.connections.handshake_failures.fetch_add(1, Ordering::Relaxed);
+    shared.stats.handshake_failures.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(%remote, error, "tls handshake failed");
 }
 

@@ -6,16 +6,29 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
-use eureka_server::config::{ConfigSources, Loaded, LogFormat, ServerConfig};
+use clap::{Parser, Subcommand, ValueEnum};
+use eureka_server::config::{
+    effective, render_effective, render_reference, Checked, ConfigSources, LogFormat,
+    ReferenceFormat, ServerConfig,
+};
 use eureka_server::replication::PeerSources;
-use eureka_server::{Clock, ServerState};
+use eureka_server::{tls, Clock, ServerState};
 use tokio::net::TcpListener;
 
-/// A Netflix-Eureka-compatible service registry.
+/// A Netflix-Eureka-compatible service registry: without a subcommand, starts the server.
 #[derive(Debug, Parser)]
-#[command(name = "eureka-server", version, about)]
-struct Args {
+#[command(name = "eureka-server", version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    sources: SourceArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Where the settings come from, besides the environment: the same for starting the server,
+/// `config check` and `config show`, so they see the same configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+struct SourceArgs {
     /// Port to listen on (`server.port`; default 8761).
     #[arg(long)]
     port: Option<u16>,
@@ -34,13 +47,82 @@ struct Args {
     log_format: Option<String>,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect the configuration without starting the server.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print every setting: key, type, default, description, Spring equivalent.
+    Keys {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = KeysFormat::Text)]
+        format: KeysFormat,
+    },
+    /// Check a file, the environment and the flags as start-up would, listing every problem;
+    /// exit 1 when there is one.
+    Check {
+        /// The configuration file (the same as `--config FILE`).
+        #[arg(value_name = "FILE", conflicts_with = "config")]
+        file: Option<PathBuf>,
+        /// Fail on warnings too (unknown keys, skipped profile documents, advisories).
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
+    /// Print the effective configuration and where each value came from (secrets masked).
+    Show {
+        /// Only the values a file, the environment or a flag set.
+        #[arg(long)]
+        changed: bool,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KeysFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ShowFormat {
+    Text,
+    Json,
+}
+
 /// How long in-flight requests get to finish after SIGINT/SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        None => start(&cli.sources),
+        Some(Command::Config(command)) => match config_command(command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("eureka-server: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Loads the configuration and serves until SIGINT/SIGTERM.
+fn start(args: &SourceArgs) -> ExitCode {
     // Configuration first: it says how to log. Its own warnings wait for the logger.
-    let loaded = match load_config(&args) {
+    let loaded = match Sources::gather(args, None)
+        .and_then(|sources| Ok(ServerConfig::load(sources.borrow())?))
+    {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("eureka-server: {e:#}");
@@ -58,7 +140,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(loaded.config, &args)) {
+    match runtime.block_on(serve(loaded.config, args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -68,31 +150,136 @@ fn main() -> ExitCode {
     }
 }
 
-/// Defaults < file < environment < flags.
-fn load_config(args: &Args) -> anyhow::Result<Loaded> {
-    let mut overrides = Vec::new();
-    for s in &args.settings {
-        let (k, v) =
-            s.split_once('=').with_context(|| format!("--set '{s}': expected KEY=VALUE"))?;
-        overrides.push((k.trim().to_string(), v.trim().to_string()));
+/// `eureka-server config …`: prints to stdout; the exit code says whether the check passed.
+fn config_command(command: ConfigCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConfigCommand::Keys { format } => {
+            let format = match format {
+                KeysFormat::Text => ReferenceFormat::Text,
+                KeysFormat::Markdown => ReferenceFormat::Markdown,
+                KeysFormat::Json => ReferenceFormat::Json,
+            };
+            print!("{}", render_reference(format));
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Check { file, strict, sources: args } => {
+            let sources = Sources::gather(&args, file)?;
+            let checked = ServerConfig::check(sources.borrow());
+            let problems = check_report(&checked, sources.file.as_deref());
+            let failed = problems.errors > 0 || (strict && problems.warnings > 0);
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        ConfigCommand::Show { changed, format, sources: args } => {
+            let checked = ServerConfig::check(Sources::gather(&args, None)?.borrow());
+            if !checked.errors.is_empty() {
+                for error in &checked.errors {
+                    eprintln!("error: {error}");
+                }
+                anyhow::bail!("the configuration has errors (see `eureka-server config check`)");
+            }
+            for warning in &checked.loaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let mut values = effective(&checked.loaded);
+            if changed {
+                values.retain(|v| v.is_set());
+            }
+            match format {
+                ShowFormat::Text => print!("{}", render_effective(&values)),
+                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&values)?),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    if !args.peers.is_empty() {
-        overrides.push(("eureka.server.peer-urls".to_string(), args.peers.join(",")));
+}
+
+/// How many problems `config check` found.
+struct Problems {
+    errors: usize,
+    warnings: usize,
+}
+
+/// Prints every error and warning of a check (and, when the settings are sound, whether the
+/// TLS files they name can be used), then a summary line.
+fn check_report(checked: &Checked, file: Option<&std::path::Path>) -> Problems {
+    let mut errors: Vec<String> = checked.errors.iter().map(ToString::to_string).collect();
+    if errors.is_empty() {
+        // Start-up reads these files before binding the port; so does the check.
+        let config = &checked.loaded.config;
+        if let Err(e) = tls::server_config(&config.ssl) {
+            errors.push(e.to_string());
+        }
+        if let Err(e) = tls::peer_options(&config.peer_tls) {
+            errors.push(e.to_string());
+        }
     }
-    if let Some(port) = args.port {
-        overrides.push(("server.port".to_string(), port.to_string()));
+    for error in &errors {
+        println!("error: {error}");
     }
-    if let Some(format) = &args.log_format {
-        overrides.push(("logging.format".to_string(), format.clone()));
+    for warning in &checked.loaded.warnings {
+        println!("warning: {warning}");
     }
-    Ok(ServerConfig::load(ConfigSources {
-        file: args.config.as_deref(),
+    let what = match file {
+        Some(path) => format!("{}, the environment and the flags", path.display()),
+        None => "the environment and the flags".to_string(),
+    };
+    let count = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    if errors.is_empty() {
+        println!(
+            "ok: {what} give a valid configuration ({} set, {})",
+            count(checked.loaded.sources.len(), "value"),
+            count(checked.loaded.warnings.len(), "warning")
+        );
+    } else {
+        println!(
+            "failed: {} and {} in {what}",
+            count(errors.len(), "error"),
+            count(checked.loaded.warnings.len(), "warning")
+        );
+    }
+    Problems { errors: errors.len(), warnings: checked.loaded.warnings.len() }
+}
+
+/// The configuration sources of one run: the file, the process environment, the flags.
+struct Sources {
+    file: Option<PathBuf>,
+    env: Vec<(String, String)>,
+    overrides: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The flags as overrides (defaults < file < environment < flags); `file`, a command's
+    /// positional argument, stands for `--config`.
+    fn gather(args: &SourceArgs, file: Option<PathBuf>) -> anyhow::Result<Sources> {
+        let mut overrides = Vec::new();
+        for s in &args.settings {
+            let (k, v) =
+                s.split_once('=').with_context(|| format!("--set '{s}': expected KEY=VALUE"))?;
+            overrides.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        if !args.peers.is_empty() {
+            overrides.push(("eureka.server.peer-urls".to_string(), args.peers.join(",")));
+        }
+        if let Some(port) = args.port {
+            overrides.push(("server.port".to_string(), port.to_string()));
+        }
+        if let Some(format) = &args.log_format {
+            overrides.push(("logging.format".to_string(), format.clone()));
+        }
         // Lossy: a non-UTF-8 variable elsewhere in the environment must not stop start-up.
-        env: std::env::vars_os()
+        let env = std::env::vars_os()
             .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect(),
-        overrides,
-    })?)
+            .collect();
+        Ok(Sources { file: file.or_else(|| args.config.clone()), env, overrides })
+    }
+
+    fn borrow(&self) -> ConfigSources<'_> {
+        ConfigSources {
+            file: self.file.as_deref(),
+            env: self.env.clone(),
+            overrides: self.overrides.clone(),
+        }
+    }
 }
 
 /// Logs to stdout at `RUST_LOG` (default `info`), as text or as one JSON object per line
@@ -108,7 +295,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn serve(config: ServerConfig, args: &Args) -> anyhow::Result<()> {
+async fn serve(config: ServerConfig, args: &SourceArgs) -> anyhow::Result<()> {
     for key in &config.compat_ignored {
         tracing::info!(key = %key, "setting accepted for Java compatibility; it has no effect here (see the README's Configuration table)");
     }
@@ -119,7 +306,9 @@ async fn serve(config: ServerConfig, args: &Args) -> anyhow::Result<()> {
     let state = ServerState::new(config, Clock::System)?;
     let listener =
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    let urls = Urls::of(&state.config, scheme);
+    // With port 0 the kernel picks one: log the port actually taken.
+    let addr = listener.local_addr().unwrap_or(addr);
+    let urls = Urls::of(&state.config, scheme, addr.port());
     tracing::info!(
         %addr,
         api = %urls.api,
@@ -185,8 +374,10 @@ impl Hangups {
 /// SIGHUP: reads the configuration again (same file, environment and flags) and applies its
 /// peer sources (static list, DNS settings). Other settings need a restart; a bad file keeps
 /// everything as it is.
-fn reload_peers(state: &eureka_server::SharedState, args: &Args) {
-    let loaded = match load_config(args) {
+fn reload_peers(state: &eureka_server::SharedState, args: &SourceArgs) {
+    let loaded = match Sources::gather(args, None)
+        .and_then(|sources| Ok(ServerConfig::load(sources.borrow())?))
+    {
         Ok(loaded) => loaded,
         Err(e) => {
             tracing::error!("SIGHUP: configuration not reloaded, peers unchanged: {e:#}");
@@ -230,14 +421,14 @@ struct Urls {
 }
 
 impl Urls {
-    fn of(config: &ServerConfig, scheme: &str) -> Urls {
+    fn of(config: &ServerConfig, scheme: &str, port: u16) -> Urls {
         let host = if config.address.is_unspecified() {
             "localhost".to_string()
         } else {
-            std::net::SocketAddr::new(config.address, config.port).ip().to_string()
+            config.address.to_string()
         };
         let host = if host.contains(':') { format!("[{host}]") } else { host };
-        let root = format!("{scheme}://{host}:{}", config.port);
+        let root = format!("{scheme}://{host}:{port}");
         let console = config.dashboard_enabled.then(|| {
             let path = config.dashboard_path.trim_end_matches('/');
             format!("{root}{path}/")

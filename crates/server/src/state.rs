@@ -1,17 +1,18 @@
 //! The state every handler and background task shares.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use eureka_model::replication::ReplicationAction;
 use eureka_model::{DataCenterInfo, InstanceInfo, InstanceStatus, Port};
 use eureka_registry::{Registry, RegistrySettings};
 
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
-use crate::listener::ConnectionStats;
-use crate::metrics::Metrics;
-use crate::replication::Replicator;
+use crate::listener::{ConnectionStats, ListenerSetup};
+use crate::metrics::{Metrics, Observed};
+use crate::replication::{ReplicationHost, Replicator};
 use crate::security::Authenticator;
 use crate::tls::{self, TlsError};
 use crate::watch::WatchHub;
@@ -20,6 +21,10 @@ use crate::watch::WatchHub;
 pub type SharedState = Arc<ServerState>;
 
 /// The registry, its response cache, the configuration and the clock.
+///
+/// The composition root: it holds the listener's counts, the replicator and the metrics,
+/// and hands each what it needs ([`ReplicationHost`], [`Observed`], [`ListenerSetup`]);
+/// none of them names this type.
 #[derive(Debug)]
 pub struct ServerState {
     /// The registry.
@@ -45,7 +50,7 @@ pub struct ServerState {
     /// The listener's TLS configuration (`server.ssl.*`), `None` for plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Connections open, accepted, waited for and failed, for `/metrics`.
-    pub connections: ConnectionStats,
+    pub connections: Arc<ConnectionStats>,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
 }
@@ -117,7 +122,7 @@ impl ServerState {
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
-        Ok(Arc::new_cyclic(|state| ServerState {
+        Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
             registry,
             watch,
@@ -128,10 +133,60 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone()),
+            metrics: Metrics::new(state.clone() as Weak<dyn Observed>),
             tls: server_tls,
-            connections: ConnectionStats::default(),
+            connections: Arc::default(),
         }))
+    }
+}
+
+impl ServerState {
+    /// What the listener needs: limits, TLS, and the connection counts `/metrics` reads.
+    pub fn listener_setup(&self) -> ListenerSetup {
+        ListenerSetup {
+            limits: self.config.limits.clone(),
+            tls: self.tls.clone(),
+            stats: self.connections.clone(),
+        }
+    }
+}
+
+impl ReplicationHost for ServerState {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+    fn replicator(&self) -> &Replicator {
+        &self.replication
+    }
+    fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+    fn count_received(&self, action: ReplicationAction, status: u16) {
+        self.metrics.received(action, status);
+    }
+}
+
+impl Observed for ServerState {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn replicator(&self) -> &Replicator {
+        &self.replication
+    }
+    fn watch(&self) -> &WatchHub {
+        &self.watch
+    }
+    fn connections(&self) -> &ConnectionStats {
+        &self.connections
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+    fn started_ms(&self) -> u64 {
+        self.started_ms
     }
 }
 

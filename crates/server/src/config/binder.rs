@@ -1,54 +1,58 @@
 //! Applying values: each source's keys, in precedence order, through the binding table onto a
-//! [`Draft`], then validation with errors pointed at the source that set the value.
+//! [`Draft`], then validation with errors pointed at the source that set the value. Every
+//! problem is collected, so `config check` can list them all; loading reports the first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::draft::Draft;
-use super::error::{ConfigError, Origin};
+use super::error::{ConfigError, Origin, Provenance};
 use super::keys::{is_secret, Apply, Binding, UNUSED_SPRING_KEYS, WARNED_NAMESPACES};
+use super::kinds::REDACTED;
 use super::lookup::{is_known_prefix, is_our_env_var, lookup, lookup_env};
 use super::names::{canonical_segments, matches_pattern};
 use super::placeholder::Resolver;
-use super::settings::ServerConfig;
-
-/// Where the current value of a key came from, so range errors can point at the source.
-struct Provenance {
-    written: String,
-    raw: String,
-    origin: Origin,
-}
+use super::{Checked, Loaded};
 
 /// Applies values from every source onto a [`Draft`], remembering where each came from.
 pub(super) struct Binder<'a> {
     resolver: Resolver<'a>,
     draft: Draft,
-    provenance: HashMap<String, Provenance>,
+    provenance: BTreeMap<String, Provenance>,
     warnings: Vec<String>,
+    errors: Vec<ConfigError>,
 }
 
 impl<'a> Binder<'a> {
     /// Starts from the defaults, resolving placeholders against `resolver`.
     pub(super) fn new(resolver: Resolver<'a>, warnings: Vec<String>) -> Self {
-        Binder { resolver, draft: Draft::new(), provenance: HashMap::new(), warnings }
+        Binder {
+            resolver,
+            draft: Draft::new(),
+            provenance: BTreeMap::new(),
+            warnings,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records a problem that is not about one value (e.g. an unreadable file).
+    pub(super) fn error(&mut self, error: ConfigError) {
+        self.errors.push(error);
     }
 
     /// Applies a key from a file or an override: bind it, or warn if it is unknown.
-    pub(super) fn apply_key(
-        &mut self,
-        written: &str,
-        raw: Option<&str>,
-        origin: &Origin,
-    ) -> Result<(), ConfigError> {
+    pub(super) fn apply_key(&mut self, written: &str, raw: Option<&str>, origin: &Origin) {
         let raw = raw.map(str::trim).filter(|r| !r.is_empty());
         if let Some((binding, map_key)) = lookup(written) {
-            self.apply_binding(binding, map_key, written, raw, origin)?;
-            return Ok(());
+            if let Err(e) = self.apply_binding(binding, map_key, written, raw, origin) {
+                self.errors.push(e);
+            }
+            return;
         }
         let canonical = canonical_segments(written);
         let namespace = canonical.first().map(String::as_str).unwrap_or_default();
         if raw.is_none() && is_known_prefix(&canonical) {
             // An empty section such as `eureka.server:` or `metadata-map: {}`.
-            return Ok(());
+            return;
         }
         if UNUSED_SPRING_KEYS.iter().any(|pattern| matches_pattern(&canonical, pattern)) {
             self.warnings.push(format!(
@@ -58,11 +62,10 @@ impl<'a> Binder<'a> {
         } else if WARNED_NAMESPACES.contains(&namespace) || *origin == Origin::Override {
             self.warnings.push(format!("unknown key '{written}' in {origin}"));
         }
-        Ok(())
     }
 
     /// Applies the environment: our variables, in name order, unknown ones ignored.
-    pub(super) fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), ConfigError> {
+    pub(super) fn apply_env(&mut self, env: &[(String, String)]) {
         let mut ours: Vec<&(String, String)> =
             env.iter().filter(|(name, _)| is_our_env_var(name)).collect();
         ours.sort();
@@ -73,7 +76,13 @@ impl<'a> Binder<'a> {
             };
             let raw = Some(value.trim()).filter(|r| !r.is_empty());
             let canonical =
-                self.apply_binding(binding, map_key, name, raw, &Origin::Environment)?;
+                match self.apply_binding(binding, map_key, name, raw, &Origin::Environment) {
+                    Ok(canonical) => canonical,
+                    Err(e) => {
+                        self.errors.push(e);
+                        continue;
+                    }
+                };
             if let Some((earlier, earlier_value)) = seen.insert(canonical.clone(), (name, value)) {
                 if earlier_value != value {
                     self.warnings.push(format!(
@@ -83,7 +92,6 @@ impl<'a> Binder<'a> {
                 }
             }
         }
-        Ok(())
     }
 
     /// Parses and stores one value; returns the canonical key it set.
@@ -108,7 +116,7 @@ impl<'a> Binder<'a> {
         let raw = resolved.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let secret = is_secret(binding, map_key.as_deref());
         let shown = |raw: Option<&str>| match raw {
-            Some(_) if secret => "(redacted)".to_string(),
+            Some(_) if secret => REDACTED.to_string(),
             raw => raw.unwrap_or_default().to_string(),
         };
         let canonical = match &map_key {
@@ -137,29 +145,38 @@ impl<'a> Binder<'a> {
         })?;
         self.provenance.insert(
             canonical.clone(),
-            Provenance { written: written.to_string(), raw: shown(raw), origin: origin.clone() },
+            Provenance { written: written.to_string(), value: shown(raw), origin: origin.clone() },
         );
         Ok(canonical)
     }
 
     /// Resolves fallbacks, validates (pointing errors at their source) and adds advisories:
-    /// the configuration and the warnings to log.
-    pub(super) fn finish(mut self) -> Result<(ServerConfig, Vec<String>), ConfigError> {
+    /// the configuration as bound (values that failed keep the lower source's), with where
+    /// each value came from, the warnings to log and every problem found.
+    pub(super) fn finish(mut self) -> Checked {
         let config = self.draft.finish();
-        if let Err(ConfigError::InvalidValue { key, value, expected, origin }) = config.validate() {
-            let error = match self.provenance.remove(&key) {
-                Some(source) => ConfigError::InvalidValue {
-                    key: source.written,
-                    value: source.raw,
-                    expected,
-                    origin: source.origin,
-                },
-                None => ConfigError::InvalidValue { key, value, expected, origin },
+        for error in config.validate_all() {
+            let error = match error {
+                ConfigError::InvalidValue { key, value, expected, origin } => {
+                    match self.provenance.get(&key) {
+                        Some(source) => ConfigError::InvalidValue {
+                            key: source.written.clone(),
+                            value: source.value.clone(),
+                            expected,
+                            origin: source.origin.clone(),
+                        },
+                        None => ConfigError::InvalidValue { key, value, expected, origin },
+                    }
+                }
+                other => other,
             };
-            return Err(error);
+            self.errors.push(error);
         }
         let mut warnings = self.warnings;
         warnings.extend(config.advisories());
-        Ok((config, warnings))
+        Checked {
+            loaded: Loaded { config, warnings, sources: self.provenance },
+            errors: self.errors,
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Peers found in DNS: `eureka.server.peer-dns-*` (A/AAAA or SRV records) and Java's TXT
-//! scheme (`eureka.client.use-dns-for-fetching-service-urls`). Their rows are in the binding
-//! table of the parent module; their parsers and checks are here.
+//! scheme (`eureka.client.use-dns-for-fetching-service-urls`). Their rows are in the key
+//! table's cluster group (`keys/replication.rs`); their settings, parsers and checks are here.
 
 use std::time::Duration;
 

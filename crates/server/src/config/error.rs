@@ -1,4 +1,5 @@
-//! Why loading failed ([`ConfigError`]) and which source a value came from ([`Origin`]).
+//! Why loading failed ([`ConfigError`]), which source a value came from ([`Origin`]) and
+//! where exactly ([`Provenance`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -28,6 +29,17 @@ impl fmt::Display for Origin {
             Origin::Resolved => f.write_str("the resolved configuration"),
         }
     }
+}
+
+/// Where the value of a key came from, as `config show` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The key as written there: a file key, an environment variable or an override key.
+    pub written: String,
+    /// The value as written, after placeholders; `(redacted)` for secrets.
+    pub value: String,
+    /// The source.
+    pub origin: Origin,
 }
 
 /// Why the configuration could not be loaded; each message names the file or key at fault.

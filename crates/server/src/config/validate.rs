@@ -7,15 +7,25 @@ use super::keys::BINDINGS;
 use super::settings::ServerConfig;
 
 impl ServerConfig {
-    /// Checks ranges and cross-field rules (threshold in [0, 1], intervals > 0, URLs well formed).
+    /// Checks ranges and cross-field rules (threshold in [0, 1], intervals > 0, URLs well formed);
+    /// the first failing key, in key-table order.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.validate_all().into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Every failing key of [`Self::validate`] (at most one error per key), in key-table order.
+    pub fn validate_all(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
         for binding in BINDINGS {
             if let Err(rejected) = (binding.check)(self) {
                 let key = match rejected.map_key {
                     Some(map_key) => format!("{}.{map_key}", binding.base()),
                     None => binding.key.to_string(),
                 };
-                return Err(ConfigError::InvalidValue {
+                errors.push(ConfigError::InvalidValue {
                     key,
                     value: rejected.value,
                     expected: rejected.expected,
@@ -23,7 +33,7 @@ impl ServerConfig {
                 });
             }
         }
-        Ok(())
+        errors
     }
 
     /// Soft problems worth a warning but not a refusal to start.

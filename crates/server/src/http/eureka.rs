@@ -692,7 +692,7 @@ async fn peer_batch(
     let bytes = read_body(body, headers, state).await?;
     let list = eureka_model::json::decode_replication_list(&bytes)?;
     let items = list.replication_list.len();
-    let answer = receive::apply_batch(state, list);
+    let answer = receive::apply_batch(&**state, list);
     tracing::debug!(items, "applied a replication batch");
     let body = eureka_model::json::encode_replication_list_response(&answer);
     Ok(encoded_response(StatusCode::OK, Format::Json, body))

@@ -11,20 +11,40 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
-use super::process::ProcessStats;
-use crate::replication::PeerView;
-use crate::state::ServerState;
+use eureka_registry::Registry;
 
-/// Reads the server's state on every scrape.
+use super::process::ProcessStats;
+use crate::listener::ConnectionStats;
+use crate::replication::{PeerView, Replicator};
+use crate::watch::WatchHub;
+
+/// What a scrape reads from the running server. The server's state implements it, so this
+/// module names the parts it reports on but never the state that holds them (dependencies
+/// run one way: state → metrics).
+pub trait Observed: Send + Sync {
+    /// The registry: instances by app and status, leases, self-preservation.
+    fn registry(&self) -> &Registry;
+    /// The peers and the start-up sync.
+    fn replicator(&self) -> &Replicator;
+    /// Change-stream watchers.
+    fn watch(&self) -> &WatchHub;
+    /// The listener's connection counts.
+    fn connections(&self) -> &ConnectionStats;
+    /// Now, epoch ms.
+    fn now_ms(&self) -> u64;
+    /// When the server started, epoch ms.
+    fn started_ms(&self) -> u64;
+}
+
+/// Reads the server through [`Observed`] on every scrape.
 pub struct StateCollector {
-    state: Weak<ServerState>,
+    observed: Weak<dyn Observed>,
 }
 
 impl StateCollector {
-    /// A collector over the state `state` points to; a scrape after the state is gone
-    /// yields nothing.
-    pub fn new(state: Weak<ServerState>) -> Self {
-        StateCollector { state }
+    /// A collector over what `observed` points to; a scrape after it is gone yields nothing.
+    pub fn new(observed: Weak<dyn Observed>) -> Self {
+        StateCollector { observed }
     }
 }
 
@@ -36,11 +56,11 @@ impl fmt::Debug for StateCollector {
 
 impl Collector for StateCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
-        let Some(state) = self.state.upgrade() else { return Ok(()) };
-        registry(&state, &mut encoder)?;
-        replication(&state, &mut encoder)?;
-        watch(&state, &mut encoder)?;
-        connections(&state, &mut encoder)?;
+        let Some(state) = self.observed.upgrade() else { return Ok(()) };
+        registry(&*state, &mut encoder)?;
+        replication(&*state, &mut encoder)?;
+        watch(&*state, &mut encoder)?;
+        connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
 }
@@ -86,8 +106,8 @@ fn emit(metric: MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Resul
 }
 
 /// Change-stream watchers, and how often they fell behind.
-fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let hub = &state.watch;
+fn watch(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let hub = state.watch();
     single(
         enc,
         ("eureka_watchers", "Connected change-stream watchers.", None, GAUGE),
@@ -116,8 +136,8 @@ fn watch(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
 }
 
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.
-fn connections(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let c = &state.connections;
+fn connections(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let c = state.connections();
     let series: [(Descriptor, u64); 4] = [
         (
             ("eureka_open_connections", "Client connections open now (TLS handshakes included).", None, GAUGE),
@@ -166,8 +186,8 @@ const COUNTER: MetricType = MetricType::Counter;
 
 /// Instances by app and status, the renew rate against the self-preservation threshold, the
 /// delta queue, the registry version and snapshot builds, and readiness.
-fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let counts = state.registry.status_counts();
+fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let counts = state.registry().status_counts();
     let mut metric = enc.encode_descriptor(
         "eureka_instances",
         "Registered instances by application and status.",
@@ -179,8 +199,8 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
         emit(metric.encode_family(&labels)?, GAUGE, c.count.into())?;
     }
 
-    let s = state.registry.stats();
-    let membership = state.replication.membership.status();
+    let s = state.registry().stats();
+    let membership = state.replicator().membership.status();
     let series: [(Descriptor, Value); 18] = [
         (
             ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
@@ -279,7 +299,7 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.is_synced().into(),
+            state.replicator().is_synced().into(),
         ),
         (
             (
@@ -288,11 +308,11 @@ fn registry(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result
                 None,
                 GAUGE,
             ),
-            state.replication.synced_count().into(),
+            state.replicator().synced_count().into(),
         ),
         (
             ("eureka_peers", "Peers this node replicates to now.", None, GAUGE),
-            state.replication.peers().len().into(),
+            state.replicator().peers().len().into(),
         ),
         (
             (
@@ -409,12 +429,12 @@ const PEER_SERIES: [PeerSeries; 10] = [
 ];
 
 /// Each peer's replication link, labelled by its URL (credentials removed).
-fn replication(state: &ServerState, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
-    let peers = state.replication.views();
+fn replication(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let peers = state.replicator().views();
     if peers.is_empty() {
         return Ok(());
     }
-    let now = Now { now_ms: state.clock.now_ms(), started_ms: state.started_ms };
+    let now = Now { now_ms: state.now_ms(), started_ms: state.started_ms() };
     for (name, help, unit, kind, value) in PEER_SERIES {
         let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
         for p in &peers {

@@ -31,7 +31,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::state::ServerState;
+pub use collect::Observed;
+use eureka_model::replication::ReplicationAction;
 pub use format::Exposition;
 
 /// Upper bounds of the request-duration buckets, seconds: a renew takes tens of
@@ -181,9 +182,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Metrics for the server whose state `state` will point to; the scrape-time collector
-    /// reads it through this weak handle (the state owns the metrics).
-    pub fn new(state: Weak<ServerState>) -> Self {
+    /// Metrics for the server that `observed` will point to; the scrape-time collector
+    /// reads it through this weak handle (the server's state owns the metrics).
+    pub fn new(observed: Weak<dyn Observed>) -> Self {
         let mut registry = Registry::default();
         let writes = WRITES.map(|(_, name, help)| {
             let family = Family::<OriginLabels, Counter>::default();
@@ -215,7 +216,7 @@ impl Metrics {
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
-        registry.register_collector(Box::new(collect::StateCollector::new(state)));
+        registry.register_collector(Box::new(collect::StateCollector::new(observed)));
         Metrics { registry, writes, rejected, evictions, http }
     }
 
@@ -234,6 +235,23 @@ impl Metrics {
             origin: origin_label(origin),
         };
         self.rejected.get_or_create(&labels).inc();
+    }
+
+    /// Counts one replicated item a peer sent, by the status it was answered with: applied
+    /// (2xx) or refused (4xx) under the operation it replicates.
+    pub fn received(&self, action: ReplicationAction, status: u16) {
+        let op = match action {
+            ReplicationAction::Register => Operation::Register,
+            ReplicationAction::Heartbeat => Operation::Renew,
+            ReplicationAction::Cancel => Operation::Cancel,
+            ReplicationAction::StatusUpdate => Operation::StatusUpdate,
+            ReplicationAction::DeleteStatusOverride => Operation::StatusDelete,
+        };
+        match status {
+            200..=299 => self.applied(op, Origin::Peer),
+            400..=499 => self.rejected(op, Origin::Peer, status),
+            _ => {}
+        }
     }
 
     /// Counts evicted leases.

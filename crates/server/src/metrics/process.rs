@@ -1,15 +1,10 @@
 //! The process's own figures (memory, CPU, file descriptors, threads), read from `/proc` when
 //! scraped, under the names every Prometheus client library uses (`process_*`), so existing
-//! dashboards and alerts apply.
+//! dashboards and alerts apply. The `procfs` crate reads and parses `/proc`; this file picks
+//! the figures and converts their units.
 //!
 //! Off Linux, or where `/proc` cannot be read, each figure is simply absent: a scrape never
 //! fails for want of one.
-
-use std::fs;
-
-/// `/proc` counts CPU time in `USER_HZ` ticks, a fixed 100 per second on every Linux
-/// architecture Rust targets (it is not the kernel's `HZ`); reading it needs no `sysconf`.
-const USER_HZ: f64 = 100.0;
 
 /// What could be read about this process; `None` where a figure is unavailable.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,104 +28,139 @@ pub struct ProcessStats {
 impl ProcessStats {
     /// Reads this process's figures from `/proc/self`.
     pub fn read() -> Self {
-        let stat = fs::read_to_string("/proc/self/stat").ok();
-        let stat = stat.as_deref().and_then(parse_stat);
-        let boot_time = fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_boot_time);
-        ProcessStats {
-            cpu_seconds: stat.map(|s| (s.utime + s.stime) as f64 / USER_HZ),
-            resident_bytes: fs::read_to_string("/proc/self/status")
-                .ok()
-                .as_deref()
-                .and_then(parse_vm_rss),
-            virtual_bytes: stat.map(|s| s.vsize),
-            open_fds: fs::read_dir("/proc/self/fd").ok().map(|dir| dir.count() as u64),
-            max_fds: fs::read_to_string("/proc/self/limits")
-                .ok()
-                .as_deref()
-                .and_then(parse_max_open_files),
-            threads: stat.map(|s| s.threads),
-            start_time_seconds: stat
-                .zip(boot_time)
-                .map(|(s, boot)| boot as f64 + s.start_ticks as f64 / USER_HZ),
+        #[cfg(target_os = "linux")]
+        {
+            linux::read()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            ProcessStats::default()
         }
     }
 }
 
-/// The fields of `/proc/self/stat` we use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stat {
-    utime: u64,
-    stime: u64,
-    threads: u64,
-    start_ticks: u64,
-    vsize: u64,
-}
+#[cfg(target_os = "linux")]
+mod linux {
+    use procfs::process::{LimitValue, Process, Stat};
 
-/// Parses `/proc/[pid]/stat`. The command name (field 2) is in parentheses and may itself
-/// contain spaces and parentheses, so fields are counted from its *last* `)`.
-fn parse_stat(text: &str) -> Option<Stat> {
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `fields[0]` is field 3 (state) of proc(5); field N is `fields[N - 3]`.
-    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
-    Some(Stat {
-        utime: field(14)?,
-        stime: field(15)?,
-        threads: field(20)?,
-        start_ticks: field(22)?,
-        vsize: field(23)?,
-    })
-}
+    use super::ProcessStats;
 
-/// `VmRSS:  12345 kB` from `/proc/[pid]/status`, in bytes.
-fn parse_vm_rss(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
+    /// What `/proc` says about this process, each part `None` when it could not be read.
+    pub(super) struct Readings {
+        pub(super) stat: Option<Stat>,
+        /// `VmRSS` of `/proc/self/status`, in kB.
+        pub(super) rss_kb: Option<u64>,
+        /// The soft `Max open files` of `/proc/self/limits`.
+        pub(super) max_open_files: Option<LimitValue>,
+        pub(super) open_fds: Option<usize>,
+        /// `btime` of `/proc/stat`: boot time, seconds since the epoch.
+        pub(super) boot_time: Option<u64>,
+        /// What `/proc` counts CPU time in (`sysconf(_SC_CLK_TCK)`).
+        pub(super) ticks_per_second: u64,
+    }
 
-/// The soft limit from the `Max open files` row of `/proc/[pid]/limits`.
-fn parse_max_open_files(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
-    line.trim_start_matches("Max open files").split_whitespace().next()?.parse().ok()
-}
+    pub(super) fn read() -> ProcessStats {
+        let Ok(me) = Process::myself() else {
+            return ProcessStats::default();
+        };
+        figures(Readings {
+            stat: me.stat().ok(),
+            rss_kb: me.status().ok().and_then(|s| s.vmrss),
+            max_open_files: me.limits().ok().map(|l| l.max_open_files.soft_limit),
+            open_fds: me.fd_count().ok(),
+            boot_time: procfs::boot_time_secs().ok(),
+            ticks_per_second: procfs::ticks_per_second(),
+        })
+    }
 
-/// `btime` (boot time, epoch seconds) from `/proc/stat`.
-fn parse_boot_time(text: &str) -> Option<u64> {
-    text.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
+    /// The figures in Prometheus's units: seconds and bytes.
+    pub(super) fn figures(r: Readings) -> ProcessStats {
+        let ticks = r.ticks_per_second.max(1) as f64;
+        let stat = r.stat.as_ref();
+        ProcessStats {
+            cpu_seconds: stat.map(|s| (s.utime + s.stime) as f64 / ticks),
+            resident_bytes: r.rss_kb.map(|kb| kb * 1024),
+            virtual_bytes: stat.map(|s| s.vsize),
+            open_fds: r.open_fds.map(|n| n as u64),
+            max_fds: match r.max_open_files {
+                Some(LimitValue::Value(n)) => Some(n),
+                Some(LimitValue::Unlimited) | None => None,
+            },
+            threads: stat.and_then(|s| u64::try_from(s.num_threads).ok()),
+            start_time_seconds: stat
+                .zip(r.boot_time)
+                .map(|(s, boot)| boot as f64 + s.starttime as f64 / ticks),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
-    fn stat_fields_are_counted_from_the_last_parenthesis() {
-        let line = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 2087 0 0 0 \
-                    250 75 0 0 20 0 9 0 123456 987654321 3000 18446744073709551615";
-        let stat = parse_stat(line).unwrap();
-        assert_eq!(
-            stat,
-            Stat { utime: 250, stime: 75, threads: 9, start_ticks: 123456, vsize: 987654321 }
-        );
-        assert_eq!(parse_stat("garbage"), None);
-        assert_eq!(parse_stat("1 (x) S 1 2"), None, "too few fields");
-    }
+    fn figures_are_converted_to_seconds_and_bytes() {
+        use procfs::process::{Limits, Stat};
+        use procfs::FromRead;
 
-    #[test]
-    fn status_limits_and_boot_time() {
-        assert_eq!(parse_vm_rss("Name:\tx\nVmRSS:\t    2048 kB\n"), Some(2048 * 1024));
-        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
-        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
-                      Max open files            1024                 524288               files\n";
-        assert_eq!(parse_max_open_files(limits), Some(1024));
-        let unlimited =
-            "Max open files            unlimited            unlimited            files\n";
-        assert_eq!(parse_max_open_files(unlimited), None);
+        // The command name may itself hold spaces and parentheses.
+        let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 2087 0 0 0 \
+                    250 75 0 0 20 0 9 0 123400 987654321 3000 18446744073709551615 \
+                    1 1 0 0 0 0 0 4096 17663 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+        let stat = Stat::from_read(stat.as_bytes()).expect("stat parses");
+        let limits = |open_files: &str| {
+            let text = format!(
+                "Limit                     Soft Limit           Hard Limit           Units\n\
+                 Max cpu time              unlimited            unlimited            seconds\n\
+                 Max file size             unlimited            unlimited            bytes\n\
+                 Max data size             unlimited            unlimited            bytes\n\
+                 Max stack size            8388608              unlimited            bytes\n\
+                 Max core file size        0                    unlimited            bytes\n\
+                 Max resident set          unlimited            unlimited            bytes\n\
+                 Max processes             95712                95712                processes\n\
+                 Max open files            {open_files:<20} 524288               files\n\
+                 Max locked memory         8388608              8388608              bytes\n\
+                 Max address space         unlimited            unlimited            bytes\n\
+                 Max file locks            unlimited            unlimited            locks\n\
+                 Max pending signals       95712                95712                signals\n\
+                 Max msgqueue size         819200               819200               bytes\n\
+                 Max nice priority         0                    0\n\
+                 Max realtime priority     0                    0\n\
+                 Max realtime timeout      unlimited            unlimited            us\n"
+            );
+            Limits::from_read(text.as_bytes()).expect("limits parse").max_open_files.soft_limit
+        };
+        let stats = linux::figures(linux::Readings {
+            stat: Some(stat),
+            rss_kb: Some(2048),
+            max_open_files: Some(limits("1024")),
+            open_fds: Some(12),
+            boot_time: Some(1_700_000_000),
+            ticks_per_second: 100,
+        });
         assert_eq!(
-            parse_boot_time("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n"),
-            Some(1_700_000_000)
+            stats,
+            ProcessStats {
+                cpu_seconds: Some(3.25),
+                resident_bytes: Some(2048 * 1024),
+                virtual_bytes: Some(987_654_321),
+                open_fds: Some(12),
+                max_fds: Some(1024),
+                threads: Some(9),
+                start_time_seconds: Some(1_700_001_234.0),
+            }
         );
+        let unlimited = linux::figures(linux::Readings {
+            stat: None,
+            rss_kb: None,
+            max_open_files: Some(limits("unlimited")),
+            open_fds: None,
+            boot_time: Some(1_700_000_000),
+            ticks_per_second: 100,
+        });
+        assert_eq!(unlimited, ProcessStats::default(), "unlimited and unread figures are absent");
+        assert!(Stat::from_read("garbage".as_bytes()).is_err());
     }
 
     #[test]
@@ -141,6 +171,7 @@ mod tests {
             assert!(stats.open_fds.is_some_and(|n| n > 0), "{stats:?}");
             assert!(stats.cpu_seconds.is_some(), "{stats:?}");
             assert!(stats.start_time_seconds.is_some_and(|t| t > 1.0e9), "{stats:?}");
+            assert!(stats.threads.is_some_and(|n| n > 0), "{stats:?}");
         }
     }
 }

@@ -33,9 +33,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info_span, Instrument};
 
 use super::dns::{DnsError, PeerResolver};
-use super::{peers, spawn_dispatcher, sync, PeerNode};
+use super::{peers, spawn_dispatcher, sync, PeerNode, ReplicationHost};
 use crate::config::{PeerDiscovery, ServerConfig};
-use crate::state::SharedState;
 
 /// How long a starting node waits for DNS to name any node (itself included) before it gives
 /// up, starts with the static peers only and reports ready.
@@ -210,14 +209,14 @@ impl Resolvers {
 
 /// The membership task: see the module documentation. Owns every dispatcher and the start-up
 /// sync; on `shutdown` waits for them (they flush their queues).
-pub async fn run(state: SharedState, shutdown: CancellationToken) {
-    let replicator = &state.replication;
+pub async fn run<H: ReplicationHost>(host: Arc<H>, shutdown: CancellationToken) {
+    let replicator = host.replicator();
     let mut tasks = JoinSet::new();
     let mut resolvers = Resolvers { server: None, resolver: None };
     let mut dns_peers: Vec<Candidate> = Vec::new();
 
     for peer in replicator.peers().iter() {
-        spawn_dispatcher(&state, peer, &shutdown, &mut tasks);
+        spawn_dispatcher(&host, peer, &shutdown, &mut tasks);
     }
     if replicator.membership.sources().discovery.uses_dns() {
         let deadline = Instant::now() + STARTUP_DNS_WAIT;
@@ -225,7 +224,7 @@ pub async fn run(state: SharedState, shutdown: CancellationToken) {
             // A lookup may take seconds when DNS is down: a stop does not wait for it.
             let named = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                named = look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => named,
+                named = look(&host, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => named,
             };
             if named || Instant::now() >= deadline {
                 if !named {
@@ -243,7 +242,7 @@ pub async fn run(state: SharedState, shutdown: CancellationToken) {
     }
     if !replicator.is_synced() && !shutdown.is_cancelled() {
         tasks.spawn(
-            sync::sync_from_peers(state.clone(), shutdown.clone())
+            sync::sync_from_peers(host.clone(), shutdown.clone())
                 .instrument(info_span!("startup_sync")),
         );
     }
@@ -275,7 +274,7 @@ pub async fn run(state: SharedState, shutdown: CancellationToken) {
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = look(&state, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => {}
+            _ = look(&host, &mut resolvers, &mut dns_peers, &shutdown, &mut tasks) => {}
         }
         last_look = Instant::now();
         let now_interval = replicator.membership.sources().discovery.refresh_interval();
@@ -296,16 +295,16 @@ fn ticker(period: Duration) -> tokio::time::Interval {
 
 /// Looks the peer set up once and applies it. Returns whether DNS (if used) named any node,
 /// this one included.
-async fn look(
-    state: &SharedState,
+async fn look<H: ReplicationHost>(
+    host: &Arc<H>,
     resolvers: &mut Resolvers,
     dns_peers: &mut Vec<Candidate>,
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<()>,
 ) -> bool {
-    let replicator = &state.replication;
+    let replicator = host.replicator();
     let sources = replicator.membership.sources();
-    let now = state.clock.now_ms();
+    let now = host.now_ms();
     let mut named = false;
     if sources.discovery.uses_dns() {
         let server = sources.discovery.dns_server.as_deref();
@@ -373,7 +372,7 @@ async fn look(
         status.removed += removed.len() as u64;
     }
     for peer in &added {
-        spawn_dispatcher(state, peer, shutdown, tasks);
+        spawn_dispatcher(host, peer, shutdown, tasks);
     }
     named
 }

@@ -29,17 +29,34 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use eureka_client::transport::{redact, Timeouts};
 use eureka_client::{EurekaHttp, TlsOptions};
-use eureka_registry::Origin;
+use eureka_model::replication::ReplicationAction;
+use eureka_registry::{Origin, Registry};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info_span, Instrument};
 
 use crate::config::ServerConfig;
-use crate::state::SharedState;
 pub use membership::{Membership, PeerSources};
 pub use node::{DispatchSettings, PeerHealth, PeerNode, PeerView};
 pub use peers::SelfIdentity;
 pub use task::ReplicationTask;
+
+/// What replication needs from the server it runs in: the registry it copies writes into,
+/// the time, its own peer set and settings, and somewhere to count what peers sent. The
+/// server's state implements it, so this module never names that state (dependencies run
+/// one way: state → replication).
+pub trait ReplicationHost: Send + Sync + 'static {
+    /// The registry replicated writes are applied to.
+    fn registry(&self) -> &Registry;
+    /// Now, epoch ms.
+    fn now_ms(&self) -> u64;
+    /// This server's peers.
+    fn replicator(&self) -> &Replicator;
+    /// The configuration the server started with.
+    fn config(&self) -> &ServerConfig;
+    /// Counts one replicated item a peer sent us, by the status it was answered with.
+    fn count_received(&self, action: ReplicationAction, status: u16);
+}
 
 /// The peers of this server (a set that changes at run time) and the start-up sync state.
 #[derive(Debug)]
@@ -239,22 +256,26 @@ impl Replicator {
 
     /// Spawns the membership task into `tasks`: it starts a dispatcher per peer, the start-up
     /// sync, and keeps the peer set up to date (DNS, SIGHUP reloads) until `shutdown`.
-    pub fn spawn(state: &SharedState, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    pub fn spawn<H: ReplicationHost>(
+        host: &Arc<H>,
+        shutdown: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) {
         tasks.spawn(
-            membership::run(state.clone(), shutdown.clone()).instrument(info_span!("membership")),
+            membership::run(host.clone(), shutdown.clone()).instrument(info_span!("membership")),
         );
     }
 }
 
 /// Starts `peer`'s dispatcher in `tasks`, in a span naming the peer.
-fn spawn_dispatcher(
-    state: &SharedState,
+fn spawn_dispatcher<H: ReplicationHost>(
+    host: &Arc<H>,
     peer: &Arc<PeerNode>,
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<()>,
 ) {
     let span = info_span!("replication", peer = %peer.url());
-    tasks.spawn(node::dispatch(state.clone(), peer.clone(), shutdown.clone()).instrument(span));
+    tasks.spawn(node::dispatch(host.clone(), peer.clone(), shutdown.clone()).instrument(span));
 }
 
 /// A random 64-bit id in hex, different for every process start.

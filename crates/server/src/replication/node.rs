@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::task::{Dropped, Queued, ReplicationTask, TaskQueue};
-use crate::state::SharedState;
+use super::ReplicationHost;
 
 /// First pause after a failed batch; it doubles per consecutive failure.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -229,7 +229,11 @@ impl PeerNode {
 /// and on retryable failures puts the batch back and backs off. The first call is an
 /// immediate probe, so a new peer's reachability (and our node id, to the peer) is known at
 /// once.
-pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: CancellationToken) {
+pub async fn dispatch<H: ReplicationHost>(
+    host: Arc<H>,
+    node: Arc<PeerNode>,
+    shutdown: CancellationToken,
+) {
     let s = node.settings;
     let mut last_contact = Instant::now().checked_sub(PROBE_INTERVAL).unwrap_or_else(Instant::now);
     let mut backoff: Option<Duration> = None;
@@ -270,8 +274,8 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
         last_contact = Instant::now();
         match sent {
             Ok(answer) => {
-                let failures = handle_answers(&state, &node, &batch, &answer.response_list);
-                node.record_success(state.clock.now_ms(), batch.len(), failures);
+                let failures = handle_answers(&*host, &node, &batch, &answer.response_list);
+                node.record_success(host.now_ms(), batch.len(), failures);
                 backoff = None;
             }
             Err(TransportError::Status { status: LOOP_DETECTED, .. }) => {
@@ -279,7 +283,7 @@ pub async fn dispatch(state: SharedState, node: Arc<PeerNode>, shutdown: Cancell
                 break;
             }
             Err(error) => {
-                node.record_failure(state.clock.now_ms(), &error);
+                node.record_failure(host.now_ms(), &error);
                 if error.is_auth_refused() {
                     // Kept, not dropped: a peer being reconfigured (users added in a rolling
                     // restart) takes the queue when it accepts us; tasks still expire.
@@ -338,7 +342,7 @@ fn batch_of(tasks: &[Queued]) -> ReplicationList {
 
 /// Applies Java's per-item rules (§4.13) and returns how many items failed.
 fn handle_answers(
-    state: &SharedState,
+    host: &impl ReplicationHost,
     node: &PeerNode,
     batch: &[Queued],
     answers: &[ReplicationInstanceResponse],
@@ -357,21 +361,21 @@ fn handle_answers(
         match (task.action, answer.status_code) {
             (ReplicationAction::Heartbeat, 404) => {
                 // The peer lost (or never had) the instance: send it our copy.
-                let now = state.clock.now_ms();
-                if let Some((info, _)) = state.registry.replica(&task.app, &task.id, now) {
+                let now = host.now_ms();
+                if let Some((info, _)) = host.registry().replica(&task.app, &task.id, now) {
                     tracing::debug!(peer = %node.url(), app = %task.app, instance_id = %task.id,
                         "peer does not know instance; replicating its registration");
                     node.enqueue(Arc::new(ReplicationTask::register(info)));
                 }
             }
-            (ReplicationAction::Heartbeat, _) if state.config.sync_when_timestamp_differs => {
+            (ReplicationAction::Heartbeat, _) if host.config().sync_when_timestamp_differs => {
                 // 409: the peer holds a newer copy; adopt it (it is not replicated again).
                 if let Some(theirs) = &answer.response_entity {
                     tracing::info!(peer = %node.url(), app = %task.app, instance_id = %task.id,
                         "adopting the peer's newer copy of the instance");
                     let mut theirs = theirs.clone();
                     theirs.normalize();
-                    state.registry.register(theirs, Origin::Peer, state.clock.now_ms());
+                    host.registry().register(theirs, Origin::Peer, host.now_ms());
                 }
             }
             (action, code) => {

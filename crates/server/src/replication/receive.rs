@@ -7,14 +7,13 @@ use eureka_model::replication::{
 use eureka_model::{AppName, InstanceStatus};
 use eureka_registry::{Actor, Origin, RegistryError, RenewOutcome, RenewRequest};
 
-use crate::metrics::Operation;
-use crate::state::SharedState;
+use super::ReplicationHost;
 
 /// Applies every item as a replicated call (never replicated again) and answers one entry per
 /// item, in order, with the codes Java peers act on: a heartbeat's 404 makes the sender
 /// register the instance with us, a 409 carries our newer copy for the sender to adopt.
-pub fn apply_batch(state: &SharedState, list: ReplicationList) -> ReplicationListResponse {
-    let response_list = list.replication_list.into_iter().map(|item| apply(state, item)).collect();
+pub fn apply_batch(host: &impl ReplicationHost, list: ReplicationList) -> ReplicationListResponse {
+    let response_list = list.replication_list.into_iter().map(|item| apply(host, item)).collect();
     ReplicationListResponse { response_list }
 }
 
@@ -31,9 +30,9 @@ fn outcome<T>(result: Result<T, RegistryError>) -> ReplicationInstanceResponse {
     }
 }
 
-fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceResponse {
-    let now = state.clock.now_ms();
-    let registry = &state.registry;
+fn apply(host: &impl ReplicationHost, item: ReplicationInstance) -> ReplicationInstanceResponse {
+    let now = host.now_ms();
+    let registry = host.registry();
     let (app, id) = (AppName::new(&item.app_name), item.id.as_str());
     let response = match item.action {
         ReplicationAction::Register => match item.instance_info {
@@ -96,21 +95,6 @@ fn apply(state: &SharedState, item: ReplicationInstance) -> ReplicationInstanceR
     };
     tracing::debug!(app = %app, instance_id = id, action = item.action.as_str(),
         code = response.status_code, "applied replicated item");
-    let op = operation(item.action);
-    match response.status_code {
-        200..=299 => state.metrics.applied(op, Origin::Peer),
-        code @ 400..=499 => state.metrics.rejected(op, Origin::Peer, code),
-        _ => {}
-    }
+    host.count_received(item.action, response.status_code);
     response
-}
-
-fn operation(action: ReplicationAction) -> Operation {
-    match action {
-        ReplicationAction::Register => Operation::Register,
-        ReplicationAction::Heartbeat => Operation::Renew,
-        ReplicationAction::Cancel => Operation::Cancel,
-        ReplicationAction::StatusUpdate => Operation::StatusUpdate,
-        ReplicationAction::DeleteStatusOverride => Operation::StatusDelete,
-    }
 }

@@ -1,4 +1,10 @@
 //! Java `.properties` files (possibly several `#---` documents), as Spring Boot reads them.
+//!
+//! Hand-written rather than the `java-properties` crate (2.0), which was tried against the
+//! cases in `config/tests/files.rs`: it refuses a `\uD83D\uDE00` surrogate pair that Java
+//! reads as one character, decodes raw UTF-8 as ISO-8859-1 unless told otherwise, sees `#---`
+//! only as a comment (documents would still be split here), and brings `regex`,
+//! `lazy_static` and `encoding_rs` for what is a hundred lines.
 
 use super::Entry;
 

@@ -20,6 +20,7 @@ mod env;
 mod files;
 mod keys;
 mod placeholders;
+mod reference;
 mod security;
 mod validation;
 
