@@ -1,18 +1,21 @@
 //! Micro-benchmarks of the hot paths behind the HTTP numbers: the JSON and XML codecs (one
 //! instance, a 10k-instance registry), the registry's register, renew and snapshot, the
-//! full-fetch body a change costs, and what `eureka.security` adds to a renewal (credential
-//! check, ownership check).
+//! full-fetch body a change costs (local, and merged with a remote region), and what
+//! `eureka.security` adds to a renewal (credential check, ownership check).
 //!
 //! `cargo bench -p eureka-bench` (or `-- codec` / `-- registry` / `-- auth` for one group).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use eureka_model::{json, xml, Format, InstanceInfo};
-use eureka_registry::{Origin, Registry, RegistrySettings, RenewRequest};
-use eureka_server::cache::ResponseCache;
+use eureka_model::{json, xml, Codec, Detail, Format, InstanceInfo};
+use eureka_registry::{
+    Origin, RegionConfig, Registry, RegistrySettings, RemoteRegions, RenewRequest,
+};
+use eureka_server::cache::{ResponseCache, Stamp};
 use eureka_testkit::fixtures::{java_json, java_xml};
 
 const NOW: u64 = 1_700_000_000_000;
 const BIG: u64 = 10_000;
+const JSON: Codec = Codec::new(Format::Json, Detail::Full);
 
 fn instance(n: u64) -> InstanceInfo {
     let body = java_json(&format!("APP-{:03}", n % 100), &format!("inst-{n}"), 8080);
@@ -93,13 +96,42 @@ fn registry_ops(c: &mut Criterion) {
     // What a register costs the next full fetch: the snapshot, re-encoding the changed
     // application and assembling the gzip body from the cached fragments.
     let cache = ResponseCache::default();
-    let _ = cache.full_registry(&reg.snapshot(), Format::Json).gzip();
+    let _ = cache.full_registry(&reg.snapshot(), JSON).gzip();
     g.bench_function("gzip full registry after a change (10k registry)", |b| {
         b.iter_batched(
             || {
                 reg.register(instance(7), Origin::Client, NOW + 4);
             },
-            |()| cache.full_registry(&reg.snapshot(), Format::Json).gzip().len(),
+            |()| cache.full_registry(&reg.snapshot(), JSON).gzip().len(),
+            BatchSize::PerIteration,
+        )
+    });
+    // The same for `GET apps?regions=west`: the local registry merged with a remote region of
+    // 10k more instances; the merged view and the changed application's fragment are rebuilt.
+    let west = Registry::new(RegistrySettings::default());
+    for n in BIG..2 * BIG {
+        west.register(instance(n + 100), Origin::Client, NOW);
+    }
+    let regions = RemoteRegions::new(
+        vec![RegionConfig { name: "west".into(), whitelist: None }],
+        180_000,
+        None,
+    );
+    regions.update(0, &west.snapshot().apps, NOW);
+    let set = regions.all();
+    let merged = || {
+        let view = regions.full_view(&reg.snapshot(), set);
+        let stamp =
+            Stamp { registry: view.local_version, delta_epoch: 0, regions: view.generation };
+        cache.listing(set, JSON, stamp, &view.apps, view.keys.iter()).gzip().len()
+    };
+    merged();
+    g.bench_function("gzip merged registry after a local change (10k + 10k remote)", |b| {
+        b.iter_batched(
+            || {
+                reg.register(instance(7), Origin::Client, NOW + 5);
+            },
+            |()| merged(),
             BatchSize::PerIteration,
         )
     });

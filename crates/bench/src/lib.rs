@@ -8,11 +8,13 @@
 //! - [`wire`]: the requests real Eureka clients send, built once per request kind.
 //! - [`scenario`]: the seven scenarios of the issue, run against one server.
 //! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
+//! - [`dns`]: the DNS scenario (ours against a static hickory server) and its UDP load.
 //! - [`soak`]: `eureka-soak`, a peered cluster under renewals and fetches for a long time
 //!   (errors, lost registrations, RSS over time).
 
 #![warn(missing_docs)]
 
+pub mod dns;
 pub mod load;
 pub mod process;
 pub mod report;

@@ -87,7 +87,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// No requests yet.
-    fn empty() -> Self {
+    pub fn empty() -> Self {
         Outcome { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: histogram() }
     }
 
@@ -127,7 +127,8 @@ impl Outcome {
         self.latency.value_at_quantile(q) as f64 / 1000.0
     }
 
-    fn merge(&mut self, other: Outcome) {
+    /// Adds another run's counts and latencies (same histogram bounds) to this one.
+    pub fn merge(&mut self, other: Outcome) {
         self.ok += other.ok;
         self.errors += other.errors;
         // Same bounds everywhere (`histogram()`), so adding cannot fail.

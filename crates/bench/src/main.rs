@@ -16,7 +16,7 @@ use clap::Parser;
 use eureka_bench::process::{self, ServerProcess};
 use eureka_bench::report::{Meta, Report, Target, Who};
 use eureka_bench::scenario::{self, human, Captured, Params, Run, Selection};
-use eureka_bench::wire;
+use eureka_bench::{dns, wire};
 
 /// Benchmarks our server against the Spring Cloud Eureka server and a bare hyper server.
 #[derive(Debug, Parser)]
@@ -29,8 +29,8 @@ struct Args {
     #[arg(long)]
     full: bool,
     /// Only these scenarios (comma-separated): register, renew, fetch, delta, mix, sweep,
-    /// propagation, cluster (propagation on 3 nodes). Register always runs: the others need
-    /// its registry.
+    /// propagation, cluster (propagation on 3 nodes), dns. Register always runs with any of
+    /// the HTTP scenarios: they need its registry.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Include the Spring Cloud Eureka server (the default; needs
@@ -112,7 +112,10 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
     let bin = root.join("target/release");
     let ours_bin = bin.join("eureka-server").display().to_string();
     let hyper_bin = bin.join("eureka-bench-hyper").display().to_string();
-    let java = if args.no_java { None } else { Some(java_command()?) };
+    let hickory_bin = bin.join("eureka-bench-dns").display().to_string();
+    // The DNS scenario has no Java column.
+    let dns_only = only.0.iter().all(|s| s == "dns");
+    let java = if args.no_java || dns_only { None } else { Some(java_command()?) };
     let security = if args.auth {
         wire::send_credentials();
         let (user, password) = wire::AUTH_USER;
@@ -134,6 +137,13 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
             process::SERVER_CORE
         ),
     ];
+    if only.has("dns") {
+        servers.push(format!(
+            "hickory (dns): taskset -c {} {hickory_bin} --port P --name {} --address … (static records)",
+            process::SERVER_CORE,
+            eureka_bench::dns::NAME
+        ));
+    }
     if let Some((program, args)) = &java {
         let args = java_args(args, 0);
         servers.push(format!(
@@ -157,27 +167,50 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
     let mut report = Report::new(meta);
     let logs = out_dir.join("logs");
 
-    // Ours first: the baseline serves the bytes it answered.
-    eprintln!("== ours");
-    let start_ours = |port: u16| (ours_bin.clone(), ours_args(port));
-    let captured =
-        main_and_sweep(&mut report, Who::Ours, &params, &only, &logs, &out_dir, &start_ours, None)
-            .await?;
+    if only.has("dns") {
+        eprintln!("== dns: ours, then hickory");
+        let ours = |http: u16, dns: u16| (ours_bin.clone(), dns::ours_args(ours_args(http), dns));
+        dns::run(&ours, &hickory_bin, &params, &logs, &mut report).await?;
+    }
+    // Only the DNS scenario: nothing below needs a registry.
+    let http = !dns_only;
 
-    eprintln!("== hyper");
-    // Its arguments (port and body files) are made by `main_and_sweep`.
-    let start_hyper = |_: u16| (hyper_bin.clone(), Vec::new());
-    main_and_sweep(
-        &mut report,
-        Who::Hyper,
-        &params,
-        &only,
-        &logs,
-        &out_dir,
-        &start_hyper,
-        Some(&captured),
-    )
-    .await?;
+    // Ours first: the baseline serves the bytes it answered.
+    let start_ours = |port: u16| (ours_bin.clone(), ours_args(port));
+    let captured = match http {
+        true => {
+            eprintln!("== ours");
+            main_and_sweep(
+                &mut report,
+                Who::Ours,
+                &params,
+                &only,
+                &logs,
+                &out_dir,
+                &start_ours,
+                None,
+            )
+            .await?
+        }
+        false => Captured::default(),
+    };
+
+    if http {
+        eprintln!("== hyper");
+        // Its arguments (port and body files) are made by `main_and_sweep`.
+        let start_hyper = |_: u16| (hyper_bin.clone(), Vec::new());
+        main_and_sweep(
+            &mut report,
+            Who::Hyper,
+            &params,
+            &only,
+            &logs,
+            &out_dir,
+            &start_hyper,
+            Some(&captured),
+        )
+        .await?;
+    }
 
     if let Some((program, base)) = &java {
         eprintln!("== java");
@@ -210,6 +243,11 @@ async fn run(args: Args, cores: usize) -> anyhow::Result<()> {
     report.target("renew", rt, Target::AtLeast { of: Who::Java, ratio: 20.0 });
     report.target("fetch", rt, Target::AtLeast { of: Who::Hyper, ratio: 0.7 });
     report.target("propagation", "p99 (ms)", Target::Below { limit: 10.0 });
+    report.target(
+        "dns",
+        "throughput (queries/s)",
+        Target::AtLeast { of: Who::Hickory, ratio: 0.7 },
+    );
 
     let table = report.table();
     println!("\n{}\n{table}", report.meta.date);
@@ -388,7 +426,7 @@ fn build() -> anyhow::Result<()> {
     let status = std::process::Command::new(cargo)
         .current_dir(ROOT)
         .args(["build", "--release", "--quiet", "-p", "eureka-server", "--bin", "eureka-server"])
-        .args(["-p", "eureka-bench", "--bin", "eureka-bench-hyper"])
+        .args(["-p", "eureka-bench", "--bin", "eureka-bench-hyper", "--bin", "eureka-bench-dns"])
         .status()
         .context("run cargo build")?;
     if !status.success() {

@@ -63,14 +63,34 @@ impl ServerProcess {
             .with_context(|| program.to_string())
     }
 
+    /// Runs `program args…` under `taskset -c SERVER_CORE` without waiting for it: for servers
+    /// that speak no HTTP (the DNS baseline), whose readiness the caller checks its own way.
+    pub fn spawn_pinned(
+        program: &str,
+        args: &[String],
+        port: u16,
+        log: &Path,
+    ) -> anyhow::Result<ServerProcess> {
+        let mut command = Command::new("taskset");
+        command.arg("-c").arg(SERVER_CORE).arg(program).args(args);
+        Self::spawn(command, port, log)
+            .with_context(|| format!("taskset -c {SERVER_CORE} {program}"))
+    }
+
     /// Spawns `command` and waits until `probe` answers 2xx.
     async fn launch(
-        mut command: Command,
+        command: Command,
         port: u16,
         log: &Path,
         startup: Duration,
         probe: fn(SocketAddr) -> Request<Body>,
     ) -> anyhow::Result<ServerProcess> {
+        let mut server = Self::spawn(command, port, log)?;
+        server.wait_until_up(startup, log, probe).await?;
+        Ok(server)
+    }
+
+    fn spawn(mut command: Command, port: u16, log: &Path) -> anyhow::Result<ServerProcess> {
         let file = std::fs::File::create(log).with_context(|| log.display().to_string())?;
         let child = command
             .stdin(Stdio::null())
@@ -80,10 +100,7 @@ impl ServerProcess {
             .spawn()
             .context("spawn")?;
         let pid = child.id().context("server exited at once")?;
-        let mut server =
-            ServerProcess { addr: SocketAddr::from(([127, 0, 0, 1], port)), pid, child };
-        server.wait_until_up(startup, log, probe).await?;
-        Ok(server)
+        Ok(ServerProcess { addr: SocketAddr::from(([127, 0, 0, 1], port)), pid, child })
     }
 
     /// The process id.

@@ -16,6 +16,8 @@ pub enum Who {
     Java,
     /// The bare hyper server answering pre-built bytes.
     Hyper,
+    /// The static hickory DNS server holding the DNS scenario's records.
+    Hickory,
 }
 
 impl Who {
@@ -25,6 +27,7 @@ impl Who {
             Who::Ours => "ours",
             Who::Java => "java",
             Who::Hyper => "hyper",
+            Who::Hickory => "hickory",
         }
     }
 }
@@ -77,10 +80,14 @@ pub struct Row {
     pub java: Option<f64>,
     /// The hyper baseline's value.
     pub hyper: Option<f64>,
+    /// The hickory DNS baseline's value.
+    pub hickory: Option<f64>,
     /// ours / java.
     pub ours_per_java: Option<f64>,
     /// ours / hyper.
     pub ours_per_hyper: Option<f64>,
+    /// ours / hickory.
+    pub ours_per_hickory: Option<f64>,
     /// The issue's targets on this row.
     pub targets: Vec<Target>,
     /// Whether every target is met; `None` without targets or without the values they need.
@@ -93,6 +100,7 @@ impl Row {
             Who::Ours => self.ours,
             Who::Java => self.java,
             Who::Hyper => self.hyper,
+            Who::Hickory => self.hickory,
         }
     }
 
@@ -111,6 +119,7 @@ impl Row {
     fn finish(&mut self) {
         self.ours_per_java = self.ratio(Who::Java);
         self.ours_per_hyper = self.ratio(Who::Hyper);
+        self.ours_per_hickory = self.ratio(Who::Hickory);
         let checks: Option<Vec<bool>> = self.targets.iter().map(|t| self.check(*t)).collect();
         self.met = checks.filter(|c| !c.is_empty()).map(|c| c.iter().all(|ok| *ok));
     }
@@ -157,8 +166,10 @@ impl Report {
                 ours: None,
                 java: None,
                 hyper: None,
+                hickory: None,
                 ours_per_java: None,
                 ours_per_hyper: None,
+                ours_per_hickory: None,
                 targets: Vec::new(),
                 met: None,
             });
@@ -174,6 +185,7 @@ impl Report {
             Who::Ours => row.ours = Some(value),
             Who::Java => row.java = Some(value),
             Who::Hyper => row.hyper = Some(value),
+            Who::Hickory => row.hickory = Some(value),
         }
         row.finish();
     }
@@ -188,11 +200,14 @@ impl Report {
         }
     }
 
-    /// The Markdown table.
+    /// The Markdown table. The hickory columns appear only when the DNS scenario ran.
     pub fn table(&self) -> String {
-        let mut out = String::from(
-            "| scenario | metric | ours | java | hyper | ours/java | ours/hyper | target | met |\n\
-             |---|---|---:|---:|---:|---:|---:|---|---|\n",
+        let hickory = self.rows.iter().any(|r| r.hickory.is_some());
+        let (head, rule) =
+            if hickory { ("| hickory | ours/hickory ", "---:|---:|") } else { ("", "") };
+        let mut out = format!(
+            "| scenario | metric | ours | java | hyper | ours/java | ours/hyper {head}| target | met |\n\
+             |---|---|---:|---:|---:|---:|---:|{rule}---|---|\n"
         );
         for r in &self.rows {
             let targets: Vec<String> = r.targets.iter().map(|t| t.text()).collect();
@@ -202,9 +217,14 @@ impl Report {
                 None if r.targets.is_empty() => "",
                 None => "n/a",
             };
+            let extra = if hickory {
+                format!(" {} | {} |", num(r.hickory), ratio(r.ours_per_hickory))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |{extra} {} | {} |",
                 r.scenario,
                 r.metric,
                 num(r.ours),
@@ -286,5 +306,14 @@ mod tests {
         assert!(report
             .table()
             .contains("| renew | throughput (req/s) | 800 | 100 | 1000 | 8.00× | 0.80× |"));
+        assert!(!report.table().contains("hickory"), "no DNS run, no hickory columns");
+
+        let q = "throughput (queries/s)";
+        report.record("dns", q, Who::Ours, 45_000.0);
+        report.record("dns", q, Who::Hickory, 50_000.0);
+        report.target("dns", q, Target::AtLeast { of: Who::Hickory, ratio: 0.7 });
+        let table = report.table();
+        assert!(table.contains("| ours/hyper | hickory | ours/hickory | target |"), "{table}");
+        assert!(table.contains("| dns | throughput (queries/s) | 45000 | – | – | – | – | 50000 | 0.90× | ≥ 0.7× hickory | yes |"), "{table}");
     }
 }

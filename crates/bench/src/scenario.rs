@@ -43,8 +43,8 @@ pub struct Selection(pub Vec<String>);
 
 impl Selection {
     /// Every scenario name, in run order.
-    pub const ALL: [&'static str; 8] =
-        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation", "cluster"];
+    pub const ALL: [&'static str; 9] =
+        ["register", "renew", "fetch", "delta", "mix", "sweep", "propagation", "cluster", "dns"];
 
     /// Whether `name` runs.
     pub fn has(&self, name: &str) -> bool {

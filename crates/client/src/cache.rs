@@ -1,6 +1,7 @@
 //! The client's copy of the registry: kept by full fetches and deltas, reconciled with the
-//! server's `apps__hashcode`, and published as immutable [`Snapshot`]s that answer lookups
-//! without a network call.
+//! server's `apps__hashcode` ([`refresh`]), and published as immutable [`Snapshot`]s that answer
+//! lookups without a network call. The server follows remote regions with the same copy and
+//! the same [`refresh`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,12 +10,16 @@ use eureka_model::InstanceStatus;
 use eureka_model::{reconcile_hash_code, ActionType, Application, Applications, InstanceInfo};
 use rand::seq::SliceRandom;
 
+use crate::api::EurekaApi;
+use crate::transport::TransportError;
+
 /// (application, instance id): where an instance sits in the registry.
 type Key = (String, String);
 
-/// The registry as the last fetches left it: every instance of every application, any status.
+/// A copy of a server's registry as the last fetches left it: every instance of every
+/// application, any status.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct LocalRegistry {
+pub struct LocalRegistry {
     apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>>,
     /// The instances deltas and stream events touched since the last published snapshot,
     /// with what each was before, so a snapshot's changes cost what was touched rather than
@@ -24,7 +29,7 @@ pub(crate) struct LocalRegistry {
 
 /// What applying a delta found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DeltaResult {
+pub enum DeltaResult {
     /// Applied; the local hash equals the server's.
     Applied,
     /// Applied, but the local hash differs from the server's: a full fetch is needed.
@@ -38,7 +43,7 @@ pub(crate) enum DeltaResult {
 
 impl LocalRegistry {
     /// Replaces everything with a full fetch.
-    pub(crate) fn from_full(full: &Applications) -> Self {
+    pub fn from_full(full: &Applications) -> Self {
         let mut apps: BTreeMap<String, BTreeMap<String, Arc<InstanceInfo>>> = BTreeMap::new();
         for app in &full.applications {
             let entry = apps.entry(app.name.to_uppercase()).or_default();
@@ -50,13 +55,13 @@ impl LocalRegistry {
     }
 
     /// Whether the registry holds no application (Java then fetches in full, not a delta).
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.apps.values().all(BTreeMap::is_empty)
     }
 
     /// Applies a delta as Java's client does: ADDED and MODIFIED replace by id, DELETED
     /// removes, entries without a known action are ignored; then compares hashes.
-    pub(crate) fn apply_delta(&mut self, delta: &Applications) -> DeltaResult {
+    pub fn apply_delta(&mut self, delta: &Applications) -> DeltaResult {
         for app in &delta.applications {
             let name = app.name.to_uppercase();
             for info in &app.instances {
@@ -127,14 +132,36 @@ impl LocalRegistry {
     }
 
     /// The reconcile hash over every instance, whatever its status.
-    pub(crate) fn hash_code(&self) -> String {
+    pub fn hash_code(&self) -> String {
         reconcile_hash_code(self.apps.values().flat_map(|m| m.values()).map(|i| i.status))
+    }
+
+    /// Number of instances, any status.
+    pub fn len(&self) -> usize {
+        self.apps.values().map(BTreeMap::len).sum()
+    }
+
+    /// The copy as a registry document: applications by name, instances by id, the hash of
+    /// all of them. Instances are shared, not copied.
+    pub fn to_applications(&self) -> Applications {
+        Applications {
+            versions_delta: "1".into(),
+            apps_hashcode: self.hash_code(),
+            applications: self
+                .apps
+                .iter()
+                .map(|(name, instances)| Application {
+                    name: name.clone(),
+                    instances: instances.values().cloned().collect(),
+                })
+                .collect(),
+        }
     }
 
     /// An immutable view for lookups, with `changes` against `previous` (the snapshot last
     /// published from this registry).
     #[cfg(test)]
-    pub(crate) fn snapshot(&self, previous: &Snapshot, view: View) -> Snapshot {
+    pub(crate) fn snapshot(&self, previous: &Snapshot, view: &View) -> Snapshot {
         self.snapshot_with(previous, view, self.touched_changes())
     }
 
@@ -143,7 +170,7 @@ impl LocalRegistry {
     pub(crate) fn snapshot_with(
         &self,
         previous: &Snapshot,
-        view: View,
+        view: &View,
         known: Option<Vec<Change>>,
     ) -> Snapshot {
         let apps: BTreeMap<String, Vec<Arc<InstanceInfo>>> = self
@@ -158,13 +185,56 @@ impl LocalRegistry {
     }
 }
 
+/// How [`refresh`] brought a copy up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refreshed {
+    /// A delta applied, and the hashes agree.
+    Delta,
+    /// A full fetch (the copy was empty, deltas are off, or the server refused the delta).
+    Full,
+    /// A delta left a different hash than the server's, so the registry was fetched in full.
+    Reconciled,
+}
+
+/// Brings `copy` up to date from `api` as Java's client does: a delta when possible, a full
+/// fetch when the copy is empty, `use_delta` is false, the delta is refused (any HTTP status),
+/// or the hashes disagree after applying it. Other failures leave the copy as it was (a
+/// mismatching delta stays applied until the full fetch succeeds).
+pub async fn refresh(
+    api: &impl EurekaApi,
+    copy: &mut LocalRegistry,
+    use_delta: bool,
+) -> Result<Refreshed, TransportError> {
+    let mut outcome = Refreshed::Full;
+    if use_delta && !copy.is_empty() {
+        match api.delta().await {
+            Ok(delta) => match copy.apply_delta(&delta) {
+                DeltaResult::Applied => return Ok(Refreshed::Delta),
+                DeltaResult::Mismatch { local, remote } => {
+                    tracing::info!(%local, %remote, "registry hash differs after delta, fetching it all");
+                    outcome = Refreshed::Reconciled;
+                }
+            },
+            Err(TransportError::Status { status, .. }) => {
+                tracing::debug!(status, "delta refused, fetching the whole registry");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let full = api.applications().await?;
+    *copy = LocalRegistry::from_full(&full);
+    Ok(outcome)
+}
+
 /// How lookups see the registry.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct View {
     /// Only UP instances in app and VIP lookups (Java's `shouldFilterOnlyUpInstances`).
     pub(crate) only_up: bool,
     /// Shuffle each lookup list so that clients spread their calls.
     pub(crate) shuffle: bool,
+    /// Lookups prefer instances of this zone while it has any usable one.
+    pub(crate) zone: Option<String>,
 }
 
 /// What happened to one instance between two snapshots.
@@ -205,11 +275,23 @@ pub struct Snapshot {
     usable: HashMap<String, Vec<Arc<InstanceInfo>>>,
     vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
     secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    /// The zone lookups prefer, and per lookup key the usable instances in it (only keys
+    /// with at least one).
+    zone: Option<String>,
+    in_zone: Lookups,
     changes: Vec<Change>,
 }
 
+/// Usable instances of the preferred zone, by application and by (secure) VIP.
+#[derive(Debug, Clone, Default)]
+struct Lookups {
+    apps: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
+    secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
+}
+
 impl Snapshot {
-    fn index(apps: BTreeMap<String, Vec<Arc<InstanceInfo>>>, view: View) -> Snapshot {
+    fn index(apps: BTreeMap<String, Vec<Arc<InstanceInfo>>>, view: &View) -> Snapshot {
         let mut usable: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
         let mut vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
         let mut secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
@@ -234,7 +316,39 @@ impl Snapshot {
                 list.shuffle(&mut rng);
             }
         }
-        Snapshot { version: 0, apps, usable, vips, secure_vips, changes: Vec::new() }
+        let mut in_zone = Lookups::default();
+        if let Some(zone) = &view.zone {
+            let of_zone = |all: &HashMap<String, Vec<Arc<InstanceInfo>>>| {
+                all.iter()
+                    .filter_map(|(key, list)| {
+                        let mine: Vec<_> = list
+                            .iter()
+                            .filter(|i| {
+                                crate::config::instance_zone(i)
+                                    .is_some_and(|z| z.eq_ignore_ascii_case(zone))
+                            })
+                            .cloned()
+                            .collect();
+                        (!mine.is_empty()).then(|| (key.clone(), mine))
+                    })
+                    .collect()
+            };
+            in_zone = Lookups {
+                apps: of_zone(&usable),
+                vips: of_zone(&vips),
+                secure_vips: of_zone(&secure_vips),
+            };
+        }
+        Snapshot {
+            version: 0,
+            apps,
+            usable,
+            vips,
+            secure_vips,
+            zone: view.zone.clone(),
+            in_zone,
+            changes: Vec::new(),
+        }
     }
 
     /// A local counter, raised by one for every refresh that changed something; 0 before the
@@ -244,9 +358,21 @@ impl Snapshot {
     }
 
     /// The instances of `app` that callers should use: UP only (unless configured otherwise),
-    /// in this client's shuffled order. Case-insensitive.
+    /// in this client's shuffled order; with a preferred zone, only those of that zone while
+    /// it has any ([`Snapshot::instances_any_zone`] ignores zones). Case-insensitive.
     pub fn instances(&self, app: &str) -> &[Arc<InstanceInfo>] {
+        let key = app.to_uppercase();
+        self.in_zone.apps.get(&key).or_else(|| self.usable.get(&key)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The usable instances of `app` in every zone.
+    pub fn instances_any_zone(&self, app: &str) -> &[Arc<InstanceInfo>] {
         self.usable.get(&app.to_uppercase()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The zone lookups prefer, if any.
+    pub fn preferred_zone(&self) -> Option<&str> {
+        self.zone.as_deref()
     }
 
     /// Every instance of `app`, whatever its status, sorted by id.
@@ -254,14 +380,19 @@ impl Snapshot {
         self.apps.get(&app.to_uppercase()).map_or(&[], Vec::as_slice)
     }
 
-    /// The usable instances behind a VIP address (case-insensitive).
+    /// The usable instances behind a VIP address (case-insensitive), preferring the zone as
+    /// [`Snapshot::instances`] does.
     pub fn instances_by_vip(&self, vip: &str) -> &[Arc<InstanceInfo>] {
-        self.vips.get(&vip.to_uppercase()).map_or(&[], Vec::as_slice)
+        let key = vip.to_uppercase();
+        self.in_zone.vips.get(&key).or_else(|| self.vips.get(&key)).map_or(&[], Vec::as_slice)
     }
 
-    /// The usable instances behind a secure VIP address (case-insensitive).
+    /// The usable instances behind a secure VIP address (case-insensitive), preferring the
+    /// zone as [`Snapshot::instances`] does.
     pub fn instances_by_secure_vip(&self, vip: &str) -> &[Arc<InstanceInfo>] {
-        self.secure_vips.get(&vip.to_uppercase()).map_or(&[], Vec::as_slice)
+        let key = vip.to_uppercase();
+        let zoned = self.in_zone.secure_vips.get(&key);
+        zoned.or_else(|| self.secure_vips.get(&key)).map_or(&[], Vec::as_slice)
     }
 
     /// An instance by id, in any application.
@@ -384,7 +515,7 @@ mod tests {
         }
     }
 
-    const VIEW: View = View { only_up: true, shuffle: false };
+    const VIEW: &View = &View { only_up: true, shuffle: false, zone: None };
 
     #[test]
     fn delta_adds_modifies_and_deletes_like_java() {
@@ -467,5 +598,48 @@ mod tests {
         let gone = LocalRegistry::default().snapshot(&down, VIEW);
         assert!(matches!(gone.changes(), [Change::Removed(i)] if i.id() == "a1"));
         assert_eq!(gone.changes()[0].action(), ActionType::Deleted);
+    }
+
+    fn zoned(app: &str, id: &str, status: InstanceStatus, zone: &str) -> Arc<InstanceInfo> {
+        let mut info = InstanceInfo::clone(&inst(app, id, status));
+        info.metadata.insert("zone".into(), zone.into());
+        Arc::new(info)
+    }
+
+    #[test]
+    fn lookups_prefer_the_own_zone_while_it_has_an_up_instance() {
+        let mut aws = InstanceInfo::clone(&inst("A", "a-aws", Up));
+        aws.data_center_info = Some(eureka_model::DataCenterInfo {
+            class: eureka_model::DataCenterClass::Amazon,
+            name: Some(eureka_model::DataCenterName::Amazon),
+            metadata: [("availability-zone".to_string(), "zone-b".to_string())].into(),
+        });
+        let view = View { only_up: true, shuffle: false, zone: Some("zone-b".into()) };
+        let local = LocalRegistry::from_full(&doc(
+            "",
+            &[(
+                "A",
+                vec![zoned("A", "a1", Up, "zone-a"), zoned("A", "a2", Up, "zone-b"), Arc::new(aws)],
+            )],
+        ));
+        let snap = local.snapshot(&Snapshot::default(), &view);
+        let ids = |list: &[Arc<InstanceInfo>]| {
+            list.iter().map(|i| i.id().to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(snap.instances("a")),
+            ["a-aws", "a2"],
+            "metadata zone and AWS zone both count"
+        );
+        assert_eq!(ids(snap.instances_by_vip("A")), ["a-aws", "a2"]);
+        assert_eq!(snap.instances_any_zone("a").len(), 3);
+
+        // Nothing UP in zone-b: every zone's UP instances.
+        let local = LocalRegistry::from_full(&doc(
+            "",
+            &[("A", vec![zoned("A", "a1", Up, "zone-a"), zoned("A", "a2", Down, "zone-b")])],
+        ));
+        let snap = local.snapshot(&Snapshot::default(), &view);
+        assert_eq!(ids(snap.instances("a")), ["a1"]);
     }
 }

@@ -14,9 +14,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::EurekaApi;
-use crate::cache::{DeltaResult, LocalRegistry, Snapshot, View};
+use crate::cache::{LocalRegistry, Snapshot, View};
 use crate::config::{ClientConfig, Instance};
-use crate::failover::{split_urls, Failover};
+use crate::failover::{split_urls, zone_ordered_urls, Failover};
 use crate::supervise::{pause, pause_until, supervise, Backoff, TokenBucket};
 use crate::transport::{EurekaHttp, Renewal, TlsOptions, TransportError};
 
@@ -89,32 +89,65 @@ impl ClientBuilder {
         self.configure(|c| c.fetch_registry = yes)
     }
 
+    /// Sets this client's zone and the servers of each zone (`service-url.<zone>`): servers
+    /// of the own zone are tried first (`prefer-same-zone-eureka`), the others after.
+    pub fn zones<'a>(
+        self,
+        own: &str,
+        servers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        let own = own.to_string();
+        let servers: Vec<(String, Vec<String>)> = servers
+            .into_iter()
+            .map(|(zone, urls)| (zone.to_string(), split_urls(urls).map(str::to_string).collect()))
+            .collect();
+        self.configure(move |c| {
+            c.zone = Some(own);
+            c.zone_service_urls.extend(servers);
+        })
+    }
+
+    /// Lookups prefer instances of this client's zone while it has any usable one.
+    pub fn prefer_zone_instances(self, yes: bool) -> Self {
+        self.configure(|c| c.prefer_zone_instances = yes)
+    }
+
     /// Trusts extra CAs or presents a client certificate to `https://` servers.
     pub fn tls(self, tls: TlsOptions) -> Self {
         self.configure(|c| c.tls = tls)
     }
 
-    /// Builds the fail-over transport from the configuration and starts the client.
+    /// Builds the fail-over transport from the configuration and starts the client. With
+    /// zones configured, servers of the own zone are tried first ([`zone_ordered_urls`]).
     pub async fn start(self) -> Result<DiscoveryClient<Failover>, ClientError> {
-        if self.config.service_urls.is_empty() {
+        let info = self.instance.as_ref().map(Instance::to_instance_info);
+        let urls = if self.config.has_zones() {
+            zone_ordered_urls(&self.config, self.config.own_zone(info.as_ref()).as_deref())
+        } else {
+            self.config.service_urls.clone()
+        };
+        if urls.is_empty() {
             return Err(ClientError::Config("no Eureka service URL given".into()));
         }
         // The instance id when registering (what a deploy script drains), else a random one.
-        let client_id = self
-            .instance
-            .as_ref()
-            .and_then(|i| i.to_instance_info().instance_id)
+        let client_id = info
+            .and_then(|i| i.instance_id)
             .unwrap_or_else(|| format!("client-{:016x}", rand::random::<u64>()));
-        let servers = self
-            .config
-            .service_urls
+        let regions = self.config.fetch_remote_regions.join(",");
+        let servers = urls
             .iter()
             .map(|url| {
-                EurekaHttp::with_tls(url, self.config.timeouts, &self.config.tls)
-                    .map(|s| s.with_format(self.config.format).with_client_id(client_id.clone()))
+                EurekaHttp::with_tls(url, self.config.timeouts, &self.config.tls).map(|s| {
+                    s.with_format(self.config.format)
+                        .with_client_id(client_id.clone())
+                        .with_regions(&regions)
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let api = Failover::new(servers)?.with_quarantine(self.config.quarantine);
+        let mut api = Failover::new(servers)?.with_quarantine(self.config.quarantine);
+        if self.config.has_zones() {
+            api = api.in_order();
+        }
         Ok(self.start_with(api).await)
     }
 
@@ -131,7 +164,14 @@ impl ClientBuilder {
             Mutex::new(Me { info, dirty: true, registered: false })
         });
         let (published, registry) = watch::channel(Arc::new(Snapshot::default()));
+        let own = me.as_ref().map(|m| lock(m).info.clone());
+        let view = View {
+            only_up: config.filter_only_up_instances,
+            shuffle: config.shuffle_instances,
+            zone: config.own_zone(own.as_ref()).filter(|_| config.prefer_zone_instances),
+        };
         let inner = Arc::new(Inner {
+            view,
             api,
             config,
             me,
@@ -214,6 +254,8 @@ struct Inner<A> {
     /// The registry copy; held across a whole refresh so refreshes never interleave.
     local: tokio::sync::Mutex<LocalRegistry>,
     published: watch::Sender<Arc<Snapshot>>,
+    /// How published snapshots answer lookups.
+    view: View,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -276,31 +318,15 @@ impl<A: EurekaApi> Inner<A> {
         }
     }
 
-    /// Brings the local registry up to date: a delta when possible, a full fetch when the
-    /// registry is empty, deltas are off, the delta is refused, or the hashes disagree.
+    /// Brings the local registry up to date ([`crate::cache::refresh`]) and publishes it.
     async fn refresh(&self) -> Result<(), TransportError> {
         let mut local = self.local.lock().await;
-        if !self.config.disable_delta && !local.is_empty() {
-            match self.api.delta().await {
-                Ok(delta) => match local.apply_delta(&delta) {
-                    DeltaResult::Applied => {
-                        self.publish(&mut local);
-                        return Ok(());
-                    }
-                    DeltaResult::Mismatch { local, remote } => {
-                        tracing::info!(%local, %remote, "registry hash differs after delta, fetching it all");
-                    }
-                },
-                Err(TransportError::Status { status, .. }) => {
-                    tracing::debug!(status, "delta refused, fetching the whole registry");
-                }
-                Err(e) => return Err(e),
-            }
+        let refreshed =
+            crate::cache::refresh(&self.api, &mut local, !self.config.disable_delta).await;
+        if refreshed.is_ok() {
+            self.publish(&mut local);
         }
-        let full = self.api.applications().await?;
-        *local = LocalRegistry::from_full(&full);
-        self.publish(&mut local);
-        Ok(())
+        refreshed.map(drop)
     }
 
     /// Follows the server's change stream until shutdown (returns false) or until the server
@@ -403,11 +429,7 @@ impl<A: EurekaApi> Inner<A> {
             local.mark_published();
             return;
         }
-        let view = View {
-            only_up: self.config.filter_only_up_instances,
-            shuffle: self.config.shuffle_instances,
-        };
-        let next = local.snapshot_with(&previous, view, known);
+        let next = local.snapshot_with(&previous, &self.view, known);
         if previous.version() == 0 || !next.changes().is_empty() {
             self.published.send_replace(Arc::new(next));
         }

@@ -12,8 +12,25 @@ use crate::transport::{Timeouts, TlsOptions};
 /// How the client behaves; every field has Java's default unless its doc says otherwise.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Eureka service URLs, tried in fail-over order (`defaultZone`).
+    /// Eureka service URLs (`defaultZone`): every server when no zone is configured, and the
+    /// servers of any zone without a list of its own in `zone_service_urls`.
     pub service_urls: Vec<String>,
+    /// Service URLs per zone (`service-url.<zone>`).
+    pub zone_service_urls: BTreeMap<String, Vec<String>>,
+    /// The zones of this client's region, in ring order (`availability-zones.<region>`);
+    /// when empty, the zones named in `zone_service_urls` (Java would use only `defaultZone`).
+    pub availability_zones: Vec<String>,
+    /// This client's own zone; default: the registered instance's zone (its `zone` metadata
+    /// or AWS availability zone), else the first availability zone.
+    pub zone: Option<String>,
+    /// Talk to servers of the own zone first (`prefer-same-zone-eureka`, true).
+    pub prefer_same_zone: bool,
+    /// Lookups (`instances`, choosers, VIPs) return only instances of the own zone while it
+    /// has any usable one. Off by default: it concentrates calls on the own zone's instances.
+    pub prefer_zone_instances: bool,
+    /// Remote regions whose instances the server should merge into fetches
+    /// (`fetch-remote-regions-registry`, sent as `?regions=`); lookups see them as local ones.
+    pub fetch_remote_regions: Vec<String>,
     /// Keep a local copy of the registry (`fetch-registry`, default true).
     pub fetch_registry: bool,
     /// Refresh period of the local copy (`registry-fetch-interval-seconds`, 30 s).
@@ -54,6 +71,12 @@ impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             service_urls: vec![DEFAULT_SERVICE_URL.to_string()],
+            zone_service_urls: BTreeMap::new(),
+            availability_zones: Vec::new(),
+            zone: None,
+            prefer_same_zone: true,
+            prefer_zone_instances: false,
+            fetch_remote_regions: Vec::new(),
             fetch_registry: true,
             registry_fetch_interval: Duration::from_secs(30),
             disable_delta: false,
@@ -75,6 +98,57 @@ impl Default for ClientConfig {
 
 /// Where a Eureka server listens when nobody says otherwise.
 pub const DEFAULT_SERVICE_URL: &str = "http://localhost:8761/eureka/";
+
+/// The metadata key Spring Cloud clients put their zone in.
+pub const ZONE_METADATA_KEY: &str = "zone";
+
+/// The AWS data-center metadata key of an instance's availability zone.
+pub const AWS_ZONE_KEY: &str = "availability-zone";
+
+impl ClientConfig {
+    /// Whether any zone is configured (else the servers are one undivided list).
+    pub fn has_zones(&self) -> bool {
+        !self.availability_zones.is_empty() || !self.zone_service_urls.is_empty()
+    }
+
+    /// The zones in ring order: `availability_zones`, else the zones of `zone_service_urls`.
+    pub fn zones(&self) -> Vec<String> {
+        if self.availability_zones.is_empty() {
+            self.zone_service_urls.keys().cloned().collect()
+        } else {
+            self.availability_zones.clone()
+        }
+    }
+
+    /// The own zone: `zone`, else the registered instance's, else the first zone.
+    pub fn own_zone(&self, instance: Option<&InstanceInfo>) -> Option<String> {
+        self.zone
+            .clone()
+            .or_else(|| instance.and_then(instance_zone).map(str::to_string))
+            .or_else(|| self.zones().into_iter().next())
+    }
+
+    /// The service URLs of `zone`: its own list, else `service_urls`.
+    pub fn urls_of_zone(&self, zone: &str) -> &[String] {
+        match self.zone_service_urls.get(zone) {
+            Some(urls) if !urls.is_empty() => urls,
+            _ => &self.service_urls,
+        }
+    }
+}
+
+/// The zone an instance runs in: its AWS availability zone, else its `zone` metadata (what
+/// Java's resolvers and Spring Cloud read).
+pub fn instance_zone(info: &InstanceInfo) -> Option<&str> {
+    let aws = info
+        .data_center_info
+        .as_ref()
+        .filter(|dc| dc.class == eureka_model::DataCenterClass::Amazon)
+        .and_then(|dc| dc.metadata.get(AWS_ZONE_KEY));
+    aws.or_else(|| info.metadata.get(ZONE_METADATA_KEY))
+        .map(String::as_str)
+        .filter(|z| !z.is_empty())
+}
 
 /// The instance this service registers, built from a few facts with sensible defaults:
 /// detected host name and IP, instance id `host:app:port`, VIP address = app name in lower

@@ -9,6 +9,7 @@ use eureka_model::{Applications, InstanceInfo, InstanceStatus};
 use tokio::time::Instant;
 
 use crate::api::EurekaApi;
+use crate::config::ClientConfig;
 use crate::transport::{EurekaHttp, Renewal, Timeouts, TlsOptions, TransportError};
 
 /// How long a server that failed is skipped, unless every server has failed.
@@ -157,6 +158,27 @@ fn should_try_another(e: &TransportError) -> bool {
     }
 }
 
+/// The service URLs in the order Java's zone-affine resolver gives them: the own zone's
+/// servers first, then those of every other zone, each part shuffled so clients spread over
+/// it; with `prefer_same_zone` off, the other zones' first. A zone without a list of its own
+/// has the default list; a URL listed twice keeps its first place.
+pub fn zone_ordered_urls(config: &ClientConfig, own_zone: Option<&str>) -> Vec<String> {
+    use rand::seq::SliceRandom;
+    let mut own = Vec::new();
+    let mut others = Vec::new();
+    for zone in config.zones() {
+        let mine = own_zone.is_some_and(|z| z.eq_ignore_ascii_case(&zone));
+        let part = if mine { &mut own } else { &mut others };
+        part.extend(config.urls_of_zone(&zone).iter().cloned());
+    }
+    let mut rng = rand::thread_rng();
+    own.shuffle(&mut rng);
+    others.shuffle(&mut rng);
+    let ordered = if config.prefer_same_zone { [own, others] } else { [others, own] };
+    let mut seen = std::collections::HashSet::new();
+    ordered.into_iter().flatten().filter(|url| seen.insert(url.clone())).collect()
+}
+
 /// Splits a comma-separated service URL list, as `defaultZone` is written.
 pub fn split_urls(urls: &str) -> impl Iterator<Item = &str> {
     urls.split(',').map(str::trim).filter(|s| !s.is_empty())
@@ -288,6 +310,35 @@ mod tests {
         assert_eq!(*calls.lock().unwrap(), 2, "each server once per call, despite 5 attempts");
         assert!(fail().await.is_err());
         assert_eq!(*calls.lock().unwrap(), 4, "all quarantined: all tried again");
+    }
+
+    fn zoned(prefer: bool) -> ClientConfig {
+        let mut config = ClientConfig {
+            service_urls: vec!["http://default/eureka/".into()],
+            availability_zones: vec!["a".into(), "b".into(), "c".into()],
+            prefer_same_zone: prefer,
+            ..ClientConfig::default()
+        };
+        config.zone_service_urls.insert("a".into(), vec!["http://a1/".into(), "http://a2/".into()]);
+        config.zone_service_urls.insert("b".into(), vec!["http://b1/".into()]);
+        config
+    }
+
+    #[test]
+    fn own_zone_servers_come_first_and_zones_without_a_list_use_the_default() {
+        for _ in 0..20 {
+            let order = zone_ordered_urls(&zoned(true), Some("B"));
+            assert_eq!(order[0], "http://b1/", "{order:?}");
+            let mut rest = order[1..].to_vec();
+            rest.sort();
+            assert_eq!(rest, ["http://a1/", "http://a2/", "http://default/eureka/"]);
+        }
+        let order = zone_ordered_urls(&zoned(false), Some("b"));
+        assert_eq!(order.last().map(String::as_str), Some("http://b1/"), "{order:?}");
+        // Both own-zone servers get to be first over a few runs: the part is shuffled.
+        let firsts: std::collections::BTreeSet<String> =
+            (0..64).map(|_| zone_ordered_urls(&zoned(true), Some("a"))[0].clone()).collect();
+        assert_eq!(firsts.len(), 2, "{firsts:?}");
     }
 
     #[test]

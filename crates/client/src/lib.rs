@@ -36,6 +36,7 @@
 //! - [`api`]: [`EurekaApi`], the calls the client makes, so tests can script them.
 //! - [`stream`]: [`stream::WatchStream`], an open `GET watch` change stream.
 //! - [`sse`]: a bounded server-sent events parser for the `watch` stream.
+//! - [`supervise`]: timed repetition with back-off (Java's `TimedSupervisorTask`).
 //! - [`transport`]: [`EurekaHttp`], one server's REST API (JSON or XML, gzip), with typed
 //!   [`TransportError`]s that say whether a retry can help; [`TlsOptions`] for private CAs
 //!   and client certificates.
@@ -49,7 +50,7 @@ pub mod config;
 pub mod failover;
 pub mod sse;
 pub mod stream;
-mod supervise;
+pub mod supervise;
 pub mod transport;
 
 pub use api::EurekaApi;
@@ -57,7 +58,7 @@ pub use cache::{Change, Snapshot};
 pub use client::{
     base_url, Chooser, ClientBuilder, ClientError, DiscoveryClient, HealthCheck, Strategy,
 };
-pub use config::{ClientConfig, Instance, DEFAULT_SERVICE_URL};
+pub use config::{instance_zone, ClientConfig, Instance, DEFAULT_SERVICE_URL};
 pub use eureka_model::{Format, InstanceInfo, InstanceStatus};
 pub use failover::Failover;
 pub use reqwest::Url;

@@ -12,7 +12,7 @@ use crate::transport::TransportError;
 
 /// The pause before the next run.
 #[derive(Debug, Clone)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     interval: Duration,
     max: Duration,
     current: Duration,
@@ -20,25 +20,25 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     /// Starts at `interval`, doubling up to `interval × bound`.
-    pub(crate) fn new(interval: Duration, bound: u32) -> Self {
+    pub fn new(interval: Duration, bound: u32) -> Self {
         Backoff { interval, max: interval * bound.max(1), current: interval }
     }
 
     /// After a run that went well (or failed fast): back to the interval.
-    pub(crate) fn reset(&mut self) -> Duration {
+    pub fn reset(&mut self) -> Duration {
         self.current = self.interval;
         self.current
     }
 
     /// After a run that timed out or met congestion: double, up to the bound.
-    pub(crate) fn slow_down(&mut self) -> Duration {
+    pub fn slow_down(&mut self) -> Duration {
         self.current = (self.current * 2).min(self.max);
         self.current
     }
 }
 
 /// Sleeps `d` unless `shutdown` comes first; says whether to go on.
-pub(crate) async fn pause(shutdown: &CancellationToken, d: Duration) -> bool {
+pub async fn pause(shutdown: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
         _ = shutdown.cancelled() => false,
         _ = tokio::time::sleep(d) => true,

@@ -190,6 +190,8 @@ pub struct EurekaHttp {
     client_id: Option<String>,
     identity: &'static str,
     format: Format,
+    /// `?regions=` for registry fetches (remote regions to merge in), empty for none.
+    regions: String,
 }
 
 /// The system resolver, which reqwest uses when given none: names the `None` of
@@ -277,6 +279,7 @@ impl EurekaHttp {
             client_id: None,
             identity: CLIENT_IDENTITY,
             format: Format::Json,
+            regions: String::new(),
         })
     }
 
@@ -322,6 +325,13 @@ impl EurekaHttp {
     /// The parsed service URL without credentials.
     pub fn base(&self) -> &Url {
         &self.base
+    }
+
+    /// Asks for the remote regions in `regions` (comma-separated) to be merged into full and
+    /// delta fetches, as Java's `fetch-remote-regions-registry` does; empty for none.
+    pub fn with_regions(mut self, regions: &str) -> Self {
+        self.regions = form_urlencoded::byte_serialize(regions.as_bytes()).collect();
+        self
     }
 
     /// Sends and accepts `format` on registry calls (JSON by default).
@@ -495,14 +505,22 @@ impl EurekaHttp {
 
     /// `GET apps`: the full registry.
     pub async fn applications(&self) -> Result<Applications, TransportError> {
-        let (format, body) = self.document("apps/").await?;
+        let (format, body) = self.document(&self.with_regions_query("apps/")).await?;
         Ok(format.decode_applications(&body)?)
+    }
+
+    fn with_regions_query(&self, path: &str) -> String {
+        if self.regions.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?regions={}", self.regions)
+        }
     }
 
     /// `GET apps/delta`: the changes of the last few minutes, with the hash of the whole
     /// registry to reconcile against.
     pub async fn delta(&self) -> Result<Applications, TransportError> {
-        let (format, body) = self.document("apps/delta").await?;
+        let (format, body) = self.document(&self.with_regions_query("apps/delta")).await?;
         Ok(format.decode_applications(&body)?)
     }
 

@@ -345,6 +345,10 @@ impl Default for InstanceInfo {
 
 /// The AWS metadata key holding the EC2 instance id.
 pub const AWS_INSTANCE_ID_KEY: &str = "instance-id";
+/// The instance metadata key Spring Cloud puts an instance's zone under.
+pub const ZONE_METADATA_KEY: &str = "zone";
+/// The AWS data-center metadata key holding the availability zone.
+pub const AWS_AVAILABILITY_ZONE_KEY: &str = "availability-zone";
 
 impl InstanceInfo {
     /// The registry key: `instanceId` if set, else the AWS instance id, else `hostName`.
@@ -360,6 +364,19 @@ impl InstanceInfo {
             }
         }
         &self.host_name
+    }
+
+    /// The instance's zone: the `zone` metadata (Spring Cloud's), else the AWS availability
+    /// zone of its data-center info; `None` when neither is set or it is blank.
+    pub fn zone(&self) -> Option<&str> {
+        let aws = || {
+            self.data_center_info.as_ref().and_then(|d| d.metadata.get(AWS_AVAILABILITY_ZONE_KEY))
+        };
+        self.metadata
+            .get(ZONE_METADATA_KEY)
+            .or_else(aws)
+            .map(|z| z.trim())
+            .filter(|z| !z.is_empty())
     }
 
     /// Iterates the VIP addresses (comma-separated elements, trimmed, empty ones skipped).
@@ -481,6 +498,23 @@ mod tests {
         info.normalize();
         assert_eq!(info.app, "ORDERS");
         assert_eq!(info.instance_id.as_deref(), Some("web-1:orders:8080"));
+    }
+
+    #[test]
+    fn zone_comes_from_metadata_then_the_availability_zone() {
+        let mut info = InstanceInfo::default();
+        assert_eq!(info.zone(), None);
+        let aws = DataCenterInfo {
+            class: DataCenterClass::Amazon,
+            name: Some(DataCenterName::Amazon),
+            metadata: [(AWS_AVAILABILITY_ZONE_KEY.to_string(), "us-east-1a".to_string())].into(),
+        };
+        info.data_center_info = Some(aws);
+        assert_eq!(info.zone(), Some("us-east-1a"));
+        info.metadata.insert(ZONE_METADATA_KEY.to_string(), " zone-b ".to_string());
+        assert_eq!(info.zone(), Some("zone-b"), "the metadata wins, trimmed");
+        info.metadata.insert(ZONE_METADATA_KEY.to_string(), " ".to_string());
+        assert_eq!(info.zone(), None, "a blank zone is no zone");
     }
 
     #[test]

@@ -280,7 +280,7 @@ fn write_instance(out: &mut Vec<u8>, info: &InstanceInfo) {
     out.push(b'}');
 }
 
-fn write_port(out: &mut Vec<u8>, port: Port) {
+pub(crate) fn write_port(out: &mut Vec<u8>, port: Port) {
     out.extend_from_slice(b"{\"$\":");
     write_u64(out, u64::from(port.port));
     out.extend_from_slice(if port.enabled {
@@ -305,7 +305,7 @@ fn write_string_map(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
 
 /// Writes a JSON string literal, escaping as Jackson does: `"`, `\` and control characters
 /// (short forms for `\b \t \n \f \r`, `\u00XX` for the rest); everything else raw UTF-8.
-fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(s.len() + 2);
     out.push(b'"');

@@ -9,12 +9,14 @@
 //! - [`json`]: the JSON codec, field-for-field what Java's `EurekaJacksonCodec` writes, and the
 //!   peer replication batch codec (JSON only).
 //! - [`xml`]: the XML codec, what Java's XStream converters write.
+//! - [`compact`]: the compact instance form (`X-Eureka-Accept: compact`), JSON and XML.
 //! - [`replication`]: the peer replication batch messages.
 //! - [`error`]: the decode and validation errors.
 
 #![warn(missing_docs)]
 
 pub mod apps;
+pub mod compact;
 pub mod error;
 pub mod instance;
 pub mod json;
@@ -45,8 +47,8 @@ pub struct DocumentFrame {
     pub head: Vec<u8>,
     /// Written between two applications.
     pub separator: &'static [u8],
-    /// Everything after the last application.
-    pub tail: &'static [u8],
+    /// Everything after the last application (the compact form ends with version and hash).
+    pub tail: Vec<u8>,
 }
 
 impl Format {
@@ -90,12 +92,12 @@ impl Format {
             Format::Json => DocumentFrame {
                 head: json::applications_head(versions_delta, apps_hashcode),
                 separator: json::APPLICATIONS_SEPARATOR,
-                tail: json::APPLICATIONS_TAIL,
+                tail: json::APPLICATIONS_TAIL.to_vec(),
             },
             Format::Xml => DocumentFrame {
                 head: xml::applications_head(versions_delta, apps_hashcode),
                 separator: xml::APPLICATIONS_SEPARATOR,
-                tail: xml::APPLICATIONS_TAIL,
+                tail: xml::APPLICATIONS_TAIL.to_vec(),
             },
         }
     }
@@ -130,6 +132,77 @@ impl Format {
         match self {
             Format::Json => json::decode_applications(body),
             Format::Xml => xml::decode_applications(body),
+        }
+    }
+}
+
+/// How much of each instance a registry document carries: Java's `EurekaAccept`, asked for
+/// with the `X-Eureka-Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Detail {
+    /// Every field (the default).
+    #[default]
+    Full,
+    /// The compact instance form, see [`compact`].
+    Compact,
+}
+
+impl Detail {
+    /// `X-Eureka-Accept: compact` (any case) is compact; a missing or other value is full.
+    pub fn from_header(value: Option<&[u8]>) -> Detail {
+        match value {
+            Some(v) if v.trim_ascii().eq_ignore_ascii_case(b"compact") => Detail::Compact,
+            _ => Detail::Full,
+        }
+    }
+}
+
+/// What a registry document is encoded with: a wire format and a level of detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Codec {
+    /// JSON or XML.
+    pub format: Format,
+    /// Full or compact instances.
+    pub detail: Detail,
+}
+
+impl Codec {
+    /// A codec of `format` at `detail`.
+    pub const fn new(format: Format, detail: Detail) -> Self {
+        Codec { format, detail }
+    }
+
+    /// Encodes one application wrapped in its `application` root.
+    pub fn encode_application(self, app: &Application) -> Vec<u8> {
+        match self.detail {
+            Detail::Full => self.format.encode_application(app),
+            Detail::Compact => compact::encode_application(self.format, app),
+        }
+    }
+
+    /// Encodes a registry document wrapped in its `applications` root.
+    pub fn encode_applications(self, apps: &Applications) -> Vec<u8> {
+        match self.detail {
+            Detail::Full => self.format.encode_applications(apps),
+            Detail::Compact => compact::encode_applications(self.format, apps),
+        }
+    }
+
+    /// The frame of an `applications` document, see [`Format::applications_frame`].
+    pub fn applications_frame(self, versions_delta: &str, apps_hashcode: &str) -> DocumentFrame {
+        match self.detail {
+            Detail::Full => self.format.applications_frame(versions_delta, apps_hashcode),
+            Detail::Compact => {
+                compact::applications_frame(self.format, versions_delta, apps_hashcode)
+            }
+        }
+    }
+
+    /// One application as it appears inside an `applications` document.
+    pub fn encode_application_entry(self, app: &Application) -> Vec<u8> {
+        match self.detail {
+            Detail::Full => self.format.encode_application_entry(app),
+            Detail::Compact => compact::encode_application_entry(self.format, app),
         }
     }
 }

@@ -190,7 +190,7 @@ fn write_instance(out: &mut Vec<u8>, info: &InstanceInfo) {
     out.extend_from_slice(b"</instance>");
 }
 
-fn write_port(out: &mut Vec<u8>, name: &str, port: Port) {
+pub(crate) fn write_port(out: &mut Vec<u8>, name: &str, port: Port) {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(if port.enabled {
@@ -231,7 +231,7 @@ fn write_coded_name(out: &mut Vec<u8>, key: &str) {
     }
 }
 
-fn leaf(out: &mut Vec<u8>, name: &str, text: &str) {
+pub(crate) fn leaf(out: &mut Vec<u8>, name: &str, text: &str) {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
     out.push(b'>');
@@ -239,7 +239,7 @@ fn leaf(out: &mut Vec<u8>, name: &str, text: &str) {
     close_tag(out, name);
 }
 
-fn number_leaf(out: &mut Vec<u8>, name: &str, n: u64) {
+pub(crate) fn number_leaf(out: &mut Vec<u8>, name: &str, n: u64) {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
     out.push(b'>');

@@ -254,7 +254,7 @@ proptest! {
                 }
                 assembled.extend_from_slice(&format.encode_application_entry(app));
             }
-            assembled.extend_from_slice(frame.tail);
+            assembled.extend_from_slice(&frame.tail);
             prop_assert_eq!(assembled, format.encode_applications(&apps));
         }
     }

@@ -9,6 +9,7 @@
 //! - [`overrides`]: the status-override rule chain and the override map.
 //! - [`meter`]: the renews-per-minute meter that drives self-preservation.
 //! - [`snapshot`]: immutable, versioned views of the registry that reads are served from.
+//! - [`regions`]: copies of remote regions' registries and the merged reads over them.
 //! - [`error`]: the registry's error type.
 
 #![warn(missing_docs)]
@@ -17,10 +18,12 @@ pub mod error;
 pub mod lease;
 pub mod meter;
 pub mod overrides;
+pub mod regions;
 pub mod registry;
 pub mod snapshot;
 
 pub use error::RegistryError;
+pub use regions::{RegionConfig, RegionSet, RemoteRegions};
 pub use registry::{
     Actor, Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent,
     Registry, RegistrySettings, RegistryStats, RenewOutcome, RenewRequest, StatusCount,

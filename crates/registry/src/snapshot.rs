@@ -45,35 +45,39 @@ impl Snapshot {
         apps.binary_search_by(|a| a.name.as_str().cmp(name)).ok().map(|i| &apps[i])
     }
 
-    /// Instances whose (secure) VIP list contains `vip` exactly, case-sensitive per element,
-    /// as Java matches; the hash covers the subset and `versions__delta` is "-1".
+    /// Instances whose (secure) VIP list contains `vip` exactly, see [`by_vip`].
     pub fn by_vip(&self, vip: &str, secure: bool) -> Applications {
-        let applications: Vec<Application> = self
-            .apps
-            .applications
-            .iter()
-            .filter_map(|app| {
-                let instances: Vec<_> = app
-                    .instances
-                    .iter()
-                    .filter(|i| {
-                        if secure {
-                            i.secure_vips().any(|v| v == vip)
-                        } else {
-                            i.vips().any(|v| v == vip)
-                        }
-                    })
-                    .cloned()
-                    .collect();
-                (!instances.is_empty()).then(|| Application { name: app.name.clone(), instances })
-            })
-            .collect();
-        let hash =
-            reconcile_hash_code(applications.iter().flat_map(|a| &a.instances).map(|i| i.status));
-        Applications {
-            versions_delta: VIP_FETCH_VERSION.to_string(),
-            apps_hashcode: hash,
-            applications,
-        }
+        by_vip(&self.apps, vip, secure)
+    }
+}
+
+/// Instances of `apps` whose (secure) VIP list contains `vip` exactly, case-sensitive per
+/// element, as Java matches; the hash covers the subset and `versions__delta` is "-1".
+pub fn by_vip(apps: &Applications, vip: &str, secure: bool) -> Applications {
+    let applications: Vec<Application> = apps
+        .applications
+        .iter()
+        .filter_map(|app| {
+            let instances: Vec<_> = app
+                .instances
+                .iter()
+                .filter(|i| {
+                    if secure {
+                        i.secure_vips().any(|v| v == vip)
+                    } else {
+                        i.vips().any(|v| v == vip)
+                    }
+                })
+                .cloned()
+                .collect();
+            (!instances.is_empty()).then(|| Application { name: app.name.clone(), instances })
+        })
+        .collect();
+    let hash =
+        reconcile_hash_code(applications.iter().flat_map(|a| &a.instances).map(|i| i.status));
+    Applications {
+        versions_delta: VIP_FETCH_VERSION.to_string(),
+        apps_hashcode: hash,
+        applications,
     }
 }

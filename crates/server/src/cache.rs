@@ -1,18 +1,24 @@
-//! Encoded registry responses, built once per registry version and shared by every request.
+//! Encoded registry responses, built once per version and shared by every request.
 //!
-//! The full registry (`GET apps`) is assembled from per-application fragments: a change
-//! re-encodes and re-compresses only the applications it touched, and the gzip body is the
-//! concatenation of each fragment's deflate stream (flushed to a byte boundary) under one
-//! gzip header and trailer. A register is visible in a full fetch after encoding one
-//! application, not the whole registry.
+//! A document is keyed by what it holds ([`Entity`]), how it is encoded ([`Codec`]: JSON or
+//! XML, full or compact) and which remote regions are merged into it ([`RegionSet`], empty for
+//! the local registry alone), as Java keys its response cache. It is tagged with the
+//! [`Stamp`] it was built at (local version, delta epoch, remote generation) and served while
+//! no reader has seen anything newer.
+//!
+//! Registry listings (`GET apps`, with or without regions) are assembled from
+//! per-application fragments: a change re-encodes and re-compresses only the applications it
+//! touched, and the gzip body is the concatenation of each fragment's deflate stream (flushed
+//! to a byte boundary) under one gzip header and trailer. A register is visible in a full
+//! fetch after encoding one application, not the whole registry.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use eureka_model::{DocumentFrame, Format};
-use eureka_registry::Snapshot;
+use eureka_model::{Applications, Codec, DocumentFrame};
+use eureka_registry::{RegionSet, Snapshot};
 use flate2::write::GzEncoder;
 use flate2::{Compress, Compression, FlushCompress};
 use parking_lot::Mutex;
@@ -35,13 +41,40 @@ pub enum Entity {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     entity: Entity,
-    format: Format,
+    codec: Codec,
+    regions: RegionSet,
+}
+
+/// The versions a document was built at. Each only grows; a document is served to a reader
+/// whose stamp it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    /// The local registry version.
+    pub registry: u64,
+    /// The local delta's purge epoch (deltas only).
+    pub delta_epoch: u64,
+    /// The remote regions' generation (documents with regions merged in).
+    pub regions: u64,
+}
+
+impl Stamp {
+    /// A stamp of the local registry alone.
+    pub fn local(registry: u64) -> Stamp {
+        Stamp { registry, ..Stamp::default() }
+    }
+
+    /// Whether a document built at `self` is at least as new as `other` in every part.
+    pub fn covers(self, other: Stamp) -> bool {
+        self.registry >= other.registry
+            && self.delta_epoch >= other.delta_epoch
+            && self.regions >= other.regions
+    }
 }
 
 /// One encoded document at one version; the gzip form is made on first demand, once.
 #[derive(Debug)]
 pub struct Encoded {
-    version: (u64, u64),
+    stamp: Stamp,
     plain: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
     /// For documents assembled from fragments: what both forms are concatenated from.
@@ -49,13 +82,13 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    fn new(version: (u64, u64)) -> Self {
-        Encoded { version, plain: OnceLock::new(), gzip: OnceLock::new(), parts: OnceLock::new() }
+    fn new(stamp: Stamp) -> Self {
+        Encoded { stamp, plain: OnceLock::new(), gzip: OnceLock::new(), parts: OnceLock::new() }
     }
 
-    /// The (registry version, delta epoch) this document was built at.
-    pub fn version(&self) -> (u64, u64) {
-        self.version
+    /// The versions this document was built at.
+    pub fn stamp(&self) -> Stamp {
+        self.stamp
     }
 
     /// The uncompressed bytes.
@@ -83,27 +116,27 @@ pub fn gzip(plain: &[u8]) -> Bytes {
     Bytes::from(enc.finish().unwrap_or_default())
 }
 
-/// One application encoded in one format: plain, and as raw deflate flushed to a byte
+/// One application encoded with one codec: plain, and as raw deflate flushed to a byte
 /// boundary (not final), so compressed fragments concatenate into one valid stream.
 #[derive(Debug)]
 struct Fragment {
     name: String,
-    /// [`Snapshot::app_version`] of the content encoded: same name and version, same bytes.
-    version: u64,
+    /// What identifies the content encoded (its source stamps): same name and key, same bytes.
+    key: Box<[u64]>,
     plain: Bytes,
     deflated: Bytes,
     crc: crc32fast::Hasher,
 }
 
 impl Fragment {
-    fn encode(format: Format, app: &eureka_model::Application, version: u64) -> Self {
-        let plain = format.encode_application_entry(app);
+    fn encode(codec: Codec, app: &eureka_model::Application, key: &[u64]) -> Self {
+        let plain = codec.encode_application_entry(app);
         let deflated = deflate_flushed(&plain, level(plain.len()));
         let mut crc = crc32fast::Hasher::new();
         crc.update(&plain);
         Fragment {
             name: app.name.clone(),
-            version,
+            key: key.into(),
             plain: plain.into(),
             deflated: deflated.into(),
             crc,
@@ -128,7 +161,9 @@ impl Parts {
             let separator = if i == 0 { &[][..] } else { self.frame.separator };
             [separator, &f.plain[..]]
         });
-        std::iter::once(&self.frame.head[..]).chain(body).chain(std::iter::once(self.frame.tail))
+        std::iter::once(&self.frame.head[..])
+            .chain(body)
+            .chain(std::iter::once(&self.frame.tail[..]))
     }
 
     fn plain(&self) -> Bytes {
@@ -158,7 +193,7 @@ impl Parts {
             out.extend_from_slice(&f.deflated);
             crc.combine(&f.crc);
         }
-        literal(&mut out, &mut crc, self.frame.tail);
+        literal(&mut out, &mut crc, &self.frame.tail);
         let fragments: u64 = self.fragments.iter().map(|f| f.plain.len() as u64).sum();
         // The final block: stored, empty.
         out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
@@ -212,45 +247,52 @@ fn level(len: usize) -> Compression {
 
 /// Upper bound on cached documents; VIP names come from the network, so the map is bounded.
 const MAX_ENTRIES: usize = 4096;
+/// Upper bound on fragment lists kept (one per codec and region set; sets come from requests).
+const MAX_LISTINGS: usize = 64;
 
-/// The cache of encoded responses, keyed by document and format and tagged with the version
-/// they were built at. A stale entry is replaced on the next request, never served.
+/// The newest fragments of one listing (codec and region set), with the stamp they were
+/// assembled at.
+type Listing = (Stamp, FragmentList);
+
+/// The cache of encoded responses, keyed by document, codec and region set, and tagged with
+/// the stamp they were built at. A stale entry is replaced on the next request, never served.
 #[derive(Debug, Default)]
 pub struct ResponseCache {
     entries: Mutex<HashMap<Key, Arc<Encoded>>>,
-    /// Per format (JSON, XML): the newest full registry's fragments and its version.
-    fragments: Mutex<[(u64, FragmentList); 2]>,
+    /// Per (codec, region set): the newest registry listing's fragments.
+    listings: Mutex<HashMap<(Codec, RegionSet), Listing>>,
 }
 
 impl ResponseCache {
-    /// The entry for `key` at `version` (or newer), created empty if there is none yet.
-    fn slot(&self, key: &Key, version: (u64, u64)) -> Arc<Encoded> {
+    /// The entry for `key` at `stamp` (or newer), created empty if there is none yet.
+    fn slot(&self, key: &Key, stamp: Stamp) -> Arc<Encoded> {
         let mut entries = self.entries.lock();
         match entries.get(key) {
-            Some(e) if e.version >= version => e.clone(),
+            Some(e) if e.stamp.covers(stamp) => e.clone(),
             _ => {
                 if entries.len() >= MAX_ENTRIES {
                     entries.clear();
                 }
-                let fresh = Arc::new(Encoded::new(version));
+                let fresh = Arc::new(Encoded::new(stamp));
                 entries.insert(key.clone(), fresh.clone());
                 fresh
             }
         }
     }
 
-    /// Returns the document at `version`, encoding it with `build` if no request has yet.
-    /// Concurrent requests for the same new version wait for a single encoding.
+    /// Returns the document at `stamp`, encoding it with `build` if no request has yet.
+    /// Concurrent requests for the same new stamp wait for a single encoding.
     /// `build` returns `None` when the document does not exist (nothing is cached then).
     pub fn get_or_build(
         &self,
         entity: Entity,
-        format: Format,
-        version: (u64, u64),
+        codec: Codec,
+        regions: RegionSet,
+        stamp: Stamp,
         build: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Option<Arc<Encoded>> {
-        let key = Key { entity, format };
-        let slot = self.slot(&key, version);
+        let key = Key { entity, codec, regions };
+        let slot = self.slot(&key, stamp);
         let mut missing = false;
         slot.plain.get_or_init(|| match build() {
             Some(bytes) => Bytes::from(bytes),
@@ -266,40 +308,64 @@ impl ResponseCache {
         Some(slot)
     }
 
-    /// The full registry (`GET apps`) of `snap`, assembled from per-application fragments:
-    /// only applications whose [`Snapshot::app_version`] moved since the last assembly are
-    /// encoded and compressed again.
-    pub fn full_registry(&self, snap: &Snapshot, format: Format) -> Arc<Encoded> {
-        let slot = self.slot(&Key { entity: Entity::AllApps, format }, (snap.version, 0));
+    /// A registry listing (`GET apps`, the local registry or a merged one) at `stamp`,
+    /// assembled from per-application fragments: `keys` gives, per application of `apps`, what
+    /// identifies its content, and only applications whose key moved since the last assembly
+    /// of this listing are encoded and compressed again.
+    pub fn listing<K: AsRef<[u64]>>(
+        &self,
+        regions: RegionSet,
+        codec: Codec,
+        stamp: Stamp,
+        apps: &Applications,
+        keys: impl Iterator<Item = K>,
+    ) -> Arc<Encoded> {
+        let slot = self.slot(&Key { entity: Entity::AllApps, codec, regions }, stamp);
         slot.parts.get_or_init(|| Parts {
-            frame: format.applications_frame(&snap.apps.versions_delta, &snap.apps.apps_hashcode),
-            fragments: self.fragments(snap, format),
+            frame: codec.applications_frame(&apps.versions_delta, &apps.apps_hashcode),
+            fragments: self.fragments((codec, regions), stamp, apps, keys),
         });
         slot
     }
 
-    fn fragments(&self, snap: &Snapshot, format: Format) -> FragmentList {
-        let which = match format {
-            Format::Json => 0,
-            Format::Xml => 1,
-        };
-        let previous = self.fragments.lock()[which].1.clone();
+    /// The local registry's listing of `snap` (`GET apps` without remote regions).
+    pub fn full_registry(&self, snap: &Snapshot, codec: Codec) -> Arc<Encoded> {
+        let keys = (0..snap.apps.applications.len())
+            .map(|i| [0, snap.app_version(i).unwrap_or(snap.version)]);
+        self.listing(RegionSet::EMPTY, codec, Stamp::local(snap.version), &snap.apps, keys)
+    }
+
+    fn fragments<K: AsRef<[u64]>>(
+        &self,
+        listing: (Codec, RegionSet),
+        stamp: Stamp,
+        apps: &Applications,
+        keys: impl Iterator<Item = K>,
+    ) -> FragmentList {
+        let previous = self.listings.lock().get(&listing).map(|(_, list)| list.clone());
+        let previous = previous.unwrap_or_else(|| Arc::new([]));
         let mut before = previous.iter().peekable();
-        let apps = &snap.apps.applications;
+        let apps = &apps.applications;
         let mut fragments = Vec::with_capacity(apps.len());
-        for (i, app) in apps.iter().enumerate() {
-            let version = snap.app_version(i).unwrap_or(snap.version);
+        for (app, key) in apps.iter().zip(keys) {
+            let key = key.as_ref();
             while before.next_if(|f| f.name.as_str() < app.name.as_str()).is_some() {}
             match before.next_if(|f| f.name == app.name) {
-                Some(f) if f.version == version => fragments.push(f.clone()),
-                _ => fragments.push(Arc::new(Fragment::encode(format, app, version))),
+                Some(f) if *f.key == *key => fragments.push(f.clone()),
+                _ => fragments.push(Arc::new(Fragment::encode(listing.0, app, key))),
             }
         }
         let fragments: FragmentList = fragments.into();
-        let mut newest = self.fragments.lock();
+        let mut newest = self.listings.lock();
         // A slower build of an older version must not replace a newer set.
-        if newest[which].0 <= snap.version {
-            newest[which] = (snap.version, fragments.clone());
+        match newest.get(&listing) {
+            Some((at, _)) if !stamp.covers(*at) => {}
+            _ => {
+                if newest.len() >= MAX_LISTINGS && !newest.contains_key(&listing) {
+                    newest.clear();
+                }
+                newest.insert(listing, (stamp, fragments.clone()));
+            }
         }
         fragments
     }
@@ -308,19 +374,25 @@ impl ResponseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eureka_model::{Detail, Format};
+
+    const JSON: Codec = Codec::new(Format::Json, Detail::Full);
+    const XML: Codec = Codec::new(Format::Xml, Detail::Full);
+    const NONE: RegionSet = RegionSet::EMPTY;
 
     #[test]
     fn builds_once_per_version() {
         let cache = ResponseCache::default();
         let mut builds = 0;
         for _ in 0..3 {
-            cache.get_or_build(Entity::AllApps, Format::Json, (1, 0), || {
+            cache.get_or_build(Entity::AllApps, JSON, NONE, Stamp::local(1), || {
                 builds += 1;
                 Some(b"v1".to_vec())
             });
         }
         assert_eq!(builds, 1);
-        let e = cache.get_or_build(Entity::AllApps, Format::Json, (2, 0), || Some(b"v2".to_vec()));
+        let e = cache
+            .get_or_build(Entity::AllApps, JSON, NONE, Stamp::local(2), || Some(b"v2".to_vec()));
         assert_eq!(e.unwrap().plain().as_ref(), b"v2");
     }
 
@@ -328,10 +400,11 @@ mod tests {
     fn missing_documents_are_not_cached() {
         let cache = ResponseCache::default();
         assert!(cache
-            .get_or_build(Entity::App("X".into()), Format::Xml, (1, 0), || None)
+            .get_or_build(Entity::App("X".into()), XML, NONE, Stamp::local(1), || None)
             .is_none());
-        let e = cache
-            .get_or_build(Entity::App("X".into()), Format::Xml, (1, 0), || Some(b"<a/>".to_vec()));
+        let e = cache.get_or_build(Entity::App("X".into()), XML, NONE, Stamp::local(1), || {
+            Some(b"<a/>".to_vec())
+        });
         assert!(e.is_some());
     }
 
@@ -363,15 +436,15 @@ mod tests {
     fn the_full_registry_is_assembled_from_fragments_into_the_same_bytes() {
         let registry = registry_of(12, 40);
         let cache = ResponseCache::default();
-        for format in [Format::Json, Format::Xml] {
+        for codec in [JSON, XML, Codec::new(Format::Xml, Detail::Compact)] {
             let snap = registry.snapshot();
-            let doc = cache.full_registry(&snap, format);
-            let whole = format.encode_applications(&snap.apps);
-            assert!(doc.plain().as_ref() == &whole[..], "{format:?} plain differs");
-            assert!(gunzip(doc.gzip()) == whole, "{format:?} gzip differs");
+            let doc = cache.full_registry(&snap, codec);
+            let whole = codec.encode_applications(&snap.apps);
+            assert!(doc.plain().as_ref() == &whole[..], "{codec:?} plain differs");
+            assert!(gunzip(doc.gzip()) == whole, "{codec:?} gzip differs");
         }
         let empty = eureka_registry::Registry::new(Default::default()).snapshot();
-        let doc = ResponseCache::default().full_registry(&empty, Format::Json);
+        let doc = ResponseCache::default().full_registry(&empty, JSON);
         assert!(gunzip(doc.gzip()) == Format::Json.encode_applications(&empty.apps), "empty");
     }
 
@@ -379,11 +452,11 @@ mod tests {
     fn a_change_re_encodes_only_its_application() {
         let registry = registry_of(5, 3);
         let cache = ResponseCache::default();
-        let before = cache.full_registry(&registry.snapshot(), Format::Json);
+        let before = cache.full_registry(&registry.snapshot(), JSON);
         let before = before.parts.get().unwrap().fragments.clone();
         registry.cancel("APP-02", "i-2-1", 1_700_000_001_000).unwrap();
         let snap = registry.snapshot();
-        let after = cache.full_registry(&snap, Format::Json);
+        let after = cache.full_registry(&snap, JSON);
         let fragments = &after.parts.get().unwrap().fragments;
         let reused: Vec<bool> =
             before.iter().zip(fragments.iter()).map(|(b, a)| Arc::ptr_eq(b, a)).collect();
@@ -395,7 +468,7 @@ mod tests {
     fn gzip_round_trips() {
         let cache = ResponseCache::default();
         let e = cache
-            .get_or_build(Entity::Delta, Format::Json, (1, 0), || Some(b"hello".repeat(100)))
+            .get_or_build(Entity::Delta, JSON, NONE, Stamp::local(1), || Some(b"hello".repeat(100)))
             .unwrap();
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&e.gzip()[..]), &mut out)

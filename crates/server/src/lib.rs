@@ -13,9 +13,12 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`remote`]: remote regions, each fetched by its own task and merged into reads.
+//! - [`rate_limit`]: Java's registry-fetch rate limiter, off by default.
 //! - [`security`]: users, roles and password checks (HTTP Basic), off unless configured.
 //! - [`metrics`]: Prometheus counters, histograms and scrape-time gauges.
 //! - [`watch`]: wake-ups for long polls and change streams, ended on shutdown.
+//! - [`dns`]: the registry answered over DNS (UDP and TCP), off unless configured.
 //! - [`drain`]: who has seen a version yet (watchers and identified pollers), for drain.
 //! - [`clock`]: the time source (wall clock, or tokio's for paused-time tests).
 
@@ -24,10 +27,13 @@
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod dns;
 pub mod drain;
 pub mod http;
 pub mod listener;
 pub mod metrics;
+pub mod rate_limit;
+pub mod remote;
 pub mod replication;
 pub mod security;
 pub mod state;
@@ -50,16 +56,37 @@ pub use state::{ServerState, SharedState};
 pub const TASK_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves the registry on `listener` (over TLS when the state's configuration says so) until
-/// `shutdown` completes, then drains and stops.
+/// `shutdown` completes, then drains and stops. With `eureka.dns.enabled`, DNS is served too,
+/// on sockets bound here (an error if they cannot be).
 pub async fn run(
     listener: TcpListener,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let dns = &state.config.dns;
+    let dns = match dns.enabled {
+        true => Some(dns::DnsSockets::bind(dns.listen_addr(state.config.address)).await?),
+        false => None,
+    };
+    run_with_dns(listener, dns, state, shutdown).await
+}
+
+/// [`run`] with DNS on sockets the caller bound (so it can name the address first, or pick
+/// a free port), or none.
+pub async fn run_with_dns(
+    listener: TcpListener,
+    dns: Option<dns::DnsSockets>,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let token = CancellationToken::new();
     let mut tasks = JoinSet::new();
+    if let Some(sockets) = dns {
+        dns::spawn(sockets, &state, &token, &mut tasks)?;
+    }
     tasks::spawn_all(&state, &token, &mut tasks);
     replication::Replicator::spawn(&state, &token, &mut tasks);
+    remote::Remote::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();
     let closing = state.watch.closing().clone();

@@ -11,6 +11,7 @@ use eureka_server::config::{
     effective, render_effective, render_reference, Checked, ConfigSources, LogFormat,
     ReferenceFormat, ServerConfig,
 };
+use eureka_server::dns::DnsSockets;
 use eureka_server::replication::PeerSources;
 use eureka_server::{tls, Clock, ServerState};
 use tokio::net::TcpListener;
@@ -282,11 +283,20 @@ impl Sources {
     }
 }
 
+/// hickory-server logs every DNS query and answer at `info`: kept at `warn` unless `RUST_LOG`
+/// names hickory itself.
+const HICKORY_QUIET: &str = "hickory_server=warn,hickory_proto=warn,hickory_net=warn";
+
 /// Logs to stdout at `RUST_LOG` (default `info`), as text or as one JSON object per line
 /// carrying the fields of every enclosing span (request id, peer, background job).
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let directives = match std::env::var("RUST_LOG") {
+        Ok(asked) if asked.contains("hickory") => asked,
+        Ok(asked) if !asked.trim().is_empty() => format!("{asked},{HICKORY_QUIET}"),
+        _ => format!("info,{HICKORY_QUIET}"),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("info,{HICKORY_QUIET}")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         // Colour codes only for a person at a terminal, not in files or pipes.
@@ -306,6 +316,17 @@ async fn serve(config: ServerConfig, args: &SourceArgs) -> anyhow::Result<()> {
     let state = ServerState::new(config, Clock::System)?;
     let listener =
         TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let dns = &state.config.dns;
+    let dns = match dns.enabled {
+        true => {
+            let dns_addr = dns.listen_addr(state.config.address);
+            let sockets = DnsSockets::bind(dns_addr)
+                .await
+                .with_context(|| format!("cannot listen for DNS on {dns_addr} (UDP and TCP)"))?;
+            Some(sockets)
+        }
+        false => None,
+    };
     // With port 0 the kernel picks one: log the port actually taken.
     let addr = listener.local_addr().unwrap_or(addr);
     let urls = Urls::of(&state.config, scheme, addr.port());
@@ -323,7 +344,7 @@ async fn serve(config: ServerConfig, args: &SourceArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down: draining in-flight requests");
         let _ = signalled_tx.send(());
     };
-    let server = tokio::spawn(eureka_server::run(listener, state.clone(), shutdown));
+    let server = tokio::spawn(eureka_server::run_with_dns(listener, dns, state.clone(), shutdown));
     tokio::pin!(server);
     tokio::pin!(signalled_rx);
     let mut hangups = Hangups::new();

@@ -12,6 +12,8 @@ use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::listener::{ConnectionStats, ListenerSetup};
 use crate::metrics::{Metrics, Observed};
+use crate::rate_limit::RateLimiter;
+use crate::remote::Remote;
 use crate::replication::{ReplicationHost, Replicator};
 use crate::security::Authenticator;
 use crate::tls::{self, TlsError};
@@ -53,6 +55,10 @@ pub struct ServerState {
     pub connections: Arc<ConnectionStats>,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
+    /// Remote regions' copies, the merged reads over them and their fetch links.
+    pub remote: Remote,
+    /// The fetch rate limiter; `None` when `rate-limiter-enabled` is off.
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 /// Kinds of Eureka API requests, counted for tests and the real-client suite (operators
@@ -119,11 +125,16 @@ impl ServerState {
             own_names.push(config.address.to_string());
         }
         let replication = Replicator::from_config(&config, own_names, &peer_tls);
+        let remote = Remote::from_config(&config, &peer_tls, replication.node_id());
+        let rate_limiter = RateLimiter::from_settings(&config.rate_limiter);
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
+        let dns = config.dns.enabled;
         Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
+            remote,
+            rate_limiter,
             registry,
             watch,
             cache: ResponseCache::default(),
@@ -133,7 +144,7 @@ impl ServerState {
             own_instance,
             requests: RequestCounters::default(),
             replication,
-            metrics: Metrics::new(state.clone() as Weak<dyn Observed>),
+            metrics: Metrics::new(state.clone() as Weak<dyn Observed>, dns),
             tls: server_tls,
             connections: Arc::default(),
         }))
@@ -181,6 +192,9 @@ impl Observed for ServerState {
     }
     fn connections(&self) -> &ConnectionStats {
         &self.connections
+    }
+    fn remote(&self) -> &Remote {
+        &self.remote
     }
     fn now_ms(&self) -> u64 {
         self.clock.now_ms()

@@ -101,13 +101,17 @@ async fn renew_meter(state: SharedState, shutdown: CancellationToken) {
     tracing::debug!("renew meter task stopped");
 }
 
-/// Drops delta entries older than the retention window.
+/// Drops delta entries (local, and remote regions' changes) older than the retention window.
 async fn delta_retention(state: SharedState, shutdown: CancellationToken) {
     let mut tick = ticker(state.config.delta_retention_timer_interval);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = tick.tick() => { state.registry.purge_delta(state.clock.now_ms()); }
+            _ = tick.tick() => {
+                let now = state.clock.now_ms();
+                state.registry.purge_delta(now);
+                state.remote.regions.purge_changes(now);
+            }
         }
     }
     tracing::debug!("delta retention task stopped");

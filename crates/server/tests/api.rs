@@ -469,3 +469,60 @@ async fn eviction_task_removes_expired_leases_under_paused_time() {
     assert_eq!(s.state.registry.recent_cancelled()[0].id, "o1");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn compact_documents_on_x_eureka_accept_compact() {
+    let s = TestServer::start().await;
+    register(&s, "ORDERS", java_json("ORDERS", "web-1:orders:8080", 8080), JSON).await;
+    let fetch = |path: &'static str, accept: &'static str, eureka_accept: Option<&'static str>| {
+        let mut req = http().get(s.url(path)).header(ACCEPT, accept);
+        if let Some(value) = eureka_accept {
+            req = req.header("X-Eureka-Accept", value);
+        }
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let registry = s.state.registry.snapshot();
+    for (media, format) in [(JSON, eureka_model::Format::Json), (XML, eureka_model::Format::Xml)] {
+        let compact = eureka_model::Codec::new(format, eureka_model::Detail::Compact);
+        let full = eureka_model::Codec::new(format, eureka_model::Detail::Full);
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            fetch("apps", media, Some("compact")).await,
+            text(compact.encode_applications(&registry.apps))
+        );
+        assert_eq!(
+            fetch("apps", media, Some("COMPACT")).await,
+            text(compact.encode_applications(&registry.apps)),
+            "case-insensitive, as Java"
+        );
+        assert_eq!(
+            fetch("apps", media, Some("full")).await,
+            text(full.encode_applications(&registry.apps))
+        );
+        let app = registry.application("ORDERS").unwrap();
+        assert_eq!(
+            fetch("apps/ORDERS", media, Some("compact")).await,
+            text(compact.encode_application(app))
+        );
+        let vip = fetch("vips/orders", media, Some("compact")).await;
+        assert!(!vip.contains("leaseInfo") && vip.contains("web-1:orders:8080"), "{vip}");
+        let delta = fetch("apps/delta", media, Some("compact")).await;
+        assert!(!delta.contains("leaseInfo") && delta.contains("ADDED"), "{delta}");
+        // Single instances are always full, as in Java.
+        let one = fetch("apps/ORDERS/web-1:orders:8080", media, Some("compact")).await;
+        assert!(one.contains("leaseInfo"), "{one}");
+    }
+    // Compact bodies are cached and gzipped like full ones.
+    let r = http()
+        .get(s.url("apps"))
+        .header(ACCEPT, JSON)
+        .header("X-Eureka-Accept", "compact")
+        .header(ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
+    let mut plain = Vec::new();
+    flate2_read(&r.bytes().await.unwrap(), &mut plain);
+    assert_eq!(plain, fetch("apps", JSON, Some("compact")).await.into_bytes());
+}

@@ -28,6 +28,7 @@ pub mod tls;
 use std::net::SocketAddr;
 
 use eureka_model::{json, Applications, InstanceInfo};
+use eureka_server::dns::DnsSockets;
 use eureka_server::{Clock, ServerConfig, ServerState, SharedState};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -60,16 +61,29 @@ impl TestServer {
         TcpListener::bind("127.0.0.1:0").await.expect("bind loopback")
     }
 
-    /// Starts a server on a listener from [`TestServer::listener`].
+    /// Starts a server on a listener from [`TestServer::listener`]. With `eureka.dns.enabled`,
+    /// DNS is served on a free loopback port too ([`TestServer::dns_addr`]).
     pub async fn start_on(listener: TcpListener, mut config: ServerConfig, clock: Clock) -> Self {
         let addr = listener.local_addr().expect("local addr");
         config.port = addr.port();
+        let dns = match config.dns.enabled {
+            true => {
+                let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+                let sockets = DnsSockets::bind(loopback).await.expect("bind DNS on loopback");
+                let bound = sockets.local_addr().expect("DNS local addr");
+                config.dns.address = Some(bound.ip());
+                config.dns.port = bound.port();
+                Some(sockets)
+            }
+            false => None,
+        };
         let state = ServerState::new(config, clock).expect("TLS files of the test configuration");
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
-        let task = tokio::spawn(eureka_server::run(listener, state.clone(), async move {
-            stop.cancelled().await
-        }));
+        let task =
+            tokio::spawn(eureka_server::run_with_dns(listener, dns, state.clone(), async move {
+                stop.cancelled().await
+            }));
         TestServer { addr, state, shutdown, task: Some(task) }
     }
 
@@ -77,6 +91,12 @@ impl TestServer {
     /// when the server was configured with TLS.
     pub fn service_url(&self) -> String {
         format!("{}://{}/eureka/", self.scheme(), self.addr)
+    }
+
+    /// Where DNS is answered (UDP and TCP), when the configuration enabled it.
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        let dns = &self.state.config.dns;
+        dns.enabled.then(|| dns.listen_addr(self.state.config.address))
     }
 
     /// `https` when the server speaks TLS, else `http`.

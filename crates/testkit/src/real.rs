@@ -61,8 +61,19 @@ impl SpringServer {
     /// URL among them, recognised through `my-url`), copying the registry from its peers at
     /// start-up, with test-speed settings and 2 s peer timeouts. Waits until it answers.
     pub async fn start(ready: &Ready, port: u16, cluster_urls: &[String], log: PathBuf) -> Self {
+        Self::start_with(ready, port, cluster_urls, &[], log).await
+    }
+
+    /// [`SpringServer::start`] with more Spring properties (`--key=value`), e.g. remote regions.
+    pub async fn start_with(
+        ready: &Ready,
+        port: u16,
+        cluster_urls: &[String],
+        extra: &[String],
+        log: PathBuf,
+    ) -> Self {
         let own = format!("http://127.0.0.1:{port}/eureka/");
-        let args = [
+        let mut args = vec![
             format!("--server.port={port}"),
             format!("--eureka.client.service-url.defaultZone={}", cluster_urls.join(",")),
             format!("--eureka.server.my-url={own}"),
@@ -73,6 +84,7 @@ impl SpringServer {
             "--eureka.server.peer-node-connect-timeout-ms=2000".to_string(),
             "--eureka.server.peer-node-read-timeout-ms=2000".to_string(),
         ];
+        args.extend_from_slice(extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let file = std::fs::File::create(&log).expect("spring server log file");
         let err = file.try_clone().expect("spring server log file");

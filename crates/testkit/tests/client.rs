@@ -9,7 +9,7 @@ use eureka_client::{
 };
 use eureka_server::state::RequestKind;
 use eureka_testkit::fixtures::{fast_client, loopback_instance as instance};
-use eureka_testkit::{eventually, TestServer};
+use eureka_testkit::{eventually, eventually_within, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const T: Timeouts = Timeouts { connect: Duration::from_secs(1), request: Duration::from_secs(2) };
@@ -265,4 +265,61 @@ async fn registers_and_discovers_over_mutual_tls_with_a_private_ca() {
     assert!(server.state.registry.find_instance("127.0.0.1:orders:8082").is_none());
     client.shutdown().await;
     assert!(server.state.registry.find_instance("127.0.0.1:orders:8083").is_none());
+}
+
+/// Zones: the client registers with a server of its own zone, its lookups prefer instances of
+/// its zone while that zone has one UP, and it moves to the other zone's server when its own
+/// is gone.
+#[tokio::test]
+async fn prefers_its_own_zone_and_falls_back_when_it_is_empty() {
+    let zone_a = TestServer::start().await;
+    let zone_b = TestServer::start().await;
+    // The instances to call, registered in zone b's server (which the client reads from).
+    for (id, zone) in [("t-a", "zone-a"), ("t-b", "zone-b")] {
+        let info = eureka_client::Instance::new("target", 7000)
+            .instance_id(id)
+            .host_name(id)
+            .ip_addr("127.0.0.1")
+            .metadata("zone", zone)
+            .to_instance_info();
+        EurekaHttp::new(&zone_b.service_url(), T).unwrap().register(&info).await.unwrap();
+    }
+    let a = zone_a.service_url();
+    let b = zone_b.service_url();
+    let client = ClientBuilder::new("")
+        .zones("zone-b", [("zone-a", a.as_str()), ("zone-b", b.as_str())])
+        .prefer_zone_instances(true)
+        .configure(|c| {
+            c.registry_fetch_interval = Duration::from_millis(200);
+            c.use_watch = false;
+            c.timeouts = T;
+        })
+        .register(instance("caller", 7100).metadata("zone", "zone-b"))
+        .start()
+        .await
+        .unwrap();
+    let id = "127.0.0.1:caller:7100";
+    assert!(zone_b.state.registry.find_instance(id).is_some(), "registered in its own zone");
+    assert!(zone_a.state.registry.find_instance(id).is_none());
+
+    let chooser = client.chooser("target", eureka_client::Strategy::RoundRobin);
+    for _ in 0..4 {
+        assert_eq!(chooser.choose().unwrap().id(), "t-b", "its own zone's instance");
+    }
+    assert_eq!(client.snapshot().instances_any_zone("target").len(), 2);
+    // Its zone has nothing UP any more: every zone's UP instances.
+    let http = EurekaHttp::new(&b, T).unwrap();
+    http.set_status_override("TARGET", "t-b", InstanceStatus::OutOfService, 0).await.unwrap();
+    eventually("the lookup falls back to the other zone", async || {
+        chooser.choose().is_some_and(|i| i.id() == "t-a")
+    })
+    .await;
+
+    // Its zone's server goes away: heartbeats move to zone a, which registers the caller.
+    zone_b.stop().await;
+    eventually_within(Duration::from_secs(10), "re-registered in the other zone", async || {
+        zone_a.state.registry.find_instance(id).is_some()
+    })
+    .await;
+    client.shutdown().await;
 }

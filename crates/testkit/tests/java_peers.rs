@@ -148,3 +148,96 @@ async fn spring_eureka_server_and_ours_replicate_to_each_other() {
 
     java.stop().await;
 }
+
+/// `GET {base}apps?regions=...` as JSON: the instance ids it lists.
+async fn ids_with_regions(base: &str, regions: &str) -> Vec<String> {
+    let r = http()
+        .get(format!("{base}apps?regions={regions}"))
+        .header("Accept", JSON)
+        .send()
+        .await
+        .unwrap();
+    if !r.status().is_success() {
+        return Vec::new();
+    }
+    let apps = eureka_model::json::decode_applications(&r.bytes().await.unwrap()).unwrap();
+    let mut ids: Vec<String> = apps.instances().map(|i| i.id().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+/// Remote regions across implementations: the Spring Eureka server (region "spring") follows
+/// ours as remote region "ours", and ours follows it as remote region "spring", both every
+/// second. Each serves the other's instances under `?regions=`, follows the other's changes,
+/// and ours reconciles Spring's deltas without a full fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spring_eureka_server_and_ours_serve_each_others_region() {
+    let ready = Ready::load();
+    let java_port = free_port();
+    let java_url = format!("http://127.0.0.1:{java_port}/eureka/");
+    let listener = TestServer::listener().await;
+    let ours_url = format!("http://{}/eureka/", listener.local_addr().unwrap());
+    let config = eureka_testkit::fixtures::config(&[
+        ("eureka.region", "ours"),
+        ("eureka.server.remote-region-urls-with-name.spring", &java_url),
+        ("eureka.server.remote-region-registry-fetch-interval", "1"),
+    ]);
+    let ours = TestServer::start_on(listener, config, Clock::System).await;
+    // Before Spring starts: its first remote fetch, at start-up, must find it.
+    register(&ours_url, "ORDERS", "o-ours", (30, 90)).await;
+
+    let extra = [
+        "--eureka.client.region=spring".to_string(),
+        format!("--eureka.server.remote-region-urls-with-name.ours={ours_url}"),
+        "--eureka.server.remote-region-registry-fetch-interval=1".to_string(),
+        // Java's response cache is not invalidated by remote changes: expire it quickly.
+        "--eureka.server.response-cache-auto-expiration-in-seconds=1".to_string(),
+    ];
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("spring-regions.log");
+    let java = SpringServer::start_with(
+        &ready,
+        java_port,
+        std::slice::from_ref(&java_url),
+        &extra,
+        log.clone(),
+    )
+    .await;
+    register(&java_url, "PAY", "j-1", (30, 90)).await;
+
+    let both = ["j-1".to_string(), "o-ours".to_string()];
+    eureka_testkit::eventually_within(CONVERGE, "Spring serves ours as region", async || {
+        ids_with_regions(&java_url, "ours").await == both
+    })
+    .await;
+    eureka_testkit::eventually_within(CONVERGE, "ours serves Spring as region", async || {
+        ids_with_regions(&ours_url, "spring").await == both
+    })
+    .await;
+
+    // Later changes on either side reach the other through its deltas.
+    register(&ours_url, "ORDERS", "o-ours-2", (30, 90)).await;
+    register(&java_url, "PAY", "j-2", (30, 90)).await;
+    let all = ["j-1", "j-2", "o-ours", "o-ours-2"].map(String::from).to_vec();
+    eureka_testkit::eventually_within(CONVERGE, "Spring follows ours", async || {
+        ids_with_regions(&java_url, "ours").await == all
+    })
+    .await;
+    eureka_testkit::eventually_within(CONVERGE, "ours follows Spring", async || {
+        ids_with_regions(&ours_url, "spring").await == all
+    })
+    .await;
+    // Without regions=, ours merges every region too (transparent fallback, as Java).
+    assert_eq!(ids_with_regions(&ours_url, "").await, all);
+    let health = ours.state.remote.links[0].health();
+    assert!(health.delta_fetches >= 1, "{health:?}");
+    assert_eq!(health.delta_mismatches, 0, "Spring's deltas reconcile: {health:?}");
+    java.stop().await;
+    // And ours' deltas reconcile with Spring's remote-region copy of us.
+    let spring_log = std::fs::read_to_string(&log).unwrap();
+    assert!(spring_log.contains("Getting instance registry info from the eureka server"));
+    assert!(
+        !spring_log.contains("Reconcile hashcodes do not match"),
+        "Spring had to fetch ours in full; see {}",
+        log.display()
+    );
+}

@@ -384,3 +384,109 @@ async fn netflix_eureka_client_with_credentials_in_its_service_url() {
     );
     assert!(refused >= 1.0, "the wrong password was refused: {refused}");
 }
+
+/// An instance on AWS in `zone`, as a Java client on EC2 registers it.
+fn aws_instance(app: &str, id: &str, zone: &str) -> eureka_model::InstanceInfo {
+    let mut info = eureka_client::Instance::new(app, 8080)
+        .instance_id(id)
+        .host_name(id)
+        .ip_addr("127.0.0.1")
+        .to_instance_info();
+    info.data_center_info = Some(eureka_model::DataCenterInfo {
+        class: eureka_model::DataCenterClass::Amazon,
+        name: Some(eureka_model::DataCenterName::Amazon),
+        metadata: [("instance-id", id), ("availability-zone", zone)]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into(),
+    });
+    info
+}
+
+/// Two of our servers as two regions: "east" follows "west" (1 s remote fetches). The Netflix
+/// client on east with `fetchRemoteRegionsRegistry=west` sees instances of both regions (a
+/// west instance without AWS data-center info among its local ones, as Java files it; an AWS
+/// one in west's zone under region west), follows changes in west by deltas that reconcile
+/// with east's merged hash (no full fetch after the first), and keeps seeing west's instances
+/// after west goes away, east's copy being within its cache lifetime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netflix_eureka_client_fetches_a_remote_region() {
+    let ready = Ready::load();
+    let west = TestServer::start().await;
+    let west_http = eureka_client::EurekaHttp::new(
+        &west.service_url(),
+        eureka_client::Timeouts {
+            connect: Duration::from_secs(2),
+            request: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    west.register_json(TARGET_APP, "t-west").await;
+    west_http.register(&aws_instance("EDGE", "edge-1", "west-a")).await.unwrap();
+    let config = eureka_testkit::fixtures::config(&[
+        ("eureka.server.remote-region-urls-with-name.west", &west.service_url()),
+        ("eureka.server.remote-region-registry-fetch-interval", "1"),
+        ("eureka.server.remote-region-cache-lifetime", "60s"),
+    ]);
+    let east = TestServer::start_with(config, Clock::System).await;
+    east.register_json(TARGET_APP, "t-east").await;
+    eureka_testkit::eventually("east fetched west", async || east.state.remote.regions.ready())
+        .await;
+
+    let mut cmd = ready
+        .command("JAVA2_CMD", &[&east.service_url(), "java2-regions", "18088", TARGET_APP, "10"]);
+    cmd.env("HARNESS_PHASE_SECONDS", "1").env("HARNESS_REMOTE_REGIONS", "west").env(
+        "JAVA_TOOL_OPTIONS",
+        "-Deureka.fetchRemoteRegionsRegistry=west -Deureka.west.availabilityZones=west-a",
+    );
+    let mut child = cmd.spawn().expect("spawn the Java harness");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sink = lines.clone();
+    let reader = tokio::spawn(async move {
+        while let Ok(Some(line)) = out.next_line().await {
+            sink.lock().await.push(line);
+        }
+    });
+    let seen_after = async |from: usize, what: &str| {
+        let lines = lines.lock().await;
+        lines[from.min(lines.len())..].iter().any(|l| l.starts_with(what))
+    };
+    let within = Duration::from_secs(40);
+    for what in
+        ["DISCOVERED TARGET t-east ", "DISCOVERED TARGET t-west ", "REMOTE west EDGE edge-1 UP"]
+    {
+        eureka_testkit::eventually_within(within, what, async || seen_after(0, what).await).await;
+    }
+    let full_at_start = east.state.requests.get(RequestKind::FullFetch);
+
+    // A change in west reaches the client through east's merged delta.
+    west.register_json(TARGET_APP, "t-west-2").await;
+    eureka_testkit::eventually_within(within, "t-west-2 by delta", async || {
+        seen_after(0, "DISCOVERED TARGET t-west-2 ").await
+    })
+    .await;
+
+    // West goes away: east keeps serving its copy, so the client keeps its instances.
+    west.stop().await;
+    eureka_testkit::eventually_within(within, "east noticed west is gone", async || {
+        east.state.remote.links[0].health().consecutive_failures > 0
+    })
+    .await;
+    let mark = lines.lock().await.len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(seen_after(mark, "DISCOVERED TARGET t-west-2 ").await, "{:?}", lines.lock().await);
+    assert!(seen_after(mark, "REMOTE west EDGE edge-1 UP").await, "{:?}", lines.lock().await);
+
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+    let _ = reader.await;
+    let lines = lines.lock().await.join("\n");
+    assert!(status.expect("harness finished").expect("harness ran").success(), "{lines}");
+    assert!(lines.contains("SHUTDOWN"), "{lines}");
+    let req = &east.state.requests;
+    assert_eq!(
+        req.get(RequestKind::FullFetch),
+        full_at_start,
+        "every merged delta reconciled: no full fetch after the first"
+    );
+    assert!(req.get(RequestKind::DeltaFetch) >= 5, "{} deltas", req.get(RequestKind::DeltaFetch));
+}

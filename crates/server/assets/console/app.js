@@ -41,6 +41,12 @@ live.leasesFor = () => {
   return apps.length > MAX_LEASE_APPS ? "*" : apps.join(",");
 };
 
+/** Whether the next summary should carry the remote regions' instances (their list is open). */
+live.remoteWanted = () => view.page === "overview" && $("remote-details").open;
+$("remote-details").addEventListener("toggle", () => {
+  if ($("remote-details").open) live.refresh();
+});
+
 function title() {
   return view.page === "instance" ? view.id : view.page === "app" ? view.app : "";
 }

@@ -31,6 +31,7 @@ export class Live {
     this.skew = 0; // server time − local time
     this.events = 100;
     this.leasesFor = () => "";
+    this.remoteWanted = () => false;
     this.stream = null;
     this.streamOk = false;
     this.summaryOk = false;
@@ -144,6 +145,7 @@ export class Live {
     const params = new URLSearchParams({ events: String(this.events) });
     const leases = this.leasesFor();
     if (leases) params.set("leases", leases);
+    if (this.remoteWanted()) params.set("remote", "1");
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 5000);
     let next = document.hidden ? HIDDEN_SUMMARY_MS : SUMMARY_MS;

@@ -1,5 +1,6 @@
 // The overview (`/`) and an application's page (`/apps/APP`): filters, applications with
-// their counts, the dense instance table, replicas, recent events and general information.
+// their counts, the dense instance table, replicas, remote regions, recent events and general
+// information.
 // Rows are keyed by application and instance id, so nothing jumps and open rows stay open.
 
 import { $, copy, el, renderOnce, setAttr, setText } from "./dom.js";
@@ -33,10 +34,12 @@ export class Overview {
     this.renderApps(view);
     if (!single) {
       this.renderReplicas();
+      this.renderRegions();
       this.renderEvents();
       this.renderInfo();
     }
     for (const id of ["replicas-section", "lower"]) $(id).hidden = single;
+    if (single) $("regions").hidden = true;
   }
 
   renderApps(view) {
@@ -215,6 +218,35 @@ export class Overview {
     });
   }
 
+  // Remote regions: their links, and the instances they serve, each marked with its region.
+  // Read-only: actions apply to local instances only.
+  renderRegions() {
+    const regions = (this.live.summary && this.live.summary.remoteRegions) || [];
+    $("regions").hidden = regions.length === 0;
+    const now = this.live.now();
+    const links = fillRows($("regions-table").tBodies[0], regions, [
+      ["Region", "mono", (r) => r.name],
+      ["Fetched from", "mono", (r) => r.url],
+      ["Served", "", (r) => (r.served ? "yes" : r.expired ? "no: expired" : "not yet fetched")],
+      ["Instances", "num", (r) => r.servedInstances],
+      ["Last success", "", (r) => ago(r.lastSuccessMs, now)],
+      ["Last error", "err", (r) => (r.lastError ? `${ago(r.lastErrorMs, now)}: ${r.lastError}` : "none")],
+    ]);
+    regions.forEach((r, i) => {
+      links.rows[i].cells[2].className = r.served ? "ok-text" : "bad-text";
+    });
+    // The list comes with the summaries only while it is open (`remote=1`).
+    if (!$("remote-details").open) return;
+    fillRows($("remote-instances").tBodies[0], regions.flatMap((r) => r.instanceList || []), [
+      ["Region", "mono", (i) => i.region],
+      ["Application", "", (i) => i.app],
+      ["Instance", "mono", (i) => i.id],
+      ["Address", "mono", (i) => address(i)],
+      ["Status", "", (i) => statusLabel(i.status)],
+      ["Zone", "", (i) => i.zone || "–"],
+    ]);
+  }
+
   renderEvents() {
     const s = this.live.summary;
     if (!s) return;
@@ -288,4 +320,18 @@ function leaseMap(summary) {
   const map = new Map();
   for (const l of (summary && summary.leases) || []) map.set(key(l.app, l.id), l);
   return map;
+}
+
+/** Fills a table body with one row per item; `cells` are [label, class, value of an item]. */
+function fillRows(body, items, cells) {
+  while (body.rows.length > items.length) body.deleteRow(-1);
+  items.forEach((item, i) => {
+    let row = body.rows[i];
+    if (!row) {
+      row = el("tr", {}, ...cells.map(([label, cls]) => el("td", { "data-label": label, class: cls || null })));
+      body.append(row);
+    }
+    cells.forEach(([, , value], k) => setText(row.cells[k], value(item)));
+  });
+  return body;
 }

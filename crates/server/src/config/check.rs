@@ -3,11 +3,13 @@
 //!
 //! [`ServerConfig::validate`]: super::ServerConfig::validate
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::defaults;
 use super::parse::{is_http_url, EXPECT_URL};
+use super::settings::RemoteRegionSettings;
 
 /// A value that failed a range check in [`ServerConfig::validate`].
 ///
@@ -115,10 +117,37 @@ pub(super) fn header_size(value: &usize) -> Result<(), Rejected> {
     }
 }
 
+/// A DNS TTL: whole seconds up to a day.
+pub(super) fn dns_ttl(value: &Duration) -> Result<(), Rejected> {
+    if value.as_secs() <= 86_400 {
+        Ok(())
+    } else {
+        reject(value.as_secs().to_string(), "a whole number of seconds from 0 to 86400")
+    }
+}
+
+/// Records per DNS answer: at least one, and a bounded answer.
+pub(super) fn dns_max_answers(value: &usize) -> Result<(), Rejected> {
+    if (1..=1024).contains(value) {
+        Ok(())
+    } else {
+        reject(value.to_string(), "a whole number from 1 to 1024")
+    }
+}
+
 pub(super) fn non_empty(value: &str) -> Result<(), Rejected> {
     if value.trim().is_empty() {
         reject(value.to_string(), "a non-empty name")
     } else {
         Ok(())
+    }
+}
+
+/// No more remote regions than a region set holds.
+pub(super) fn region_count(urls: &BTreeMap<String, String>) -> Result<(), Rejected> {
+    if urls.len() <= RemoteRegionSettings::MAX_REGIONS {
+        Ok(())
+    } else {
+        reject(urls.len().to_string(), "at most 64 remote regions")
     }
 }

@@ -57,6 +57,18 @@ pub const ENABLE_REPLICATED_REQUEST_COMPRESSION: bool = false;
 pub const MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION: i32 = -1;
 /// `eureka.server.rate-limiter-enabled`: off.
 pub const RATE_LIMITER_ENABLED: bool = false;
+/// `eureka.server.rate-limiter-burst-size`: 10 tokens, as Java.
+pub const RATE_LIMITER_BURST_SIZE: u32 = 10;
+/// `eureka.server.rate-limiter-registry-fetch-average-rate`: 500 fetches a second, as Java.
+pub const RATE_LIMITER_REGISTRY_FETCH_AVERAGE_RATE: u32 = 500;
+/// `eureka.server.rate-limiter-full-fetch-average-rate`: 100 full fetches a second, as Java.
+pub const RATE_LIMITER_FULL_FETCH_AVERAGE_RATE: u32 = 100;
+/// `eureka.server.remote-region-registry-fetch-interval`: 30 s, as Java.
+pub const REMOTE_REGION_FETCH_INTERVAL: Duration = Duration::from_secs(30);
+/// `eureka.server.remote-region-connect-timeout-ms`: 2 000 ms (Netflix's; Spring's is 1 000).
+pub const REMOTE_REGION_CONNECT_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// `eureka.server.remote-region-read-timeout-ms`: 5 000 ms (Netflix's; Spring's is 1 000).
+pub const REMOTE_REGION_READ_TIMEOUT: Duration = Duration::from_millis(5_000);
 /// `eureka.dashboard.enabled`: the console is served.
 pub const DASHBOARD_ENABLED: bool = true;
 /// `eureka.dashboard.path`: the console is at the root, as Spring's.
@@ -100,3 +112,12 @@ pub const REGION: &str = "us-east-1";
 pub const DEFAULT_ZONE: &str = "defaultZone";
 /// Upper bound for every duration setting: one year, so later arithmetic cannot overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// `eureka.dns.port`: 8600, the port Consul's DNS interface uses.
+pub const DNS_PORT: u16 = 8600;
+/// `eureka.dns.domain`: names are `<app>.service.eureka.` and so on.
+pub const DNS_DOMAIN: &str = "eureka.";
+/// `eureka.dns.ttl`: 5 s, so a resolver's cache lags the registry by at most that.
+pub const DNS_TTL: Duration = Duration::from_secs(5);
+/// `eureka.dns.max-answers`: 16 addresses (or SRV records) per answer; 16 A or AAAA records
+/// fit a 512-byte UDP answer, so stub resolvers without EDNS0 never retry over TCP.
+pub const DNS_MAX_ANSWERS: usize = 16;

@@ -2,6 +2,7 @@
 //! (for `config show` and the reference's default column) and the type name the reference
 //! prints. A key row names its kind once, so the three cannot disagree.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,9 +11,10 @@ use crate::security::Secret;
 
 use super::discovery::{parse_context, parse_dns_name, parse_host_port};
 use super::parse::{
-    parse_bool, parse_client_auth, parse_dashboard_path, parse_data_size, parse_duration,
-    parse_f64, parse_i32, parse_ip, parse_log_format, parse_millis, parse_path, parse_port,
-    parse_secret, parse_secs, parse_text, parse_u32, parse_url, parse_url_list, parse_usize,
+    parse_bool, parse_client_auth, parse_dashboard_path, parse_data_size, parse_dns_domain,
+    parse_duration, parse_f64, parse_i32, parse_ip, parse_key_list, parse_log_format, parse_millis,
+    parse_name_set, parse_path, parse_port, parse_secret, parse_secs, parse_text, parse_u32,
+    parse_url, parse_url_list, parse_usize,
 };
 use super::settings::{ClientAuth, LogFormat};
 
@@ -42,6 +44,12 @@ pub(super) const DURATION: Kind<Duration> =
 /// Spring's `DataSize` text (`8KB`, `1MB`, or bytes).
 pub(super) const DATA_SIZE: Kind<usize> =
     Kind { ty: "data size", parse: parse_data_size, show: show_data_size };
+/// A comma-separated set of names (clients, applications).
+pub(super) const NAME_SET: Kind<BTreeSet<String>> = Kind {
+    ty: "name list",
+    parse: parse_name_set,
+    show: |names| names.iter().cloned().collect::<Vec<_>>().join(","),
+};
 pub(super) const IP: Kind<IpAddr> = Kind { ty: "IP address", parse: parse_ip, show: to_text };
 pub(super) const TEXT: Kind<String> = Kind { ty: "text", parse: parse_text, show: to_text };
 pub(super) const PATH: Kind<PathBuf> =
@@ -60,6 +68,12 @@ pub(super) const URL_CONTEXT: Kind<String> =
     Kind { ty: "URL path", parse: parse_context, show: to_text };
 pub(super) const URL_PATH: Kind<String> =
     Kind { ty: "URL path", parse: parse_dashboard_path, show: to_text };
+/// A DNS zone, lower case with the final dot (`eureka.`).
+pub(super) const DNS_DOMAIN: Kind<String> =
+    Kind { ty: "DNS domain", parse: parse_dns_domain, show: to_text };
+/// Comma-separated names (`version,zone`).
+pub(super) const NAME_LIST: Kind<Vec<String>> =
+    Kind { ty: "name list", parse: parse_key_list, show: |names| names.join(",") };
 pub(super) const SECRET: Kind<Secret> =
     Kind { ty: "secret", parse: parse_secret, show: |_| REDACTED.to_string() };
 pub(super) const LOG_FORMAT: Kind<LogFormat> = Kind {
@@ -92,10 +106,10 @@ fn show_duration(d: &Duration) -> String {
     let ms = d.as_millis();
     match ms {
         0 => "0ms".to_string(),
-        _ if d.subsec_nanos() % 1_000_000 != 0 => format!("{}ns", d.as_nanos()),
-        _ if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-        _ if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
-        _ if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
+        _ if !d.subsec_nanos().is_multiple_of(1_000_000) => format!("{}ns", d.as_nanos()),
+        _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+        _ if ms.is_multiple_of(1_000) => format!("{}s", ms / 1_000),
         _ => format!("{ms}ms"),
     }
 }

@@ -77,8 +77,8 @@ pub use reference::{
     reference, render_reference, splice_readme, KeyDoc, ReferenceFormat, README_BEGIN, README_END,
 };
 pub use settings::{
-    ClientAuth, ClientSettings, InstanceSettings, Limits, LogFormat, PeerTlsSettings, ServerConfig,
-    SslSettings,
+    ClientAuth, ClientSettings, DnsSettings, InstanceSettings, Limits, LogFormat, PeerTlsSettings,
+    RateLimiterSettings, RemoteRegionSettings, ServerConfig, SslSettings,
 };
 pub use source::FileSyntax;
 

@@ -1,5 +1,6 @@
 //! Value parsers: raw text to a typed value; the error says what would have been accepted.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -68,6 +69,43 @@ pub(super) fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {
 
 pub(super) fn parse_text(raw: &str) -> Result<String, &'static str> {
     Ok(raw.to_string())
+}
+
+/// A comma-separated set of names (clients, applications), trimmed, empty items dropped.
+pub(super) fn parse_name_set(raw: &str) -> Result<BTreeSet<String>, &'static str> {
+    Ok(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+}
+
+/// A region name as requests give it: lower case, no ',' (which separates `regions=`).
+pub(super) fn parse_region_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() || name.contains(',') || name.chars().any(char::is_whitespace) {
+        return Err(
+            "a region name without ',' or spaces, e.g. remote-region-urls-with-name.us-west-2",
+        );
+    }
+    Ok(name)
+}
+
+/// A DNS zone such as `eureka.` or `eureka.svc.example.com`: lower-cased, with the final '.'
+/// added; labels of letters, digits, '-' and '_', 1 to 63 characters each; not the root.
+pub(super) fn parse_dns_domain(raw: &str) -> Result<String, &'static str> {
+    const EXPECT: &str = "a domain such as eureka. or discovery.example.com: labels of letters, \
+                          digits, '-' or '_' (1 to 63 characters), at most 253 characters";
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(EXPECT);
+    }
+    Ok(format!("{name}."))
+}
+
+/// A comma-separated list of names (blank items dropped).
+pub(super) fn parse_key_list(raw: &str) -> Result<Vec<String>, &'static str> {
+    Ok(raw.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect())
 }
 
 /// A file path; whether it can be read is checked when the server starts (`tls.rs`).

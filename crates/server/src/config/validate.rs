@@ -4,7 +4,7 @@
 use super::defaults;
 use super::error::{ConfigError, Origin};
 use super::keys::BINDINGS;
-use super::settings::ServerConfig;
+use super::settings::{RemoteRegionSettings, ServerConfig};
 
 impl ServerConfig {
     /// Checks ranges and cross-field rules (threshold in [0, 1], intervals > 0, URLs well formed);
@@ -56,6 +56,31 @@ impl ServerConfig {
                  eureka.client.service-url.defaultZone is empty: there is no peer to talk to"
                     .to_string(),
             );
+        }
+        let regions = &self.remote_regions;
+        if !regions.unnamed_urls.is_empty() {
+            notes.push(
+                "eureka.server.remote-region-urls has no effect (Java never reads it either): \
+                 name each region with eureka.server.remote-region-urls-with-name.<region>"
+                    .to_string(),
+            );
+        }
+        for region in regions.whitelists.keys() {
+            if region != RemoteRegionSettings::GLOBAL_WHITELIST
+                && !regions.urls.contains_key(region)
+            {
+                notes.push(format!(
+                    "eureka.server.remote-region-app-whitelist.{region} names no remote region \
+                     of eureka.server.remote-region-urls-with-name"
+                ));
+            }
+        }
+        if regions.urls.contains_key(&client.region.to_lowercase()) {
+            notes.push(format!(
+                "eureka.server.remote-region-urls-with-name.{} is this server's own region \
+                 (eureka.region): requests never ask for it as a remote one",
+                client.region.to_lowercase()
+            ));
         }
         let other_zones: Vec<&str> = client
             .service_urls

@@ -180,7 +180,7 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
             json!({ "name": app.name, "counts": counts, "instances": instances })
         })
         .collect();
-    let mut doc = summary::sections(state, now, events);
+    let mut doc = summary::sections(state, now, events, true);
     doc.insert("version".into(), json!(snap.version));
     doc.insert("apps".into(), Value::Array(apps));
     Value::Object(doc)
@@ -215,9 +215,7 @@ pub(crate) fn instance_document(
             lease.last_renewal_timestamp + u64::from(lease.duration_in_secs) * 1000,
         ),
     };
-    let zone = inst.metadata.get("zone").cloned().or_else(|| {
-        inst.data_center_info.as_ref().and_then(|d| d.metadata.get("availability-zone").cloned())
-    });
+    let zone = inst.zone();
     let overridden = (inst.overridden_status != InstanceStatus::Unknown)
         .then(|| inst.overridden_status.as_str());
     json!({

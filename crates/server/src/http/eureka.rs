@@ -1,5 +1,6 @@
 //! Handlers of the Eureka REST API. Each decodes its input, makes one registry call and
-//! encodes the answer; the rules themselves live in the registry.
+//! encodes the answer; the rules themselves live in the registry. Registry reads (cached
+//! documents, remote regions, the rate limiter) are in `reads.rs`.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -11,14 +12,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use eureka_model::{AppName, Format, InstanceInfo, InstanceStatus};
+use eureka_model::{AppName, Format, InstanceStatus};
 use eureka_registry::{Actor, Origin, RegistryError, RenewOutcome, RenewRequest};
 use http_body_util::BodyExt;
 
 use super::auth;
 use super::error::ApiError;
-use super::negotiate::{accepts_gzip, body_type, response_format};
+use super::negotiate::{body_type, response_format};
 use super::observe::RouteLabel;
+use super::reads::{
+    encoded_response, find_instance, instance_document, registry_document, throttled,
+};
 use super::route::{self, Route, RouteError};
 use super::status;
 use crate::cache::Entity;
@@ -31,9 +35,7 @@ use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
-/// Header carrying the registry version on every answer of the Eureka API (Java clients
-/// ignore unknown headers).
-pub const HEADER_VERSION: &str = "x-eureka-version";
+pub use super::reads::{HEADER_EUREKA_ACCEPT, HEADER_VERSION};
 
 const STATUS_NAMES: &str = "expected one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN";
 
@@ -147,6 +149,15 @@ pub async fn api(
         }
     };
     let owner = owner.as_ref();
+    if throttled(&state, &route, &method, &headers) {
+        let mut response = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "registry fetches are rate limited (eureka.server.rate-limiter-*): retry later or on another server",
+        )
+        .into_response();
+        response.extensions_mut().insert(RouteLabel(template));
+        return response;
+    }
     let query = Query::parse(&uri);
     // Operator writes record who asked (with security) and why (`reason=`) in recent events.
     let user = || match &caller {
@@ -173,12 +184,16 @@ pub async fn api(
         _ => None,
     };
     let result = match (route, method) {
-        (Route::Apps, _) => registry_document(&state, Entity::AllApps, &headers),
+        (Route::Apps, _) => {
+            registry_document(&state, Entity::AllApps, &headers, query.get("regions"))
+        }
         (Route::Delta, _) => delta(&state, &query, &headers).await,
         (Route::App(app), Method::POST) => register(&state, &app, &headers, body, owner).await,
-        (Route::App(app), _) => registry_document(&state, Entity::App(app.to_string()), &headers),
+        (Route::App(app), _) => {
+            registry_document(&state, Entity::App(app.to_string()), &headers, None)
+        }
         (Route::Instance(app, id), Method::GET) => {
-            instance_document(state.registry.get_instance(app.as_str(), &id), &headers, &id)
+            instance_document(find_instance(&state, Some(&app), &id), &headers, &id)
         }
         (Route::Instance(app, id), Method::PUT) => {
             renew(&state, &app, &id, &query, &headers, owner)
@@ -206,10 +221,12 @@ pub async fn api(
             Err(e) => Err(e),
         },
         (Route::InstanceById(id), _) => {
-            instance_document(state.registry.find_instance(&id), &headers, &id)
+            instance_document(find_instance(&state, None, &id), &headers, &id)
         }
-        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers),
-        (Route::SecureVip(vip), _) => registry_document(&state, Entity::SecureVip(vip), &headers),
+        (Route::Vip(vip), _) => registry_document(&state, Entity::Vip(vip), &headers, None),
+        (Route::SecureVip(vip), _) => {
+            registry_document(&state, Entity::SecureVip(vip), &headers, None)
+        }
         (Route::Status, _) => Ok(status::status_response(&state, &headers)),
         (Route::PeerBatch, _) => peer_batch(&state, &headers, body).await,
         (Route::Watch, _) => {
@@ -317,63 +334,6 @@ fn count(
     state.requests.hit(kind);
 }
 
-/// Serves a registry document from the per-version cache: encoded once per version and
-/// format, gzip-compressed once on first demand.
-fn registry_document(
-    state: &SharedState,
-    entity: Entity,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    if reads_refused(state) {
-        return Err(ApiError::forbidden(
-            "registry not ready: the start-up copy from peers was empty; \
-             retry on another server (eureka.server.wait-time-in-ms-when-sync-empty)",
-        ));
-    }
-    let format = response_format(headers);
-    let (version, encoded) = match &entity {
-        Entity::Delta => {
-            let (key, delta) = state.registry.delta();
-            let build = || Some(format.encode_applications(&delta));
-            (key.0, state.cache.get_or_build(entity.clone(), format, key, build))
-        }
-        Entity::AllApps => {
-            let snap = state.registry.snapshot();
-            (snap.version, Some(state.cache.full_registry(&snap, format)))
-        }
-        Entity::App(_) | Entity::Vip(_) | Entity::SecureVip(_) => {
-            let snap = state.registry.snapshot();
-            let build = || match &entity {
-                Entity::App(name) => snap.application(name).map(|a| format.encode_application(a)),
-                Entity::Vip(vip) => Some(format.encode_applications(&snap.by_vip(vip, false))),
-                Entity::SecureVip(vip) => Some(format.encode_applications(&snap.by_vip(vip, true))),
-                Entity::AllApps | Entity::Delta => None,
-            };
-            let key = (snap.version, 0);
-            (snap.version, state.cache.get_or_build(entity.clone(), format, key, build))
-        }
-    };
-    let Some(encoded) = encoded else {
-        return Err(match entity {
-            Entity::App(name) => {
-                ApiError::not_found(format!("application {name} is not registered"))
-            }
-            _ => ApiError::not_found("not found"),
-        });
-    };
-    let gzip = accepts_gzip(headers);
-    let body: Bytes = if gzip { encoded.gzip().clone() } else { encoded.plain().clone() };
-    let mut response = (StatusCode::OK, body).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-    if gzip {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    h.insert(HEADER_VERSION, HeaderValue::from(version));
-    h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-    Ok(response)
-}
-
 /// `GET apps/delta`, Eureka's delta; with `since=V` (ours only, Java clients never send it)
 /// a long poll: answered at once when the registry version differs from `V`, otherwise held
 /// up to `wait` seconds (default 0, capped at [`MAX_LONG_POLL`]) until it changes. Either
@@ -401,32 +361,7 @@ async fn delta(
         // Waits on a `watch` receiver only: no registry lock is held while the request is.
         state.watch.wait_for_change(since, wait.min(MAX_LONG_POLL)).await;
     }
-    registry_document(state, Entity::Delta, headers)
-}
-
-/// Java's "registry not ready" window (§4.12), only when asked for with
-/// `default-open-for-traffic-count: 0` (Spring's default of 1 has no window): reads are refused
-/// while the start-up sync copied nothing and `wait-time-in-ms-when-sync-empty` has not passed.
-fn reads_refused(state: &SharedState) -> bool {
-    state.config.default_open_for_traffic_count == 0
-        && state.replication.synced_count() == 0
-        && state.clock.now_ms().saturating_sub(state.started_ms)
-            < state.config.wait_time_when_sync_empty.as_millis() as u64
-}
-
-fn encoded_response(status: StatusCode, format: Format, bytes: Vec<u8>) -> Response {
-    (status, [(header::CONTENT_TYPE, format.media_type())], bytes).into_response()
-}
-
-fn instance_document(
-    found: Option<std::sync::Arc<InstanceInfo>>,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<Response, ApiError> {
-    let info =
-        found.ok_or_else(|| ApiError::not_found(format!("instance {id} is not registered")))?;
-    let format = response_format(headers);
-    Ok(encoded_response(StatusCode::OK, format, format.encode_instance(&info)))
+    registry_document(state, Entity::Delta, headers, query.get("regions"))
 }
 
 /// Reads a request body within the configured size limit and `server.request-timeout`,

@@ -20,6 +20,7 @@ pub mod eureka;
 pub mod leases;
 pub mod negotiate;
 pub mod observe;
+pub mod reads;
 pub mod route;
 pub mod status;
 pub mod watch;

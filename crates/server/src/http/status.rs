@@ -84,7 +84,41 @@ pub fn status_document(state: &SharedState) -> Value {
             "peers": peer_docs,
             "discovery": discovery_document(state),
         },
+        "region": state.config.client.region,
+        "remoteRegions": remote_region_documents(state),
     })
+}
+
+/// Each remote region: where it is fetched from, what its copy holds and how fetching goes.
+fn remote_region_documents(state: &SharedState) -> Vec<Value> {
+    let remote = &state.remote;
+    remote
+        .regions
+        .stats()
+        .into_iter()
+        .zip(&remote.links)
+        .map(|(s, link)| {
+            let h = link.health();
+            json!({
+                "name": s.name,
+                "url": link.url,
+                "served": s.last_success_ms.is_some() && !s.expired,
+                "expired": s.expired,
+                "applications": s.applications,
+                "instances": s.instances,
+                "servedInstances": s.served_instances,
+                "lastSuccessMs": s.last_success_ms,
+                "lastErrorMs": h.last_error.as_ref().map(|(at, _)| *at),
+                "lastError": h.last_error.as_ref().map(|(_, e)| e.as_str()),
+                "consecutiveFailures": h.consecutive_failures,
+                "fullFetches": h.full_fetches,
+                "deltaFetches": h.delta_fetches,
+                "deltaMismatches": h.delta_mismatches,
+                "fetchFailures": h.failures,
+                "recentChanges": s.recent_changes,
+            })
+        })
+        .collect()
 }
 
 fn join<'a>(urls: impl Iterator<Item = &'a str>) -> String {

@@ -23,7 +23,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use eureka_model::{AppName, Applications, Format};
+use eureka_model::{AppName, Applications, Codec, Detail, Format};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -201,8 +201,9 @@ impl Stream {
         let snap = self.state.registry.snapshot();
         let (version, data): (u64, Bytes) = match &self.watcher.apps {
             None => {
-                let doc = self.state.cache.full_registry(&snap, Format::Json);
-                (doc.version().0, doc.plain().clone())
+                let doc =
+                    self.state.cache.full_registry(&snap, Codec::new(Format::Json, Detail::Full));
+                (doc.stamp().registry, doc.plain().clone())
             }
             Some(_) => {
                 let applications: Vec<_> = snap

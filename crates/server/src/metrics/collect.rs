@@ -15,6 +15,7 @@ use eureka_registry::Registry;
 
 use super::process::ProcessStats;
 use crate::listener::ConnectionStats;
+use crate::remote::Remote;
 use crate::replication::{PeerView, Replicator};
 use crate::watch::WatchHub;
 
@@ -30,6 +31,8 @@ pub trait Observed: Send + Sync {
     fn watch(&self) -> &WatchHub;
     /// The listener's connection counts.
     fn connections(&self) -> &ConnectionStats;
+    /// The remote regions followed.
+    fn remote(&self) -> &Remote;
     /// Now, epoch ms.
     fn now_ms(&self) -> u64;
     /// When the server started, epoch ms.
@@ -59,6 +62,7 @@ impl Collector for StateCollector {
         let Some(state) = self.observed.upgrade() else { return Ok(()) };
         registry(&*state, &mut encoder)?;
         replication(&*state, &mut encoder)?;
+        remote_regions(&*state, &mut encoder)?;
         watch(&*state, &mut encoder)?;
         connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
@@ -452,6 +456,90 @@ fn replication(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Re
         for (reason, n) in [("expired", p.dropped.expired), ("overflow", p.dropped.overflow)] {
             let labels = [("peer", p.url.as_str()), ("reason", reason)];
             emit(metric.encode_family(&labels)?, COUNTER, n.into())?;
+        }
+    }
+    Ok(())
+}
+
+/// Each remote region: what it serves and how fetching it goes, labelled by region name.
+fn remote_regions(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let remote = state.remote();
+    if !remote.is_configured() {
+        return Ok(());
+    }
+    let stats = remote.regions.stats();
+    let health: Vec<_> = remote.links.iter().map(|l| l.health()).collect();
+    let now = state.now_ms();
+    let mut metric = enc.encode_descriptor(
+        "eureka_remote_region_instances",
+        "Instances a remote region contributes to reads (whitelisted; none while expired), by status.",
+        None,
+        GAUGE,
+    )?;
+    for (index, s) in stats.iter().enumerate() {
+        for (status, n) in remote.regions.status_counts(index) {
+            let labels = [("region", s.name.as_str()), ("status", status.as_str())];
+            emit(metric.encode_family(&labels)?, GAUGE, n.into())?;
+        }
+    }
+    type RegionSeries = (
+        &'static str,
+        &'static str,
+        Option<Unit>,
+        MetricType,
+        fn(&eureka_registry::regions::RegionStats, &crate::remote::FetchHealth, u64, u64) -> Value,
+    );
+    let series: [RegionSeries; 6] = [
+        (
+            "eureka_remote_region_served",
+            "1 while a remote region's copy is merged into reads (fetched once and not expired).",
+            None,
+            GAUGE,
+            |s, _, _, _| (s.last_success_ms.is_some() && !s.expired).into(),
+        ),
+        (
+            "eureka_remote_region_last_success_age",
+            "Time since a remote region was last fetched successfully (since start-up if never).",
+            Some(Unit::Seconds),
+            GAUGE,
+            |s, _, now, started| {
+                (now.saturating_sub(s.last_success_ms.unwrap_or(started)) as f64 / 1000.0).into()
+            },
+        ),
+        (
+            "eureka_remote_region_consecutive_failures",
+            "Fetches of a remote region that failed in a row.",
+            None,
+            GAUGE,
+            |_, h, _, _| h.consecutive_failures.into(),
+        ),
+        (
+            "eureka_remote_region_fetch_failures",
+            "Fetches of a remote region that failed or timed out.",
+            None,
+            COUNTER,
+            |_, h, _, _| h.failures.into(),
+        ),
+        (
+            "eureka_remote_region_delta_fetches",
+            "Deltas of a remote region applied with a matching hash.",
+            None,
+            COUNTER,
+            |_, h, _, _| h.delta_fetches.into(),
+        ),
+        (
+            "eureka_remote_region_full_fetches",
+            "Full fetches of a remote region (first fetch, and after a delta whose hash differed).",
+            None,
+            COUNTER,
+            |_, h, _, _| h.full_fetches.into(),
+        ),
+    ];
+    for (name, help, unit, kind, value) in series {
+        let mut metric = enc.encode_descriptor(name, help, unit.as_ref(), kind)?;
+        for (s, h) in stats.iter().zip(&health) {
+            let labels = [("region", s.name.as_str())];
+            emit(metric.encode_family(&labels)?, kind, value(s, h, now, state.started_ms()))?;
         }
     }
     Ok(())

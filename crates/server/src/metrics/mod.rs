@@ -14,8 +14,10 @@
 //! - [`collect`]: the scrape-time gauges.
 //! - [`mod@format`]: the exposition format a scrape asks for.
 //! - [`process`]: memory, CPU and file descriptors from `/proc`.
+//! - [`dns`]: the DNS interface's query counters and answer durations.
 
 pub mod collect;
+pub mod dns;
 pub mod format;
 pub mod process;
 
@@ -31,6 +33,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::rate_limit::Fetch;
 pub use collect::Observed;
 use eureka_model::replication::ReplicationAction;
 pub use format::Exposition;
@@ -161,6 +164,11 @@ struct RejectedLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FetchLabels {
+    fetch: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct HttpLabels {
     method: &'static str,
     route: &'static str,
@@ -179,12 +187,17 @@ pub struct Metrics {
     rejected: Family<RejectedLabels, Counter>,
     evictions: Counter,
     http: HttpFamily,
+    /// Fetches refused by the rate limiter: full, delta, application.
+    throttled: [Counter; 3],
+    /// The DNS interface's metrics; `None` when it is off (no empty series).
+    pub dns: Option<dns::DnsMetrics>,
 }
 
 impl Metrics {
     /// Metrics for the server that `observed` will point to; the scrape-time collector
-    /// reads it through this weak handle (the server's state owns the metrics).
-    pub fn new(observed: Weak<dyn Observed>) -> Self {
+    /// reads it through this weak handle (the server's state owns the metrics). `dns`: whether
+    /// the DNS interface is on, so its series exist.
+    pub fn new(observed: Weak<dyn Observed>, dns: bool) -> Self {
         let mut registry = Registry::default();
         let writes = WRITES.map(|(_, name, help)| {
             let family = Family::<OriginLabels, Counter>::default();
@@ -211,13 +224,27 @@ impl Metrics {
             Unit::Seconds,
             http.clone(),
         );
+        let throttled_family = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "eureka_throttled_fetches",
+            "Registry fetches refused with 503 by the rate limiter (eureka.server.rate-limiter-*), by kind",
+            throttled_family.clone(),
+        );
+        let throttled = [Fetch::Full, Fetch::Delta, Fetch::Application]
+            .map(|f| throttled_family.get_or_create_owned(&FetchLabels { fetch: f.as_str() }));
         registry.register(
             "eureka_build",
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
+        let dns = dns.then(|| dns::DnsMetrics::register(&mut registry));
         registry.register_collector(Box::new(collect::StateCollector::new(observed)));
-        Metrics { registry, writes, rejected, evictions, http }
+        Metrics { registry, writes, rejected, evictions, http, throttled, dns }
+    }
+
+    /// Counts a fetch the rate limiter refused.
+    pub fn throttled(&self, fetch: Fetch) {
+        self.throttled[fetch as usize].inc();
     }
 
     /// Counts a write that was applied.

@@ -24,8 +24,10 @@ use super::names::canonical_segment;
 use super::settings::ServerConfig;
 
 mod console;
+mod dns;
 mod instance;
 mod listener;
+mod regions;
 mod registry;
 mod replication;
 mod security;
@@ -160,9 +162,11 @@ pub(super) const GROUPS: &[Group] = &[
     listener::GROUP,
     registry::GROUP,
     replication::GROUP,
+    regions::GROUP,
     instance::GROUP,
     security::GROUP,
     console::GROUP,
+    dns::GROUP,
 ];
 
 /// Every key we bind: the groups' rows in one table, in reference order.
@@ -219,6 +223,14 @@ pub(super) fn is_secret(binding: &Binding, map_key: Option<&str>) -> bool {
 /// Spring Cloud Netflix keys (§6) we recognise but do not use: a warning says so instead of
 /// "unknown key".
 pub(super) const UNUSED_SPRING_KEYS: &[&str] = &[
+    // Remote regions use the peers' TLS settings and their own connection pool per region.
+    "eureka.server.remote-region-trust-store",
+    "eureka.server.remote-region-trust-store-password",
+    "eureka.server.remote-region-total-connections",
+    "eureka.server.remote-region-total-connections-per-host",
+    "eureka.server.remote-region-connection-idle-timeout-seconds",
+    "eureka.server.remote-region-fetch-thread-pool-size",
+    "eureka.server.g-zip-content-from-remote-region",
     "eureka.instance.registry.*",
     "eureka.server.expected-number-of-renews-per-min",
     "eureka.instance.non-secure-port",

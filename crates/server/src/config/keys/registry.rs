@@ -52,8 +52,5 @@ pub(super) const GROUP: Group = Group {
             "Accepted, no effect: encoded documents are dropped when the registry changes."),
         bind!("eureka.server.initial-capacity-of-response-cache" => no_effect USIZE; Same,
             "Accepted, no effect."),
-        bind!("eureka.server.rate-limiter-enabled" => rate_limiter_enabled: BOOL, any; Same,
-            "Java's rate limiter for client fetches. Accepted and checked; no rate limiter is \
-             built yet, so it has no effect."),
     ],
 };

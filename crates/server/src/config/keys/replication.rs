@@ -131,7 +131,8 @@ pub(super) const GROUP: Group = Group {
             "Accepted, not acted on: the registry is copied from peers at start-up whenever \
              there are peers. Spring's default is true."),
         bind!("eureka.client.region" => client.region: TEXT, any; Same,
-            "This server's region. Accepted, not used yet."),
+            "This server's region (Netflix's `eureka.region`): shown by `status`; a `regions=` \
+             that names it adds nothing."),
         bind!("eureka.server.sync-when-timestamp-differs"
             => sync_when_timestamp_differs: BOOL, any; Same,
             "Compare a renewal's `lastDirtyTimestamp` with ours: a newer one gets 404 (the \

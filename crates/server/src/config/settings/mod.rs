@@ -9,15 +9,19 @@ use crate::config::defaults;
 use crate::config::discovery::PeerDiscovery;
 use crate::security::{Secret, SecuritySettings};
 
+mod dns;
 mod instance;
 mod listener;
 mod logging;
 mod peers;
+mod regions;
 
+pub use dns::DnsSettings;
 pub use instance::InstanceSettings;
 pub use listener::{ClientAuth, Limits, SslSettings};
 pub use logging::LogFormat;
 pub use peers::{ClientSettings, PeerTlsSettings};
+pub use regions::{RateLimiterSettings, RemoteRegionSettings};
 
 /// The whole server configuration, typed and validated; built once by [`ServerConfig::load`].
 #[derive(Debug, Clone, PartialEq)]
@@ -100,9 +104,10 @@ pub struct ServerConfig {
     /// `eureka.server.my-url`, default unset: our own URL, to recognise ourselves among peers
     /// (§4.13); ends with '/'.
     pub my_url: Option<String>,
-    /// `eureka.server.rate-limiter-enabled`, default false: the Netflix rate limiter filter
-    /// (§4.14).
-    pub rate_limiter_enabled: bool,
+    /// `eureka.server.rate-limiter-*`: Java's fetch rate limiter, off by default (§4.14).
+    pub rate_limiter: RateLimiterSettings,
+    /// `eureka.server.remote-region-*`: other regions' registries merged into reads.
+    pub remote_regions: RemoteRegionSettings,
     /// Response-cache keys that were set; accepted and validated for compatibility but without
     /// effect (we never serve stale reads).
     pub compat_ignored: Vec<String>,
@@ -136,6 +141,8 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.dns.*`: the DNS interface to the registry, off by default.
+    pub dns: DnsSettings,
 }
 
 impl Default for ServerConfig {
@@ -171,7 +178,8 @@ impl Default for ServerConfig {
                 d::MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION,
             peer_discovery: PeerDiscovery::default(),
             my_url: None,
-            rate_limiter_enabled: d::RATE_LIMITER_ENABLED,
+            rate_limiter: RateLimiterSettings::default(),
+            remote_regions: RemoteRegionSettings::default(),
             compat_ignored: Vec::new(),
             dashboard_enabled: d::DASHBOARD_ENABLED,
             dashboard_path: d::DASHBOARD_PATH.to_string(),
@@ -186,6 +194,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            dns: DnsSettings::default(),
         }
     }
 }

@@ -30,7 +30,13 @@ fn defaults_match_the_documented_values() {
     assert!(!c.enable_replicated_request_compression);
     assert_eq!(c.min_available_instances_for_peer_replication, -1);
     assert_eq!(c.my_url, None);
-    assert!(!c.rate_limiter_enabled);
+    assert_eq!(c.rate_limiter, RateLimiterSettings::default());
+    assert!(!c.rate_limiter.enabled);
+    assert_eq!((c.rate_limiter.burst_size, c.rate_limiter.registry_fetch_average_rate), (10, 500));
+    assert_eq!(c.rate_limiter.full_fetch_average_rate, 100);
+    assert!(c.remote_regions.urls.is_empty());
+    assert_eq!(c.remote_regions.fetch_interval, Duration::from_secs(30));
+    assert!(!c.remote_regions.disable_transparent_fallback);
     assert!(c.compat_ignored.is_empty());
     assert_eq!(c.environment, "test");
     assert_eq!(c.datacenter, "default");

@@ -16,11 +16,13 @@ use super::source::{parse_properties, parse_yaml};
 use super::*;
 
 mod binding;
+mod dns;
 mod env;
 mod files;
 mod keys;
 mod placeholders;
 mod reference;
+mod regions;
 mod security;
 mod validation;
 

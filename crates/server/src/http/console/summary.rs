@@ -3,8 +3,9 @@
 //! The page follows instances on the change stream; this is the rest, small enough to poll
 //! every few seconds: the node, system status and self-preservation in words, replicas,
 //! expired leases per application, recent events (operator actions with their user and
-//! reason included), general information, and, when the page asks with `leases=A,B` (or
-//! `*`), the live lease timings of the applications it shows.
+//! reason included), general information, remote regions, and, when the page asks with
+//! `leases=A,B` (or `*`), the live lease timings of the applications it shows, and with
+//! `remote=1` the instances the remote regions serve.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -25,10 +26,12 @@ pub const MAX_KEPT_LISTED: usize = 50;
 /// Expired leases listed by name (for the page's "expired" marks and filter); the rest are
 /// counted in `expired`.
 pub const MAX_EXPIRED_LISTED: usize = 1000;
+/// Instances of one remote region listed on the overview; the rest are counted.
+pub const MAX_REMOTE_LISTED: usize = 1000;
 /// History entries on an instance page.
 pub const MAX_HISTORY: usize = 50;
 
-/// `GET P/api/console/summary[?events=N][&leases=A,B|*]` (gzip when accepted).
+/// `GET P/api/console/summary[?events=N][&leases=A,B|*][&remote=1]` (gzip when accepted).
 pub async fn summary(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
@@ -37,10 +40,14 @@ pub async fn summary(
     let query = query.unwrap_or_default();
     let response = match events_limit(Some(&query)) {
         Ok(events) => {
-            let leases = form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "leases")
-                .map(|(_, v)| v.into_owned());
-            let doc = summary_document(&state, events, leases.as_deref());
+            let param = |name: &str| {
+                form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+            };
+            let leases = param("leases");
+            let remote = param("remote").is_some_and(|v| v == "1" || v == "true");
+            let doc = summary_document(&state, events, leases.as_deref(), remote);
             json_response(doc.to_string().into_bytes(), &headers)
         }
         Err(e) => e.into_response(),
@@ -49,10 +56,16 @@ pub async fn summary(
 }
 
 /// The summary: the shared sections, the registry version, and the live lease timings of the
-/// applications named in `leases` (a comma-separated list, or `*` for all).
-pub fn summary_document(state: &SharedState, events: usize, leases_of: Option<&str>) -> Value {
+/// applications named in `leases` (a comma-separated list, or `*` for all); the remote
+/// regions' instances only when `remote_instances` (they can be many, and the page polls).
+pub fn summary_document(
+    state: &SharedState,
+    events: usize,
+    leases_of: Option<&str>,
+    remote_instances: bool,
+) -> Value {
     let now = state.clock.now_ms();
-    let mut doc = sections(state, now, events);
+    let mut doc = sections(state, now, events, remote_instances);
     doc.insert("version".into(), json!(state.registry.version()));
     if let Some(list) = leases_of.filter(|l| !l.trim().is_empty()) {
         let apps = if list.trim() == "*" { None } else { app_list(Some(list)) };
@@ -113,8 +126,14 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
     })
 }
 
-/// The sections every console answer shares, read at `now`.
-pub fn sections(state: &SharedState, now: u64, events: usize) -> Map<String, Value> {
+/// The sections every console answer shares, read at `now`; each remote region with the
+/// instances it serves when `remote_instances`, else its status alone.
+pub fn sections(
+    state: &SharedState,
+    now: u64,
+    events: usize,
+    remote_instances: bool,
+) -> Map<String, Value> {
     let status = status_document(state);
     let reg = &status["registry"];
     let expiration_enabled = reg["leaseExpirationEnabled"].as_bool().unwrap_or(true);
@@ -201,6 +220,7 @@ pub fn sections(state: &SharedState, now: u64, events: usize) -> Map<String, Val
             "instancesCopiedAtStartup": status["replication"]["instancesCopiedAtStartup"],
             "peers": peers,
         },
+        "remoteRegions": remote_regions(state, &status, remote_instances),
         "expired": expired_by_app,
         "expiredLeases": expired
             .iter()
@@ -254,11 +274,13 @@ fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     let mut out = Vec::with_capacity(limit.min(total));
     while out.len() < limit {
         // Every log is newest first: taking the newest head each time keeps the merge so.
+        // Within one millisecond the later log wins: an instance is registered before it can be
+        // cancelled or overridden, so that order is the one that happened.
         let newest = heads
             .iter_mut()
             .enumerate()
             .filter_map(|(i, h)| h.peek().map(|e| (i, e.at)))
-            .max_by_key(|(i, at)| (*at, std::cmp::Reverse(*i)));
+            .max_by_key(|(i, at)| (*at, *i));
         let Some((i, _)) = newest else { break };
         if let Some(e) = heads[i].next() {
             out.push(event_json(e));
@@ -296,6 +318,45 @@ fn preservation_explanation(reg: &Value, active: bool, expired: usize) -> Option
         )
     };
     Some(format!("{why} {kept}"))
+}
+
+/// Each remote region (from the status document), with `with_instances` the instances it serves
+/// (the first [`MAX_REMOTE_LISTED`]; `servedInstances` counts all), each marked with the
+/// region: shown apart from local instances, which alone the actions apply to.
+fn remote_regions(state: &SharedState, status: &Value, with_instances: bool) -> Vec<Value> {
+    let docs = status["remoteRegions"].as_array().cloned().unwrap_or_default();
+    docs.into_iter()
+        .enumerate()
+        .map(|(index, mut doc)| {
+            if let Some(url) = doc["url"].as_str() {
+                doc["url"] = json!(scrub_userinfo(url));
+            }
+            if !with_instances {
+                return doc;
+            }
+            let (region, apps) = state.remote.regions.served(index).unwrap_or_default();
+            let instances: Vec<Value> = apps
+                .iter()
+                .flat_map(|app| app.instances.iter())
+                .take(MAX_REMOTE_LISTED)
+                .map(|inst| {
+                    json!({
+                        "region": region,
+                        "id": inst.id(),
+                        "app": inst.app,
+                        "hostName": inst.host_name,
+                        "ipAddr": inst.ip_addr,
+                        "port": inst.port.enabled.then_some(inst.port.port),
+                        "securePort": inst.secure_port.enabled.then_some(inst.secure_port.port),
+                        "status": inst.status.as_str(),
+                        "zone": eureka_client::instance_zone(inst),
+                    })
+                })
+                .collect();
+            doc["instanceList"] = json!(instances);
+            doc
+        })
+        .collect()
 }
 
 /// Drops `user:password@` from a URL, as Spring's dashboard does for replicas.

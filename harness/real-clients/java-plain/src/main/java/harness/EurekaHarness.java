@@ -11,6 +11,7 @@ import com.netflix.discovery.DiscoveryClient;
 import com.netflix.discovery.EurekaClient;
 import com.netflix.discovery.EurekaClientConfig;
 import com.netflix.discovery.shared.Application;
+import com.netflix.discovery.shared.Applications;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,6 +36,8 @@ import java.util.Map;
  *   NOT_DISCOVERED &lt;APP&gt;                      TARGET_APP is not in the client's registry
  *   VIP &lt;vip&gt; &lt;ID&gt;                            each UP instance of vip = lower-case TARGET_APP
  *   SELF &lt;STATUS&gt;|ABSENT                       own instance as seen in the fetched registry
+ *   REMOTE &lt;region&gt; &lt;APP&gt; &lt;ID&gt; &lt;STATUS&gt;     each instance the client filed under a remote region
+ *                                              (env HARNESS_REMOTE_REGIONS, comma-separated)
  *   STATUS_CHANGE &lt;STATUS&gt;                     the app changed its own status (client re-registers)
  *   OVERRIDE &lt;code&gt;                            HTTP code of PUT    .../status?value=OUT_OF_SERVICE
  *   OVERRIDE_REMOVED &lt;code&gt;                    HTTP code of DELETE .../status?value=UP
@@ -179,6 +182,19 @@ public final class EurekaHarness {
             List<InstanceInfo> byVip = client.getInstancesByVipAddress(vip, false);
             for (InstanceInfo i : byVip) {
                 out("VIP " + vip + " " + i.getId());
+            }
+            String remote = System.getenv("HARNESS_REMOTE_REGIONS");
+            for (String region : remote == null ? new String[0] : remote.split(",")) {
+                Applications apps = client.getApplicationsForARegion(region.trim());
+                if (apps == null) {
+                    continue;
+                }
+                for (Application app : apps.getRegisteredApplications()) {
+                    for (InstanceInfo i : app.getInstancesAsIsFromEureka()) {
+                        out("REMOTE " + region.trim() + " " + app.getName() + " " + i.getId() + " "
+                                + i.getStatus());
+                    }
+                }
             }
             Application own = client.getApplication(ownApp);
             InstanceInfo self = own == null ? null : own.getByInstanceId(ownId);
