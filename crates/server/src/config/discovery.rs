@@ -203,6 +203,53 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_and_config_show_know_every_peer_discovery_key() {
+        let docs = crate::config::reference();
+        let doc = |key: &str| {
+            let d = docs.iter().find(|d| d.key == key).unwrap_or_else(|| panic!("{key} missing"));
+            (d.section, d.ty, d.default.as_str(), d.spring.is_some())
+        };
+        let cluster = "Cluster and replication";
+        assert_eq!(doc("eureka.server.peer-dns-name"), (cluster, "DNS name", "unset", false));
+        assert_eq!(doc("eureka.server.peer-dns-srv"), (cluster, "boolean", "false", false));
+        assert_eq!(doc("eureka.server.peer-dns-server").1, "HOST:PORT");
+        assert_eq!(
+            doc("eureka.server.peer-eureka-nodes-update-interval-ms"),
+            (cluster, "milliseconds", "30000", true)
+        );
+        assert!(doc("eureka.client.use-dns-for-fetching-service-urls").3);
+        assert_eq!(doc("eureka.client.eureka-server-u-r-l-context").1, "URL path");
+
+        let loaded = ServerConfig::load(ConfigSources {
+            file: None,
+            env: vec![("EUREKA_SERVER_PEER_DNS_PORT".into(), "9000".into())],
+            overrides: vec![
+                ("eureka.server.peer-dns-name".into(), "E.ns.svc".into()),
+                ("eureka.client.eurekaServerURLContext".into(), "/eureka/v2/".into()),
+            ],
+        })
+        .unwrap();
+        let values = crate::config::effective(&loaded);
+        let value = |key: &str| {
+            let v = values.iter().find(|v| v.key == key).unwrap_or_else(|| panic!("{key}"));
+            (v.value.clone(), v.source.clone())
+        };
+        assert_eq!(
+            value("eureka.server.peer-dns-name"),
+            ("e.ns.svc".into(), "command line".into())
+        );
+        assert_eq!(value("eureka.server.peer-dns-port"), ("9000".into(), "environment".into()));
+        assert_eq!(
+            value("eureka.client.eureka-server-u-r-l-context"),
+            ("eureka/v2".into(), "command line".into())
+        );
+        assert_eq!(
+            value("eureka.server.peer-eureka-nodes-update-interval-ms"),
+            ("30000".into(), "default".into())
+        );
+    }
+
+    #[test]
     fn dns_names_are_checked_and_lower_cased() {
         assert_eq!(
             parse_dns_name("Eureka-Headless.NS.svc.cluster.local.").unwrap(),
