@@ -9,12 +9,15 @@
 //! - [`scenario`]: the seven scenarios of the issue, run against one server.
 //! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
 //! - [`dns`]: the DNS scenario (ours against a static hickory server) and its UDP load.
+//! - [`e2e`]: `eureka-e2e`, Spring Boot callers and instances through kill -9, drain and
+//!   SIGTERM under three registry set-ups (how long callers keep sending to a gone instance).
 //! - [`soak`]: `eureka-soak`, a peered cluster under renewals and fetches for a long time
 //!   (errors, lost registrations, RSS over time).
 
 #![warn(missing_docs)]
 
 pub mod dns;
+pub mod e2e;
 pub mod load;
 pub mod process;
 pub mod report;

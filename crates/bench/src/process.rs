@@ -63,6 +63,23 @@ impl ServerProcess {
             .with_context(|| program.to_string())
     }
 
+    /// [`ServerProcess::start_unpinned`] for any Eureka server (ours or Java's): ready once
+    /// `GET /eureka/apps` answers 200. The end-to-end scenario runs it beside the
+    /// applications, sharing the cores as in a deployment.
+    pub async fn start_shared(
+        program: &str,
+        args: &[String],
+        port: u16,
+        log: &Path,
+        startup: Duration,
+    ) -> anyhow::Result<ServerProcess> {
+        let mut command = Command::new(program);
+        command.args(args).process_group(0);
+        Self::launch(command, port, log, startup, wire::full_fetch)
+            .await
+            .with_context(|| program.to_string())
+    }
+
     /// Runs `program args…` under `taskset -c SERVER_CORE` without waiting for it: for servers
     /// that speak no HTTP (the DNS baseline), whose readiness the caller checks its own way.
     pub fn spawn_pinned(

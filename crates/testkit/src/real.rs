@@ -151,3 +151,145 @@ pub fn free_port_on(addresses: &[std::net::IpAddr]) -> u16 {
     }
     panic!("no free loopback port in 20000..32000 on {addresses:?}")
 }
+
+/// A process of the Spring push test application (`SPRING_PUSH3_CMD` / `SPRING_PUSH4_CMD`,
+/// `harness/real-clients/spring-push`), killed on drop. Its stdout and stderr go to a log
+/// file; the harness's own stdout lines (`READY`, `VIEW`, `PUSH`, `CALL`, `CLOSING`, …, each
+/// with its epoch-millisecond time) are also kept for the test to read.
+pub struct SpringApp {
+    /// Its instance id, `name:port`.
+    pub id: String,
+    /// Its HTTP port.
+    pub port: u16,
+    /// Where its output goes.
+    pub log: PathBuf,
+    pid: u32,
+    child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Set when its stdout closed (it exited).
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The keywords of the push harness's own stdout lines.
+const HARNESS_LINES: [&str; 6] = ["READY ", "VIEW ", "PUSH ", "CALL ", "CLOSING ", "WATCH_ERROR "];
+
+impl SpringApp {
+    /// Starts `READY[key]` with `--server.port=port --harness.name=name` and `args`.
+    pub fn start(
+        ready: &Ready,
+        key: &str,
+        name: &str,
+        port: u16,
+        args: &[String],
+        log: PathBuf,
+    ) -> Self {
+        use std::io::Write;
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut all = vec![format!("--server.port={port}"), format!("--harness.name={name}")];
+        all.extend(args.iter().cloned());
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let file = std::fs::File::create(&log).expect("spring app log file");
+        let err = file.try_clone().expect("spring app log file");
+        let mut cmd = ready.command(key, &all);
+        cmd.stderr(err).stdin(Stdio::null());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {key}: {e}"));
+        let pid = child.id().expect("spring app pid");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = lines.clone();
+        let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = closed.clone();
+        tokio::spawn(async move {
+            // Small appends to a local file: blocking is harmless here.
+            let mut out = file;
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                let _ = writeln!(out, "{line}");
+                if HARNESS_LINES.iter().any(|k| line.starts_with(k)) {
+                    keep.lock().expect("lines lock").push(line);
+                }
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+        });
+        SpringApp { id: format!("{name}:{port}"), port, log, pid, child, lines, closed }
+    }
+
+    /// The harness lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("lines lock").clone()
+    }
+
+    /// The harness lines from number `from` on (a [`SpringApp::mark`]).
+    pub fn lines_from(&self, from: usize) -> Vec<String> {
+        self.lines.lock().expect("lines lock").iter().skip(from).cloned().collect()
+    }
+
+    /// How many harness lines there are so far (a cursor for [`SpringApp::wait_for`]).
+    pub fn mark(&self) -> usize {
+        self.lines.lock().expect("lines lock").len()
+    }
+
+    /// The first harness line after `from` for which `check` holds, waiting up to `limit`;
+    /// panics naming `what` and the log otherwise.
+    pub async fn wait_for(
+        &self,
+        from: usize,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(line) =
+                self.lines.lock().expect("lines lock").iter().skip(from).find(|l| check(l))
+            {
+                return line.clone();
+            }
+            let exited = self.closed.load(std::sync::atomic::Ordering::Acquire);
+            assert!(
+                Instant::now() < deadline && !exited,
+                "{}: no line for {what} within {limit:?} (exited: {exited}); see {}",
+                self.id,
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the log holds `text` (the Spring and Eureka log lines are only in the file).
+    pub fn log_contains(&self, text: &str) -> usize {
+        std::fs::read_to_string(&self.log).map(|s| s.matches(text).count()).unwrap_or(0)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Sends `signal` (`TERM`, `KILL`) with `kill`.
+    pub fn signal(&self, signal: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -{signal} {}", self.pid);
+    }
+
+    /// Waits up to `limit` for the process to exit; whether it did.
+    pub async fn exited_within(&mut self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.child.wait()).await.is_ok()
+    }
+}
+
+/// The epoch-millisecond time of a harness line (its second field).
+pub fn line_ms(line: &str) -> u64 {
+    let field = if line.starts_with("VIEW ") { 2 } else { 1 };
+    line.split(' ').nth(field).and_then(|t| t.parse().ok()).unwrap_or(0)
+}
+
+/// Now, in epoch milliseconds (the harness lines' clock).
+pub fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
