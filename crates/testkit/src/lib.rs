@@ -4,6 +4,7 @@
 //!   with a handle on its state so tests can assert on the registry directly.
 //! - [`measure`]: argument and percentile helpers for the measurement examples.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
+//! - [`checked`]: an instance for health-check tests (200, 503, hung, killed; counts checks).
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
 //! - [`node`]: a server as a child process, to kill, restart and partition in cluster tests.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
@@ -16,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checked;
 pub mod dns;
 pub mod fixtures;
 pub mod measure;

@@ -16,7 +16,7 @@ use super::parse::{
     parse_name_set, parse_path, parse_port, parse_secret, parse_secs, parse_text, parse_u32,
     parse_url, parse_url_list, parse_usize,
 };
-use super::settings::{ClientAuth, LogFormat};
+use super::settings::{ClientAuth, HealthCheckMode, LogFormat};
 
 /// How one kind of value is read, written back and named.
 pub(super) struct Kind<T: 'static> {
@@ -92,6 +92,12 @@ pub(super) const CLIENT_AUTH: Kind<ClientAuth> = Kind {
         ClientAuth::Want => "want".to_string(),
         ClientAuth::Need => "need".to_string(),
     },
+};
+/// A health-check mode (`eureka.server.health-checks.default-mode`, `apps.<APP>`).
+pub(super) const HEALTH_MODE: Kind<HealthCheckMode> = Kind {
+    ty: "auto | http | tcp | none",
+    parse: HealthCheckMode::parse,
+    show: |m| m.as_str().to_string(),
 };
 
 /// What a secret value is shown as, in errors and in `config show`.

@@ -77,8 +77,9 @@ pub use reference::{
     reference, render_reference, splice_readme, KeyDoc, ReferenceFormat, README_BEGIN, README_END,
 };
 pub use settings::{
-    ClientAuth, ClientSettings, DnsSettings, InstanceSettings, Limits, LogFormat, PeerTlsSettings,
-    RateLimiterSettings, RemoteRegionSettings, ServerConfig, SslSettings,
+    ClientAuth, ClientSettings, DnsSettings, HealthCheckMode, HealthCheckSettings,
+    InstanceSettings, Limits, LogFormat, PeerTlsSettings, RateLimiterSettings,
+    RemoteRegionSettings, ServerConfig, SslSettings,
 };
 pub use source::FileSyntax;
 

@@ -84,6 +84,7 @@ pub fn status_document(state: &SharedState) -> Value {
             "peers": peer_docs,
             "discovery": discovery_document(state),
         },
+        "healthChecks": state.health.summary(state.registry.health_marked()),
         "region": state.config.client.region,
         "remoteRegions": remote_region_documents(state),
     })

@@ -37,6 +37,19 @@ pub trait Observed: Send + Sync {
     fn now_ms(&self) -> u64;
     /// When the server started, epoch ms.
     fn started_ms(&self) -> u64;
+    /// This node's server-side health checks.
+    fn health(&self) -> HealthFigures;
+}
+
+/// This node's server-side health checks as a scrape reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthFigures {
+    /// Instances this node checks (its share of the cluster).
+    pub checked: usize,
+    /// Those whose last check failed.
+    pub failing: usize,
+    /// Whether this node suspects its own network and marks nothing DOWN.
+    pub suspect: bool,
 }
 
 /// Reads the server through [`Observed`] on every scrape.
@@ -64,6 +77,7 @@ impl Collector for StateCollector {
         replication(&*state, &mut encoder)?;
         remote_regions(&*state, &mut encoder)?;
         watch(&*state, &mut encoder)?;
+        health(&*state, &mut encoder)?;
         connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
@@ -137,6 +151,33 @@ fn watch(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
         ),
         hub.dropped(),
     )
+}
+
+/// Server-side health checks: what this node checks, what fails, what is marked, suspicion.
+fn health(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let HealthFigures { checked, failing, suspect } = state.health();
+    let series: [(Descriptor, Value); 4] = [
+        (
+            ("eureka_health_checked_instances", "Instances this node checks (its share of the cluster).", None, GAUGE),
+            checked.into(),
+        ),
+        (
+            ("eureka_health_failing_instances", "Instances checked here whose last check failed.", None, GAUGE),
+            failing.into(),
+        ),
+        (
+            ("eureka_health_marked_down_instances", "Instances marked DOWN by health checks (any node's), as this node holds them.", None, GAUGE),
+            state.registry().health_marked().into(),
+        ),
+        (
+            ("eureka_health_suspect", "1 while this node suspects its own network (too many checks fail at once) and marks nothing DOWN.", None, GAUGE),
+            suspect.into(),
+        ),
+    ];
+    for (descriptor, value) in series {
+        single(enc, descriptor, value)?;
+    }
+    Ok(())
 }
 
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.

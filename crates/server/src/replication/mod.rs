@@ -37,7 +37,7 @@ use tracing::{info_span, Instrument};
 
 use crate::config::ServerConfig;
 pub use membership::{Membership, PeerSources};
-pub use node::{DispatchSettings, PeerHealth, PeerNode, PeerView};
+pub use node::{DispatchSettings, PeerFeatures, PeerHealth, PeerNode, PeerView};
 pub use peers::SelfIdentity;
 pub use task::ReplicationTask;
 
@@ -56,6 +56,27 @@ pub trait ReplicationHost: Send + Sync + 'static {
     fn config(&self) -> &ServerConfig;
     /// Counts one replicated item a peer sent us, by the status it was answered with.
     fn count_received(&self, action: ReplicationAction, status: u16);
+    /// Whether this server checks instances itself: then a peer that becomes reachable again
+    /// is sent every health mark it may have missed.
+    fn health_checks_enabled(&self) -> bool;
+}
+
+/// Queues every health-check mark the registry holds for `node` (a peer reachable again may
+/// have missed marks and lifts while it was away; lifts need nothing: an unmarked instance
+/// is what it reports).
+pub fn resend_health_marks(registry: &Registry, node: &PeerNode) {
+    for ih in registry.health_view() {
+        let Some(down) = ih.down else { continue };
+        let served_down = ih.instance.status == eureka_model::InstanceStatus::Down;
+        let verdict =
+            task::HealthVerdict::Down { reason: down.reason, since: down.since, by: down.by };
+        node.enqueue(Arc::new(ReplicationTask::health(
+            ReplicationAction::StatusUpdate,
+            ih.instance,
+            verdict,
+            served_down,
+        )));
+    }
 }
 
 /// The peers of this server (a set that changes at run time) and the start-up sync state.
@@ -69,6 +90,8 @@ pub struct Replicator {
     me: SelfIdentity,
     /// Where the peer set comes from, and what the last look there found.
     pub membership: Membership,
+    /// This node's name in the cluster (see [`Replicator::cluster_name`]).
+    cluster_name: Arc<str>,
     synced: AtomicBool,
     synced_count: AtomicU64,
 }
@@ -111,8 +134,15 @@ impl Replicator {
     /// our own, called with `tls` (extra CAs, a client certificate). Peers found in DNS join
     /// when the membership task first looks ([`Replicator::spawn`]).
     pub fn from_config(config: &ServerConfig, own_names: Vec<String>, tls: &TlsOptions) -> Self {
+        let own_host = own_names.first().cloned().unwrap_or_else(|| "localhost".to_string());
         let me =
             SelfIdentity::new(config.my_url.as_deref(), own_names, config.port, config.address);
+        let checks = &config.health_checks;
+        let probe_interval = if checks.enabled {
+            (checks.interval / 2).clamp(std::time::Duration::from_millis(50), node::PROBE_INTERVAL)
+        } else {
+            node::PROBE_INTERVAL
+        };
         let node_id = node_id();
         let maker = PeerMaker {
             settings: DispatchSettings {
@@ -122,6 +152,7 @@ impl Replicator {
                 capacity: config.max_elements_in_peer_replication_pool,
                 max_age: config.max_time_for_replication,
                 compress: config.enable_replicated_request_compression,
+                probe_interval,
             },
             timeouts: Timeouts {
                 connect: config.peer_node_connect_timeout,
@@ -142,6 +173,7 @@ impl Replicator {
         for peer in &peers {
             tracing::info!(peer = %peer.url(), "replicating to peer");
         }
+        let cluster_name = Arc::from(peers::cluster_name(config, &me, &own_host));
         // With peers, or peers still to be found in DNS, readiness waits for the start-up copy.
         let synced = peers.is_empty() && !sources.discovery.uses_dns();
         Replicator {
@@ -149,6 +181,7 @@ impl Replicator {
             peers: ArcSwap::from_pointee(peers),
             maker,
             me,
+            cluster_name,
             membership: Membership::new(sources),
             synced: AtomicBool::new(synced),
             synced_count: AtomicU64::new(0),
@@ -171,6 +204,13 @@ impl Replicator {
     /// What identifies this server among peer URLs.
     pub fn identity(&self) -> &SelfIdentity {
         &self.me
+    }
+
+    /// The name this node goes by in the cluster, the same string on every node: its own
+    /// entry in the cluster URL list (`eureka.server.my-url` first). Sent to peers with every
+    /// batch answer; health checks are shared out over these names.
+    pub fn cluster_name(&self) -> &Arc<str> {
+        &self.cluster_name
     }
 
     /// Whether a write from `origin` goes to peers: it came from a client and there are peers.

@@ -120,6 +120,21 @@ fn with_slash(url: &str) -> String {
     }
 }
 
+/// This node's name in the cluster: `eureka.server.my-url`, else its own entry in the
+/// configured cluster URLs (as written there, with a trailing '/'), else a URL made of its
+/// host name and port. Peers learn it from our batch answers, so only its stability matters.
+pub fn cluster_name(config: &crate::config::ServerConfig, me: &SelfIdentity, host: &str) -> String {
+    if let Some(url) = &config.my_url {
+        return with_slash(url);
+    }
+    config
+        .peer_urls()
+        .iter()
+        .map(|u| with_slash(u.trim()))
+        .find(|u| me.is_self(u))
+        .unwrap_or_else(|| format!("http://{host}:{}/eureka/", config.port))
+}
+
 /// The peers among the configured URLs: ours removed, duplicates (by [`peer_key`]) removed,
 /// order kept. The URLs keep their credentials.
 pub fn peer_urls(configured: &[String], me: &SelfIdentity) -> Vec<String> {

@@ -10,6 +10,7 @@ use crate::config::discovery::PeerDiscovery;
 use crate::security::{Secret, SecuritySettings};
 
 mod dns;
+mod health;
 mod instance;
 mod listener;
 mod logging;
@@ -17,6 +18,7 @@ mod peers;
 mod regions;
 
 pub use dns::DnsSettings;
+pub use health::{HealthCheckMode, HealthCheckSettings};
 pub use instance::InstanceSettings;
 pub use listener::{ClientAuth, Limits, SslSettings};
 pub use logging::LogFormat;
@@ -141,6 +143,8 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.server.health-checks.*`: the server checking instances itself (off by default).
+    pub health_checks: HealthCheckSettings,
     /// `eureka.dns.*`: the DNS interface to the registry, off by default.
     pub dns: DnsSettings,
 }
@@ -194,6 +198,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            health_checks: HealthCheckSettings::default(),
             dns: DnsSettings::default(),
         }
     }

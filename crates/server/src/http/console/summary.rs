@@ -1,11 +1,12 @@
 //! What the console shows besides the instance list, and one instance's detail.
 //!
 //! The page follows instances on the change stream; this is the rest, small enough to poll
-//! every few seconds: the node, system status and self-preservation in words, replicas,
-//! expired leases per application, recent events (operator actions with their user and
-//! reason included), general information, remote regions, and, when the page asks with
-//! `leases=A,B` (or `*`), the live lease timings of the applications it shows, and with
-//! `remote=1` the instances the remote regions serve.
+//! every few seconds: the node, system status and self-preservation in words, health checks
+//! (the node's suspicion among them), replicas, expired leases per application, recent events
+//! (operator actions with their user and reason, and health-check marks with their reason),
+//! general information, remote regions, and, when the page asks with `leases=A,B` (or `*`), the
+//! live lease timings of the applications it shows, and with `remote=1` the instances the remote
+//! regions serve. An instance's detail carries its health-check state.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -101,14 +102,17 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
     let now = state.clock.now_ms();
     let timing =
         state.registry.lease_timings_of(Some(&[app.to_string()])).into_iter().find(|t| t.id == id);
-    let instance = state
-        .registry
-        .get_instance(app, id)
-        .map(|info| instance_document(&info, timing.as_ref(), now));
+    let instance = state.registry.get_instance(app, id).map(|info| {
+        let mut doc = instance_document(&info, timing.as_ref(), now);
+        let down = state.registry.health_of(app, id);
+        doc["health"] = state.health.document_of(state, &info, down.as_ref());
+        doc
+    });
     let mut history: Vec<RecentEvent> = [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
+        state.registry.recent_health(),
     ]
     .into_iter()
     .flatten()
@@ -208,6 +212,7 @@ pub fn sections(
             "peersReachable": peers_reachable,
             "peersTotal": peers_total,
             "ready": status["replication"]["startupSyncFinished"],
+            "healthChecks": status["healthChecks"],
         },
         "selfPreservation": {
             "active": active,
@@ -261,12 +266,13 @@ fn event_json(e: &RecentEvent) -> Value {
 }
 
 /// The newest `limit` events of every log (registrations, cancellations and evictions,
-/// overrides), newest first, and how many the registry holds in all.
+/// overrides, health-check marks), newest first, and how many the registry holds in all.
 fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     let logs = [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
+        state.registry.recent_health(),
     ];
     let total = logs.iter().map(Vec::len).sum();
     let mut heads: Vec<std::iter::Peekable<std::slice::Iter<'_, RecentEvent>>> =
