@@ -203,6 +203,16 @@ pub struct EurekaHttp {
     regions: String,
 }
 
+/// The system resolver, which reqwest uses when given none: names the `None` of
+/// [`EurekaHttp::with_tls_resolver`]'s type parameter.
+enum SystemResolver {}
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        match *self {}
+    }
+}
+
 impl EurekaHttp {
     /// A transport for `service_url` with its own connection pool and timeouts.
     pub fn new(service_url: &str, timeouts: Timeouts) -> Result<Self, TransportError> {
@@ -215,8 +225,22 @@ impl EurekaHttp {
         timeouts: Timeouts,
         tls: &TlsOptions,
     ) -> Result<Self, TransportError> {
-        let http = tls
-            .apply(reqwest::Client::builder())
+        Self::with_tls_resolver::<SystemResolver>(service_url, timeouts, tls, None)
+    }
+
+    /// [`EurekaHttp::with_tls`] resolving host names with `resolver` instead of the system's
+    /// (a server whose peers are named by its own DNS server).
+    pub fn with_tls_resolver<R: reqwest::dns::Resolve + 'static>(
+        service_url: &str,
+        timeouts: Timeouts,
+        tls: &TlsOptions,
+        resolver: Option<std::sync::Arc<R>>,
+    ) -> Result<Self, TransportError> {
+        let mut builder = tls.apply(reqwest::Client::builder());
+        if let Some(resolver) = resolver {
+            builder = builder.dns_resolver(resolver);
+        }
+        let http = builder
             .connect_timeout(timeouts.connect)
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)

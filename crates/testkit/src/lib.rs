@@ -10,6 +10,7 @@
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
 //! - [`tls`]: a throwaway certificate authority and certificates made at test time.
+//! - [`dns`]: a DNS server whose records a test changes, for peers found in DNS.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
 //! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod checked;
+pub mod dns;
 pub mod fixtures;
 pub mod measure;
 pub mod node;

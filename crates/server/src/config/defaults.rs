@@ -37,8 +37,6 @@ pub const REGISTRY_SYNC_RETRY_WAIT: Duration = Duration::from_millis(30_000);
 pub const PEER_NODE_CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 /// `eureka.server.peer-node-read-timeout-ms`: 5 s (Netflix's value).
 pub const PEER_NODE_READ_TIMEOUT: Duration = Duration::from_millis(5_000);
-/// `eureka.server.peer-eureka-nodes-update-interval-ms`: 10 minutes.
-pub const PEER_EUREKA_NODES_UPDATE_INTERVAL: Duration = Duration::from_millis(600_000);
 /// `eureka.server.max-elements-in-peer-replication-pool`: 10 000 queued tasks.
 pub const MAX_ELEMENTS_IN_PEER_REPLICATION_POOL: usize = 10_000;
 /// `eureka.server.max-threads-for-peer-replication`: 20 concurrent senders.

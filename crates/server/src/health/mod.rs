@@ -286,14 +286,17 @@ impl HealthChecker {
 
 /// The nodes that share the checks out, this one first: this node and every peer that is
 /// reachable now and announced that it checks (a Java peer, or one with checks off, never
-/// owns instances: nobody would check them). Read afresh at every round.
+/// owns instances: nobody would check them). Read afresh at every round from the live peer
+/// set, so a peer that joined (DNS, SIGHUP) takes its share once it answers and one that left
+/// gives its share back at once.
 pub fn candidates(state: &SharedState) -> Vec<Arc<str>> {
     let checker = &state.health;
-    let mut nodes = Vec::with_capacity(state.replication.peers().len() + 1);
+    let peers = state.replication.peers();
+    let mut nodes = Vec::with_capacity(peers.len() + 1);
     if checker.enabled() {
         nodes.push(checker.name.clone());
     }
-    for peer in state.replication.peers() {
+    for peer in peers.iter() {
         if !peer.is_reachable() {
             continue;
         }

@@ -609,11 +609,16 @@ async fn peer_batch(
     body: Body,
 ) -> Result<Response, ApiError> {
     let own = state.replication.node_id().as_bytes();
-    if headers.get(HEADER_NODE_ID).is_some_and(|v| v.as_bytes() == own) {
+    let sender = headers.get(HEADER_NODE_ID);
+    if sender.is_some_and(|v| v.as_bytes() == own) {
         return Err(ApiError::new(
             StatusCode::from_u16(node::LOOP_DETECTED).unwrap_or(StatusCode::CONFLICT),
             "this batch was sent by this very server: one of its peer URLs leads back to itself",
         ));
+    }
+    // A node that just joined probes us at once: with DNS discovery we look it up now.
+    if let Some(id) = sender.and_then(|v| v.to_str().ok()).filter(|id| id.len() <= 64) {
+        state.replication.membership.heard_from(id);
     }
     // Java peers and ours send JSON; a missing Content-Type is read as JSON too.
     if headers.contains_key(header::CONTENT_TYPE) && body_type(headers)?.format != Format::Json {

@@ -245,7 +245,8 @@ fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Resul
     }
 
     let s = state.registry().stats();
-    let series: [(Descriptor, Value); 14] = [
+    let membership = state.replicator().membership.status();
+    let series: [(Descriptor, Value); 18] = [
         (
             ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
             s.applications.into(),
@@ -353,6 +354,38 @@ fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Resul
                 GAUGE,
             ),
             state.replicator().synced_count().into(),
+        ),
+        (
+            ("eureka_peers", "Peers this node replicates to now.", None, GAUGE),
+            state.replicator().peers().len().into(),
+        ),
+        (
+            (
+                "eureka_peers_added",
+                "Peers that joined the membership since start (DNS, SIGHUP reloads).",
+                None,
+                COUNTER,
+            ),
+            membership.added.into(),
+        ),
+        (
+            (
+                "eureka_peers_removed",
+                "Peers that left the membership since start; their queues were dropped.",
+                None,
+                COUNTER,
+            ),
+            membership.removed.into(),
+        ),
+        (
+            (
+                "eureka_peer_discovery_failing",
+                "1 while the last DNS lookup of the peers failed or found no records (the last \
+                 peers found are kept).",
+                None,
+                GAUGE,
+            ),
+            membership.last_error.is_some().into(),
         ),
     ];
     for (descriptor, value) in series {

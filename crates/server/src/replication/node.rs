@@ -49,9 +49,6 @@ pub struct DispatchSettings {
     /// How often an idle peer is probed ([`PROBE_INTERVAL`], or half the health-check
     /// interval when checks are on, so a dead node's instances change hands quickly).
     pub probe_interval: Duration,
-    /// Probe at once on start instead of after the first interval (health checks need to
-    /// know their peers before sharing the instances out).
-    pub probe_at_start: bool,
 }
 
 /// What a eureka-rs peer said of itself on its last batch answer (nothing from Java peers).
@@ -117,6 +114,8 @@ pub struct PeerNode {
     is_self: AtomicBool,
     features: Mutex<PeerFeatures>,
     settings: DispatchSettings,
+    /// Cancelled when the peer leaves the membership: its dispatcher stops without flushing.
+    retired: CancellationToken,
 }
 
 impl PeerNode {
@@ -130,7 +129,28 @@ impl PeerNode {
             is_self: AtomicBool::new(false),
             features: Mutex::new(PeerFeatures::default()),
             settings,
+            retired: CancellationToken::new(),
         }
+    }
+
+    /// Whether the last call to the peer succeeded (`None` before the first call, `false` for
+    /// a URL that leads back to this server). Cheap: for callers that poll the peer set.
+    pub fn reachable(&self) -> Option<bool> {
+        if self.is_self.load(Ordering::Relaxed) {
+            return Some(false);
+        }
+        self.health.lock().reachable
+    }
+
+    /// Takes the peer out of service: its dispatcher stops and its queue is dropped.
+    pub(crate) fn retire(&self) {
+        self.retired.cancel();
+        *self.queue.lock() = TaskQueue::new(self.settings.capacity, self.settings.max_age);
+    }
+
+    /// Whether the peer left the membership.
+    pub fn is_retired(&self) -> bool {
+        self.retired.is_cancelled()
     }
 
     /// The peer's service URL.
@@ -146,7 +166,7 @@ impl PeerNode {
     /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
     /// or when the queue was empty (the sender may be idle until the next probe).
     pub fn enqueue(&self, task: Arc<ReplicationTask>) {
-        if self.is_self.load(Ordering::Relaxed) {
+        if self.is_self.load(Ordering::Relaxed) || self.retired.is_cancelled() {
             return;
         }
         let change = task.is_change();
@@ -247,19 +267,21 @@ impl PeerNode {
     }
 }
 
-/// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
-/// handles each item's answer, and on retryable failures puts the batch back and backs off.
+/// Sends `node`'s queue to the peer until `shutdown` (then flushes it) or until the peer is
+/// retired (then drops it): waits until a batch is due, sends it, handles each item's answer,
+/// and on retryable failures puts the batch back and backs off. The first call is an
+/// immediate probe, so a new peer's reachability (and our node id, to the peer) is known at
+/// once.
 pub async fn dispatch<H: ReplicationHost>(
     host: Arc<H>,
     node: Arc<PeerNode>,
     shutdown: CancellationToken,
 ) {
     let s = node.settings;
-    let mut last_contact = if s.probe_at_start {
-        Instant::now().checked_sub(s.probe_interval).unwrap_or_else(Instant::now)
-    } else {
-        Instant::now()
-    };
+    // Probe at once: a new peer's reachability (and, for health checks, what it announces)
+    // is known before the first interval, and the peer hears our node id.
+    let mut last_contact =
+        Instant::now().checked_sub(s.probe_interval).unwrap_or_else(Instant::now);
     let mut backoff: Option<Duration> = None;
     loop {
         let due = node.queue.lock().due(s.batch_size, s.change_delay, s.heartbeat_delay);
@@ -269,6 +291,7 @@ pub async fn dispatch<H: ReplicationHost>(
             (None, None) => last_contact + s.probe_interval,
         };
         tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 flush(&node).await;
                 break;
@@ -287,6 +310,7 @@ pub async fn dispatch<H: ReplicationHost>(
         let reads_notes = node.features.lock().reads_health_notes;
         let (batch, list) = batch_of(batch, reads_notes);
         let sent = tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 node.queue.lock().requeue_front(batch);
                 flush(&node).await;

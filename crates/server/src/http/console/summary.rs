@@ -19,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::http::error::ApiError;
 use crate::http::leases::{app_list, json_response, lease_json, leases};
 use crate::http::status::status_document;
+use crate::replication::PeerSources;
 use crate::state::SharedState;
 
 /// Kept leases listed by name in the self-preservation banner; the rest are counted.
@@ -243,7 +244,7 @@ pub fn sections(
             "memoryTotal": general["total-avail-memory"],
             "uptime": general["server-uptime"],
             "node": { "id": own.id(), "hostName": own.host_name, "ipAddr": own.ip_addr },
-            "config": config_that_matters(config),
+            "config": config_that_matters(config, &state.replication.membership.sources()),
         },
     });
     match doc {
@@ -378,10 +379,11 @@ fn scrub_userinfo(url: &str) -> String {
     }
 }
 
-/// The settings an operator checks first, with credentials scrubbed from URLs.
-fn config_that_matters(c: &ServerConfig) -> Value {
-    let peers: Vec<String> =
-        c.client.peer_urls().iter().chain(&c.extra_peer_urls).map(|u| scrub_userinfo(u)).collect();
+/// The settings an operator checks first, with credentials scrubbed from URLs. The peers are
+/// the static list as last (re)loaded, and the DNS source if any.
+fn config_that_matters(c: &ServerConfig, sources: &PeerSources) -> Value {
+    let mut peers: Vec<String> = sources.static_urls.iter().map(|u| scrub_userinfo(u)).collect();
+    peers.extend(sources.dns_description().map(|dns| format!("DNS {dns}")));
     json!([
         ["server.port", c.port.to_string()],
         ["eureka.dashboard.path", c.dashboard_path],
