@@ -120,3 +120,12 @@ test("renewals against the threshold", () => {
   assert.equal(renewLevel({ renewPercent: 100 }), "bad");
   assert.equal(renewLevel({ renewPercent: 150, selfPreservationActive: true }), "bad");
 });
+
+test("a health check's mark reads as one in the events, with its reason", async () => {
+  // overview.js only touches the DOM when it renders, so node can import its helpers.
+  const { eventLabel, whoAndWhy } = await import("../../crates/server/assets/console/overview.js");
+  const down = { kind: "MARKED_DOWN", status: null, reason: "health check: HTTP 503", peer: false };
+  assert.equal(eventLabel(down), "marked DOWN by a health check");
+  assert.equal(whoAndWhy(down), "health check: HTTP 503");
+  assert.equal(eventLabel({ kind: "MARKED_UP", status: null }), "health check passes again");
+});

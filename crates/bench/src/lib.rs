@@ -8,6 +8,7 @@
 //! - [`wire`]: the requests real Eureka clients send, built once per request kind.
 //! - [`scenario`]: the seven scenarios of the issue, run against one server.
 //! - [`report`]: the table (terminal, `report.md`) and `report.json`, with the targets.
+//! - [`health`]: `eureka-health-bench`, detection time and cost of server-side health checks.
 //! - [`dns`]: the DNS scenario (ours against a static hickory server) and its UDP load.
 //! - [`e2e`]: `eureka-e2e`, Spring Boot callers and instances through kill -9, drain and
 //!   SIGTERM under three registry set-ups (how long callers keep sending to a gone instance).
@@ -18,6 +19,7 @@
 
 pub mod dns;
 pub mod e2e;
+pub mod health;
 pub mod load;
 pub mod process;
 pub mod report;

@@ -279,6 +279,7 @@ async fn live_leases(servers: &Servers, apps: &[&str]) -> Option<Leases> {
                     last_renewal: l["lastRenewal"].as_u64()?,
                     expires_at: l["expiresAt"].as_u64()?,
                     expired: l["expired"].as_bool()?,
+                    health_down: l["healthDown"]["reason"].as_str().map(str::to_string),
                 };
                 Some((key, lease))
             })

@@ -24,6 +24,13 @@ pub const HEADER_IDENTITY_VERSION: &str = "DiscoveryIdentity-Version";
 /// Header naming the sending node on replication batches, so a server can tell that a
 /// configured "peer" is in fact itself.
 pub const HEADER_NODE_ID: &str = "x-eureka-node-id";
+/// Header on a eureka-rs server's answer to a replication batch: `on` or `off`, whether it
+/// checks instances itself. Its presence says the server reads batch items' `healthCheck`
+/// notes (Java servers send no such header and refuse unknown item fields).
+pub const HEADER_HEALTH_CHECKS: &str = "x-eureka-health-checks";
+/// Header on a eureka-rs server's answer to a replication batch: the name it goes by in the
+/// cluster (the same string on every node), for sharing health checks out.
+pub const HEADER_NODE_NAME: &str = "x-eureka-node-name";
 /// Header a client names itself with on fetches and its change stream (ours, not Eureka's),
 /// so a server can tell a drain which clients have seen a change.
 pub const HEADER_CLIENT_ID: &str = "x-eureka-client-id";
@@ -164,7 +171,9 @@ impl TlsOptions {
         Ok(self)
     }
 
-    fn apply(&self, mut builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    /// Applies these settings to a reqwest client (a server's other HTTP clients, such as its
+    /// health checks, trust what its peer calls trust).
+    pub fn apply(&self, mut builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         for root in &self.roots {
             builder = builder.add_root_certificate(root.clone());
         }
@@ -194,6 +203,16 @@ pub struct EurekaHttp {
     regions: String,
 }
 
+/// The system resolver, which reqwest uses when given none: names the `None` of
+/// [`EurekaHttp::with_tls_resolver`]'s type parameter.
+enum SystemResolver {}
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        match *self {}
+    }
+}
+
 impl EurekaHttp {
     /// A transport for `service_url` with its own connection pool and timeouts.
     pub fn new(service_url: &str, timeouts: Timeouts) -> Result<Self, TransportError> {
@@ -206,8 +225,22 @@ impl EurekaHttp {
         timeouts: Timeouts,
         tls: &TlsOptions,
     ) -> Result<Self, TransportError> {
-        let http = tls
-            .apply(reqwest::Client::builder())
+        Self::with_tls_resolver::<SystemResolver>(service_url, timeouts, tls, None)
+    }
+
+    /// [`EurekaHttp::with_tls`] resolving host names with `resolver` instead of the system's
+    /// (a server whose peers are named by its own DNS server).
+    pub fn with_tls_resolver<R: reqwest::dns::Resolve + 'static>(
+        service_url: &str,
+        timeouts: Timeouts,
+        tls: &TlsOptions,
+        resolver: Option<std::sync::Arc<R>>,
+    ) -> Result<Self, TransportError> {
+        let mut builder = tls.apply(reqwest::Client::builder());
+        if let Some(resolver) = resolver {
+            builder = builder.dns_resolver(resolver);
+        }
+        let http = builder
             .connect_timeout(timeouts.connect)
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)
@@ -591,7 +624,7 @@ impl EurekaHttp {
         &self,
         batch: &ReplicationList,
         compress: bool,
-    ) -> Result<ReplicationListResponse, TransportError> {
+    ) -> Result<BatchAnswer, TransportError> {
         let mut body = json::encode_replication_list(batch);
         let mut req = self
             .identified(self.request(reqwest::Method::POST, "peerreplication/batch/"))
@@ -611,9 +644,28 @@ impl EurekaHttp {
             }
         }
         let resp = req.body(body).send().await.map_err(TransportError::from_reqwest)?;
+        let header =
+            |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let health_checks = header(HEADER_HEALTH_CHECKS).map(|v| v.eq_ignore_ascii_case("on"));
+        let node_name = header(HEADER_NODE_NAME).filter(|n| !n.is_empty());
         let body = expect_success(resp, StatusCode::OK).await?;
-        Ok(json::decode_replication_list_response(&body)?)
+        Ok(BatchAnswer {
+            list: json::decode_replication_list_response(&body)?,
+            health_checks,
+            node_name,
+        })
     }
+}
+
+/// A peer's answer to a replication batch, with what a eureka-rs peer says of itself.
+#[derive(Debug, Clone)]
+pub struct BatchAnswer {
+    /// One outcome per item, in order.
+    pub list: ReplicationListResponse,
+    /// [`HEADER_HEALTH_CHECKS`]: `None` from a server that does not send it (Java).
+    pub health_checks: Option<bool>,
+    /// [`HEADER_NODE_NAME`], if sent.
+    pub node_name: Option<String>,
 }
 
 /// What a heartbeat learned.

@@ -24,8 +24,8 @@ use crate::instance::{
     LeaseInfo, Port,
 };
 use crate::replication::{
-    ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
-    ReplicationListResponse,
+    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse,
+    ReplicationList, ReplicationListResponse,
 };
 use crate::{Application, Applications, DecodeError, Metadata};
 
@@ -156,10 +156,36 @@ pub fn encode_replication_list(list: &ReplicationList) -> Vec<u8> {
         }
         out.extend_from_slice(b",\"action\":");
         write_str(&mut out, item.action.as_str());
+        if let Some(note) = &item.health_check {
+            write_health_note(&mut out, note);
+        }
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+/// `,"healthCheck":{"down":..,"reason":..,"since":..,"by":..,"status":..}` (nulls omitted).
+fn write_health_note(out: &mut Vec<u8>, note: &HealthCheckNote) {
+    out.extend_from_slice(b",\"healthCheck\":{\"down\":");
+    out.extend_from_slice(if note.down { b"true" } else { b"false" });
+    if let Some(reason) = &note.reason {
+        out.extend_from_slice(b",\"reason\":");
+        write_str(out, reason);
+    }
+    if let Some(since) = note.since {
+        out.extend_from_slice(b",\"since\":");
+        write_u64(out, since);
+    }
+    if let Some(by) = &note.by {
+        out.extend_from_slice(b",\"by\":");
+        write_str(out, by);
+    }
+    if let Some(status) = note.status {
+        out.extend_from_slice(b",\"status\":");
+        write_str(out, status.as_str());
+    }
+    out.push(b'}');
 }
 
 /// Encodes the answer to a batch, `{"responseList":[{"statusCode":200},...]}`.
@@ -645,6 +671,7 @@ fn replication_item(value: Value, path: &Path<'_>) -> Result<ReplicationInstance
     let mut status = None;
     let mut instance_info = None;
     let mut action = None;
+    let mut health_check = None;
     for (key, value) in expect_object(value, path)? {
         if value.is_null() {
             continue;
@@ -666,6 +693,7 @@ fn replication_item(value: Value, path: &Path<'_>) -> Result<ReplicationInstance
                     p.invalid(format!("unknown replication action {}", quoted(&name)))
                 })?);
             }
+            "healthCheck" => health_check = Some(health_note(value, &p)?),
             _ => {}
         }
     }
@@ -678,7 +706,30 @@ fn replication_item(value: Value, path: &Path<'_>) -> Result<ReplicationInstance
         status,
         instance_info,
         action,
+        health_check,
     })
+}
+
+/// A batch item's `healthCheck` (sent by eureka-rs peers only).
+fn health_note(value: Value, path: &Path<'_>) -> Result<HealthCheckNote, DecodeError> {
+    let mut note = HealthCheckNote::default();
+    for (key, value) in expect_object(value, path)? {
+        if value.is_null() {
+            continue;
+        }
+        let p = path.key(&key);
+        match key.as_str() {
+            "down" => note.down = bool_value(value, &p)?.unwrap_or(false),
+            "reason" => note.reason = Some(string_value(value, &p)?),
+            "since" => {
+                note.since = integer_value(value, &p)?.map(|n| clamp_u64(n, &p)).transpose()?;
+            }
+            "by" => note.by = Some(string_value(value, &p)?),
+            "status" => note.status = Some(strict_status_value(value, &p)?),
+            _ => {}
+        }
+    }
+    Ok(note)
 }
 
 /// Reads the instance object itself (the value under `instance`, or a batch's `instanceInfo`).

@@ -59,6 +59,25 @@ pub struct ReplicationInstance {
     pub instance_info: Option<InstanceInfo>,
     /// The action.
     pub action: ReplicationAction,
+    /// A server-side health check's verdict (eureka-rs peers only, `healthCheck`): Java peers
+    /// refuse unknown item fields, so it is only sent to peers that announced they read it.
+    pub health_check: Option<HealthCheckNote>,
+}
+
+/// What a node's health check concluded about an instance, carried with the `StatusUpdate`
+/// that replicates it, so eureka-rs peers can tell it from an operator's override.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HealthCheckNote {
+    /// True: the instance is marked DOWN by the check; false: the mark is lifted.
+    pub down: bool,
+    /// Why it is DOWN (`health check: connection refused`), when down.
+    pub reason: Option<String>,
+    /// Since when it has been DOWN, epoch ms, when down.
+    pub since: Option<u64>,
+    /// The node whose check marked it (its cluster name), when down.
+    pub by: Option<String>,
+    /// When lifted: the status the instance itself reports, to return to.
+    pub status: Option<InstanceStatus>,
 }
 
 /// A replication batch (`{"replicationList": [...]}`).

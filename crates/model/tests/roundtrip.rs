@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use eureka_model::replication::{
-    ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
-    ReplicationListResponse,
+    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse,
+    ReplicationList, ReplicationListResponse,
 };
 use eureka_model::{
     json, xml, ActionType, Application, Applications, DataCenterClass, DataCenterInfo,
@@ -202,17 +202,38 @@ fn replication_list() -> impl Strategy<Value = ReplicationList> {
         option::of(status()),
         option::of(instance(Wire::Json)),
         action,
+        option::of(health_note()),
     )
-        .prop_map(|(app_name, id, ts, overridden, status, info, action)| ReplicationInstance {
-            app_name,
-            id,
-            last_dirty_timestamp: ts,
-            overridden_status: overridden,
-            status,
-            instance_info: info,
-            action,
+        .prop_map(|(app_name, id, ts, overridden, status, info, action, note)| {
+            ReplicationInstance {
+                app_name,
+                id,
+                last_dirty_timestamp: ts,
+                overridden_status: overridden,
+                status,
+                instance_info: info,
+                action,
+                health_check: note,
+            }
         });
     vec(item, 0..4).prop_map(|replication_list| ReplicationList { replication_list })
+}
+
+fn health_note() -> impl Strategy<Value = HealthCheckNote> {
+    (
+        any::<bool>(),
+        option::of(text(Wire::Json)),
+        option::of(any::<u64>()),
+        option::of(text(Wire::Json)),
+        option::of(status()),
+    )
+        .prop_map(|(down, reason, since, by, status)| HealthCheckNote {
+            down,
+            reason,
+            since,
+            by,
+            status,
+        })
 }
 
 fn replication_response() -> impl Strategy<Value = ReplicationListResponse> {

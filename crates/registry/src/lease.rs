@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use eureka_model::{ActionType, InstanceInfo, LeaseInfo};
 
+use crate::health::HealthDown;
 use crate::Millis;
 
 /// A lease on one registered instance.
@@ -22,6 +23,8 @@ pub(crate) struct Lease {
     /// The user that owns the instance on this node: set by the first write that names one
     /// (a claim under the read lock, so renewals never take the write lock for it).
     pub(crate) owner: OnceLock<Arc<str>>,
+    /// A health check's DOWN mark: beside the lease, never in the instance's own fields.
+    pub(crate) health: Option<HealthDown>,
 }
 
 impl Lease {
@@ -35,6 +38,7 @@ impl Lease {
             last_renewal_ts: AtomicU64::new(now),
             renewed: AtomicBool::new(false),
             owner: OnceLock::new(),
+            health: None,
         }
     }
 
@@ -60,6 +64,11 @@ impl Lease {
     pub(crate) fn admits(&self, user: &Arc<str>) -> bool {
         let owner = self.owner.get_or_init(|| user.clone());
         Arc::ptr_eq(owner, user) || **owner == **user
+    }
+
+    /// The status the rule chain gives the instance without its health mark.
+    pub(crate) fn reported(&self) -> eureka_model::InstanceStatus {
+        self.health.as_ref().map_or(self.instance.status, |h| h.reported)
     }
 
     /// Records the first time the instance is seen UP (Java's `serviceUp()`).

@@ -7,6 +7,7 @@
 //!   lookups, snapshots and deltas, eviction.
 //! - [`lease`]: lease arithmetic (expiry, the optional Java double-duration quirk).
 //! - [`overrides`]: the status-override rule chain and the override map.
+//! - [`health`]: a server-side health check's DOWN mark and its place in the rule chain.
 //! - [`meter`]: the renews-per-minute meter that drives self-preservation.
 //! - [`snapshot`]: immutable, versioned views of the registry that reads are served from.
 //! - [`regions`]: copies of remote regions' registries and the merged reads over them.
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod health;
 pub mod lease;
 pub mod meter;
 pub mod overrides;
@@ -23,6 +25,7 @@ pub mod registry;
 pub mod snapshot;
 
 pub use error::RegistryError;
+pub use health::{HealthChange, HealthDown, HealthMark, InstanceHealth};
 pub use regions::{RegionConfig, RegionSet, RemoteRegions};
 pub use registry::{
     Actor, Change, ChangeListener, ChangesSince, EventKind, LeaseTiming, Origin, RecentEvent,

@@ -13,6 +13,7 @@ use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 use rand::Rng;
 
 use crate::error::RegistryError;
+use crate::health::{apply_health, HealthChange, HealthDown, HealthMark, InstanceHealth};
 use crate::lease::{lease_duration_ms, renewal_interval_ms, Lease};
 use crate::meter::RenewMeter;
 use crate::overrides::{resolve_status, OverrideMap};
@@ -95,6 +96,10 @@ pub enum EventKind {
     Cancelled,
     /// Evicted because its lease expired.
     Evicted,
+    /// Marked DOWN by a server-side health check.
+    MarkedDown,
+    /// Its health check's DOWN mark was lifted (the check passes again).
+    MarkedUp,
     /// A status override set (by an operator, a drain, or a peer replicating one).
     OverrideSet,
     /// A status override removed.
@@ -108,6 +113,8 @@ impl EventKind {
             EventKind::Registered => "REGISTERED",
             EventKind::Cancelled => "CANCELLED",
             EventKind::Evicted => "EVICTED",
+            EventKind::MarkedDown => "MARKED_DOWN",
+            EventKind::MarkedUp => "MARKED_UP",
             EventKind::OverrideSet => "OVERRIDE_SET",
             EventKind::OverrideRemoved => "OVERRIDE_REMOVED",
         }
@@ -172,6 +179,9 @@ pub struct LeaseTiming {
     pub last_renewal: Millis,
     /// When the lease expires unless renewed, epoch ms.
     pub expires_at: Millis,
+    /// A health check's DOWN mark on it, when there is one (its reason and since when, for
+    /// tools that list problems).
+    pub health_down: Option<HealthDown>,
 }
 
 /// Figures about the registry for `status`, the console and metrics.
@@ -286,6 +296,7 @@ struct Inner {
     changes: VecDeque<Change>,
     recent_registered: VecDeque<RecentEvent>,
     recent_cancelled: VecDeque<RecentEvent>,
+    recent_health: VecDeque<RecentEvent>,
     recent_overrides: VecDeque<RecentEvent>,
     /// Per application, the version of its last visible change: a snapshot reuses an
     /// application's previous content while nothing changed in it.
@@ -534,15 +545,23 @@ impl Registry {
 
         let existing = inner.lease(&app, &id);
         let owner = existing.and_then(|l| l.owner.get()).or(claim).cloned();
-        let existing_status = existing.map(|l| l.instance.status);
+        let existing_status = existing.map(|l| l.reported());
+        let mut health = existing.and_then(|l| l.health.clone());
         let service_up_before = existing.map_or(0, |l| l.service_up_ts);
         let mut registrant = match existing {
             Some(l) if l.instance.last_dirty_timestamp > incoming.last_dirty_timestamp => {
-                (*l.instance).clone()
+                let mut kept = (*l.instance).clone();
+                kept.status = l.reported();
+                kept
             }
             _ => incoming,
         };
-
+        // A peer's copy of an instance marked DOWN here says DOWN because of the mark (a Java
+        // peer even holds it as a DOWN override): an echo, not the instance's own word.
+        let echo = origin == Origin::Peer && health.is_some();
+        if echo && registrant.overridden_status == InstanceStatus::Down {
+            registrant.overridden_status = InstanceStatus::Unknown;
+        }
         if registrant.overridden_status != InstanceStatus::Unknown
             && !inner.overrides.contains(&id, now)
         {
@@ -552,8 +571,14 @@ impl Registry {
         if let Some(o) = override_status {
             registrant.overridden_status = o;
         }
-        registrant.status =
-            resolve_status(registrant.status, override_status, existing_status, origin);
+        let own = match (echo && registrant.status == InstanceStatus::Down, existing_status) {
+            (true, Some(kept)) => kept,
+            _ => resolve_status(registrant.status, override_status, existing_status, origin),
+        };
+        if let Some(h) = &mut health {
+            h.reported = own;
+        }
+        registrant.status = apply_health(own, health.is_some());
         let service_up_ts = match (service_up_before, registrant.status) {
             (0, InstanceStatus::Up) => now,
             (ts, _) => ts,
@@ -571,6 +596,7 @@ impl Registry {
         if let Some(owner) = owner {
             let _ = lease.owner.set(owner);
         }
+        lease.health = health;
         let replaced = inner.apps.entry(app.clone()).or_default().insert(id.clone(), lease);
         if replaced.is_none() {
             inner.leases += 1;
@@ -629,12 +655,13 @@ impl Registry {
                 return Err(not_owner(app, id));
             }
             let current = lease.instance.status;
-            let resolved =
-                resolve_status(current, inner.overrides.get(id, now), Some(current), req.origin);
-            if resolved == InstanceStatus::Unknown {
+            let reported = lease.reported();
+            let own =
+                resolve_status(reported, inner.overrides.get(id, now), Some(reported), req.origin);
+            if own == InstanceStatus::Unknown {
                 return Err(not_found(app, id));
             }
-            if resolved == current {
+            if own == reported && apply_health(own, lease.health.is_some()) == current {
                 lease.renew(now);
                 stored_dirty = lease.instance.last_dirty_timestamp;
             } else {
@@ -676,12 +703,17 @@ impl Registry {
         let override_status = inner.overrides.get(id, now);
         let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
         let current = lease.instance.status;
-        let resolved = resolve_status(current, override_status, Some(current), origin);
-        if resolved == InstanceStatus::Unknown {
+        let reported = lease.reported();
+        let own = resolve_status(reported, override_status, Some(reported), origin);
+        if own == InstanceStatus::Unknown {
             return Err(not_found(app, id));
         }
         lease.renew(now);
         let dirty = lease.instance.last_dirty_timestamp;
+        if let Some(h) = &mut lease.health {
+            h.reported = own;
+        }
+        let resolved = apply_health(own, lease.health.is_some());
         if resolved != current {
             if resolved == InstanceStatus::Up {
                 lease.service_up(now);
@@ -696,6 +728,13 @@ impl Registry {
     fn store_override_if_required(&self, app: &str, id: &str, status: InstanceStatus, now: Millis) {
         let mut inner = self.inner.write();
         if inner.overrides.get(id, now) == Some(status) {
+            return;
+        }
+        // A Java peer holds our health mark as a DOWN override and sends it back with its
+        // heartbeats: not an operator's.
+        if status == InstanceStatus::Down
+            && inner.lease(app, id).is_some_and(|l| l.health.is_some())
+        {
             return;
         }
         inner.overrides.put(id, status, now);
@@ -816,20 +855,24 @@ impl Registry {
         let mut inner = self.inner.write();
         let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
         lease.renew(now);
-        let unchanged = lease.instance.status == status;
+        let unchanged = lease.reported() == status;
         let current = lease.instance.clone();
         push_override_event(&mut inner, app, id, EventKind::OverrideSet, Some(status), actor, now);
         if unchanged {
             return Ok(current);
         }
         let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
-        if status == InstanceStatus::Up {
+        if let Some(h) = &mut lease.health {
+            h.reported = status;
+        }
+        let served = apply_health(status, lease.health.is_some());
+        if served == InstanceStatus::Up {
             lease.service_up(now);
         }
         let before = lease.instance.status;
         let updated = lease.modify(now, |i| {
             i.overridden_status = status;
-            i.status = status;
+            i.status = served;
             raise_dirty(i, last_dirty_timestamp);
         });
         inner.overrides.put(id, status, now);
@@ -876,13 +919,151 @@ impl Registry {
             return Ok(lease.instance.clone());
         }
         let before = lease.instance.status;
+        if let Some(h) = &mut lease.health {
+            h.reported = new_status;
+        }
+        let served = apply_health(new_status, lease.health.is_some());
         let updated = lease.modify(now, |i| {
             i.overridden_status = InstanceStatus::Unknown;
-            i.status = new_status;
+            i.status = served;
             raise_dirty(i, last_dirty_timestamp);
         });
         self.record_change(&mut inner, Some(before), updated.clone(), now);
         Ok(updated)
+    }
+
+    /// Marks an instance DOWN on a health check's verdict. The mark stays until
+    /// [`Registry::lift_health_down`] or the end of the lease: heartbeats and
+    /// re-registrations keep it. The served status becomes DOWN unless something stronger
+    /// holds it (an operator's override other than UP, or the instance's own STARTING or
+    /// DOWN); when it changes, the version advances and the change enters the delta and the
+    /// change log. An instance already marked keeps its first mark.
+    pub fn mark_health_down(
+        &self,
+        app: &str,
+        id: &str,
+        mark: HealthMark,
+        now: Millis,
+    ) -> Result<HealthChange, RegistryError> {
+        let mut inner = self.inner.write();
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
+        if lease.health.is_some() {
+            return Ok(HealthChange {
+                instance: lease.instance.clone(),
+                mark_changed: false,
+                status_changed: false,
+            });
+        }
+        let reported = lease.instance.status;
+        let reason = mark.reason.to_string();
+        lease.health =
+            Some(HealthDown { reason: mark.reason, since: mark.since, by: mark.by, reported });
+        let served = apply_health(reported, true);
+        let status_changed = served != reported;
+        let instance = if status_changed {
+            let updated = lease.modify(now, |i| i.status = served);
+            self.record_change(&mut inner, Some(reported), updated.clone(), now);
+            updated
+        } else {
+            lease.instance.clone()
+        };
+        push_capped(
+            &mut inner.recent_health,
+            RecentEvent {
+                at: now,
+                app: app.to_string(),
+                id: id.to_string(),
+                kind: EventKind::MarkedDown,
+                status: None,
+                // The check's reason, as an operator's override carries theirs.
+                actor: Actor { reason: Some(reason), ..Actor::client() },
+            },
+        );
+        Ok(HealthChange { instance, mark_changed: true, status_changed })
+    }
+
+    /// Lifts a health check's DOWN mark: the instance returns to the status it reports
+    /// (through the override chain). Without a mark here, an instance served DOWN returns to
+    /// `reported` when given (the marking node's view, for a copy taken while it was DOWN,
+    /// e.g. at start-up); otherwise nothing changes.
+    pub fn lift_health_down(
+        &self,
+        app: &str,
+        id: &str,
+        reported: Option<InstanceStatus>,
+        now: Millis,
+    ) -> Result<HealthChange, RegistryError> {
+        let mut inner = self.inner.write();
+        let override_status = inner.overrides.get(id, now);
+        let lease = inner.lease_mut(app, id).ok_or_else(|| not_found(app, id))?;
+        let current = lease.instance.status;
+        let (own, mark_changed) = match lease.health.take() {
+            Some(h) => (h.reported, true),
+            None => match reported {
+                Some(r) if current == InstanceStatus::Down => {
+                    (resolve_status(r, override_status, None, Origin::Peer), false)
+                }
+                _ => (current, false),
+            },
+        };
+        let status_changed = own != current;
+        let instance = if status_changed {
+            if own == InstanceStatus::Up {
+                lease.service_up(now);
+            }
+            let updated = lease.modify(now, |i| i.status = own);
+            self.record_change(&mut inner, Some(current), updated.clone(), now);
+            updated
+        } else {
+            lease.instance.clone()
+        };
+        if mark_changed {
+            push_capped(
+                &mut inner.recent_health,
+                RecentEvent {
+                    at: now,
+                    app: app.to_string(),
+                    id: id.to_string(),
+                    kind: EventKind::MarkedUp,
+                    status: None,
+                    actor: Actor::client(),
+                },
+            );
+        }
+        Ok(HealthChange { instance, mark_changed, status_changed })
+    }
+
+    /// Every instance with its health mark, sorted by application then id: one read-locked
+    /// walk that copies pointers, for the health checker's rounds and the console.
+    pub fn health_view(&self) -> Vec<InstanceHealth> {
+        let inner = self.inner.read();
+        let mut out: Vec<InstanceHealth> = inner
+            .apps
+            .values()
+            .flat_map(|m| m.values())
+            .map(|l| InstanceHealth { instance: l.instance.clone(), down: l.health.clone() })
+            .collect();
+        drop(inner);
+        out.sort_unstable_by(|a, b| {
+            (&a.instance.app, a.instance.id()).cmp(&(&b.instance.app, b.instance.id()))
+        });
+        out
+    }
+
+    /// The health mark of one instance, if it has one.
+    pub fn health_of(&self, app: &str, id: &str) -> Option<HealthDown> {
+        self.inner.read().lease(app, id).and_then(|l| l.health.clone())
+    }
+
+    /// Instances marked DOWN by health checks now.
+    pub fn health_marked(&self) -> usize {
+        self.inner
+            .read()
+            .apps
+            .values()
+            .flat_map(|m| m.values())
+            .filter(|l| l.health.is_some())
+            .count()
     }
 
     /// Merges metadata into an instance and re-registers it as a client registration, as
@@ -1223,6 +1404,11 @@ impl Registry {
         self.inner.read().recent_cancelled.iter().rev().cloned().collect()
     }
 
+    /// The last health marks set and lifted, newest first (at most 1000).
+    pub fn recent_health(&self) -> Vec<RecentEvent> {
+        self.inner.read().recent_health.iter().rev().cloned().collect()
+    }
+
     /// The last status overrides set or removed, newest first (at most 1000).
     pub fn recent_overrides(&self) -> Vec<RecentEvent> {
         self.inner.read().recent_overrides.iter().rev().cloned().collect()
@@ -1266,9 +1452,15 @@ impl Registry {
                     registered_at,
                     last_renewal,
                     expires_at,
+                    health_down: None,
                 };
                 if keep(&probe) {
-                    out.push(LeaseTiming { app: app.clone(), id: id.clone(), ..probe });
+                    out.push(LeaseTiming {
+                        app: app.clone(),
+                        id: id.clone(),
+                        health_down: l.health.clone(),
+                        ..probe
+                    });
                 }
             }
         }

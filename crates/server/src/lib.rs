@@ -13,6 +13,7 @@
 //! - [`cache`]: encoded responses, once per registry version.
 //! - [`tasks`]: eviction, renew-rate and delta-retention jobs.
 //! - [`replication`]: peers, batched replication of writes, start-up sync.
+//! - [`health`]: server-side health checks of instances (HTTP/TCP), shared out over the cluster.
 //! - [`remote`]: remote regions, each fetched by its own task and merged into reads.
 //! - [`rate_limit`]: Java's registry-fetch rate limiter, off by default.
 //! - [`security`]: users, roles and password checks (HTTP Basic), off unless configured.
@@ -29,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod dns;
 pub mod drain;
+pub mod health;
 pub mod http;
 pub mod listener;
 pub mod metrics;
@@ -86,6 +88,7 @@ pub async fn run_with_dns(
     }
     tasks::spawn_all(&state, &token, &mut tasks);
     replication::Replicator::spawn(&state, &token, &mut tasks);
+    health::spawn(&state, &token, &mut tasks);
     remote::Remote::spawn(&state, &token, &mut tasks);
 
     let stop = token.clone();

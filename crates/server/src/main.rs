@@ -12,6 +12,7 @@ use eureka_server::config::{
     ReferenceFormat, ServerConfig,
 };
 use eureka_server::dns::DnsSockets;
+use eureka_server::replication::PeerSources;
 use eureka_server::{tls, Clock, ServerState};
 use tokio::net::TcpListener;
 
@@ -140,7 +141,7 @@ fn start(args: &SourceArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(loaded.config)) {
+    match runtime.block_on(serve(loaded.config, args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -304,7 +305,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+async fn serve(config: ServerConfig, args: &SourceArgs) -> anyhow::Result<()> {
     for key in &config.compat_ignored {
         tracing::info!(key = %key, "setting accepted for Java compatibility; it has no effect here (see the README's Configuration table)");
     }
@@ -343,11 +344,16 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         tracing::info!("shutting down: draining in-flight requests");
         let _ = signalled_tx.send(());
     };
-    let server = tokio::spawn(eureka_server::run_with_dns(listener, dns, state, shutdown));
+    let server = tokio::spawn(eureka_server::run_with_dns(listener, dns, state.clone(), shutdown));
     tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return Ok(result.context("server task failed")??),
-        _ = signalled_rx => {}
+    tokio::pin!(signalled_rx);
+    let mut hangups = Hangups::new();
+    loop {
+        tokio::select! {
+            result = &mut server => return Ok(result.context("server task failed")??),
+            _ = &mut signalled_rx => break,
+            _ = hangups.next() => reload_peers(&state, args),
+        }
     }
     match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
         Ok(result) => Ok(result.context("server task failed")??),
@@ -355,6 +361,75 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
             Ok(())
         }
+    }
+}
+
+/// SIGHUP, where there is such a thing (none: never).
+struct Hangups(#[cfg(unix)] Option<tokio::signal::unix::Signal>);
+
+impl Hangups {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+            if let Err(e) = &hup {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; peer list reloads are off");
+            }
+            Hangups(hup.ok())
+        }
+        #[cfg(not(unix))]
+        Hangups()
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(hup) = &mut self.0 {
+            if hup.recv().await.is_some() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+/// SIGHUP: reads the configuration again (same file, environment and flags) and applies its
+/// peer sources (static list, DNS settings). Other settings need a restart; a bad file keeps
+/// everything as it is.
+fn reload_peers(state: &eureka_server::SharedState, args: &SourceArgs) {
+    let loaded = match Sources::gather(args, None)
+        .and_then(|sources| Ok(ServerConfig::load(sources.borrow())?))
+    {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            tracing::error!("SIGHUP: configuration not reloaded, peers unchanged: {e:#}");
+            return;
+        }
+    };
+    let new = loaded.config;
+    let sources = PeerSources::from_config(&new);
+    let peers = sources.static_urls.len();
+    let dns = sources.dns_description();
+    if state.replication.membership.reload(sources) {
+        tracing::info!(
+            static_peers = peers,
+            dns = dns.as_deref().unwrap_or("none"),
+            "SIGHUP: peer sources reloaded"
+        );
+    } else {
+        tracing::info!("SIGHUP: peer sources unchanged");
+    }
+    let without_peers = |c: &ServerConfig| {
+        let mut c = c.clone();
+        c.client.service_urls.clear();
+        c.extra_peer_urls.clear();
+        c.peer_discovery = Default::default();
+        c.compat_ignored.clear();
+        c
+    };
+    if without_peers(&new) != without_peers(&state.config) {
+        tracing::warn!(
+            "SIGHUP: settings other than the peers changed; they take effect at the next restart"
+        );
     }
 }
 

@@ -10,8 +10,9 @@ use eureka_registry::{Registry, RegistrySettings};
 use crate::cache::ResponseCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::health::HealthChecker;
 use crate::listener::{ConnectionStats, ListenerSetup};
-use crate::metrics::{Metrics, Observed};
+use crate::metrics::{HealthFigures, Metrics, Observed};
 use crate::rate_limit::RateLimiter;
 use crate::remote::Remote;
 use crate::replication::{ReplicationHost, Replicator};
@@ -55,6 +56,8 @@ pub struct ServerState {
     pub connections: Arc<ConnectionStats>,
     /// Who may call what (`eureka.security.*`); checks nothing when security is off.
     pub auth: Authenticator,
+    /// Server-side health checks (`eureka.server.health-checks.*`): settings and results.
+    pub health: HealthChecker,
     /// Remote regions' copies, the merged reads over them and their fetch links.
     pub remote: Remote,
     /// The fetch rate limiter; `None` when `rate-limiter-enabled` is off.
@@ -130,9 +133,15 @@ impl ServerState {
         let registry = Registry::new(settings);
         let watch = WatchHub::new(&registry);
         let auth = Authenticator::new(&config.security);
+        let health = HealthChecker::new(
+            config.health_checks.clone(),
+            replication.cluster_name().clone(),
+            &peer_tls,
+        );
         let dns = config.dns.enabled;
         Ok(Arc::new_cyclic(|state: &Weak<ServerState>| ServerState {
             auth,
+            health,
             remote,
             rate_limiter,
             registry,
@@ -178,6 +187,9 @@ impl ReplicationHost for ServerState {
     fn count_received(&self, action: ReplicationAction, status: u16) {
         self.metrics.received(action, status);
     }
+    fn health_checks_enabled(&self) -> bool {
+        self.health.enabled()
+    }
 }
 
 impl Observed for ServerState {
@@ -201,6 +213,10 @@ impl Observed for ServerState {
     }
     fn started_ms(&self) -> u64 {
         self.started_ms
+    }
+    fn health(&self) -> HealthFigures {
+        let (checked, failing) = self.health.counts();
+        HealthFigures { checked, failing, suspect: self.health.is_suspect() }
     }
 }
 

@@ -97,6 +97,7 @@ fn batch_body() -> Vec<u8> {
             status: Some(InstanceStatus::OutOfService),
             instance_info: None,
             action: ReplicationAction::StatusUpdate,
+            health_check: None,
         }],
     })
 }

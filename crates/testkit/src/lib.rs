@@ -4,17 +4,21 @@
 //!   with a handle on its state so tests can assert on the registry directly.
 //! - [`measure`]: argument and percentile helpers for the measurement examples.
 //! - [`fixtures`]: registration bodies in the shapes real clients send.
+//! - [`checked`]: an instance for health-check tests (200, 503, hung, killed; counts checks).
 //! - [`proxy`]: a fault-injection TCP proxy (delay, drop, cut) to partition peers.
 //! - [`node`]: a server as a child process, to kill, restart and partition in cluster tests.
 //! - [`prom`]: reading a `/metrics` scrape to assert on its values.
 //! - [`real`]: the prepared real clients and the Spring Eureka server, as processes.
 //! - [`tls`]: a throwaway certificate authority and certificates made at test time.
+//! - [`dns`]: a DNS server whose records a test changes, for peers found in DNS.
 //!
 //! The real-client compatibility suite lives in `tests/real_clients.rs` (feature
 //! `real-clients`), driving the Java, Python and Node clients against a `TestServer`.
 
 #![warn(missing_docs)]
 
+pub mod checked;
+pub mod dns;
 pub mod fixtures;
 pub mod measure;
 pub mod node;

@@ -2,7 +2,7 @@
 //! [`NodeProcess`] is one, [`Mesh`] a cluster of them peered through fault proxies.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,8 +20,13 @@ pub struct NodeProcess {
     pub peers: Vec<SocketAddr>,
     /// Its output, appended across restarts.
     pub log: PathBuf,
+    /// The loopback address it listens on (`server.address`), 127.0.0.1 unless set with
+    /// [`NodeProcess::at`]: nodes on 127.0.0.2, .3, … can share one port, as peers found by
+    /// their A records do.
+    pub address: IpAddr,
     binary: PathBuf,
     settings: Vec<String>,
+    args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -35,12 +40,61 @@ impl NodeProcess {
         settings: &[&str],
     ) -> Self {
         let settings = settings.iter().map(|s| s.to_string()).collect();
-        NodeProcess { port, peers, log, binary: binary.into(), settings, child: None }
+        let address = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        NodeProcess {
+            port,
+            peers,
+            log,
+            address,
+            binary: binary.into(),
+            settings,
+            args: Vec::new(),
+            child: None,
+        }
     }
 
-    /// Its service URL, `http://127.0.0.1:PORT/eureka/`.
+    /// The same node with more command-line arguments (e.g. `--config FILE`).
+    pub fn with_args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// The same node listening on `address` only.
+    pub fn at(mut self, address: IpAddr) -> Self {
+        self.address = address;
+        self
+    }
+
+    /// Its service URL, `http://ADDRESS:PORT/eureka/`.
     pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/eureka/", self.port)
+        format!("http://{}/eureka/", SocketAddr::new(self.address, self.port))
+    }
+
+    /// Sends the running process a signal by name (`HUP`, `TERM`, …).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().and_then(Child::id).expect("node is running");
+        let status = std::process::Command::new("kill")
+            .args(["-s", name, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} {pid}");
+    }
+
+    /// SIGTERM, then waits for the process to exit (it drains and flushes), at most `limit`.
+    pub async fn terminate(&mut self, limit: Duration) {
+        self.signal("TERM");
+        if let Some(mut child) = self.child.take() {
+            match tokio::time::timeout(limit, child.wait()).await {
+                Ok(status) => {
+                    let status = status.expect("wait for node");
+                    assert!(status.success(), "node {} exited with {status}", self.port);
+                }
+                Err(_) => {
+                    let _ = child.kill().await;
+                    panic!("node {} did not stop within {limit:?}; see {:?}", self.port, self.log);
+                }
+            }
+        }
     }
 
     /// Spawns the process and waits until `/health/ready` answers 200 (the start-up copy from
@@ -48,12 +102,16 @@ impl NodeProcess {
     pub async fn start(&mut self, limit: Duration) {
         let mut cmd = Command::new(&self.binary);
         cmd.arg("--port").arg(self.port.to_string());
+        if self.address != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+            cmd.arg("--set").arg(format!("server.address={}", self.address));
+        }
         for peer in &self.peers {
             cmd.arg("--peer").arg(format!("http://{peer}/eureka/"));
         }
         for s in &self.settings {
             cmd.arg("--set").arg(s);
         }
+        cmd.args(&self.args);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -66,7 +124,7 @@ impl NodeProcess {
             .stderr(err)
             .kill_on_drop(true);
         self.child = Some(cmd.spawn().expect("spawn eureka-server"));
-        let ready = format!("http://127.0.0.1:{}/health/ready", self.port);
+        let ready = format!("http://{}/health/ready", SocketAddr::new(self.address, self.port));
         let http = reqwest::Client::new();
         let deadline = Instant::now() + limit;
         loop {

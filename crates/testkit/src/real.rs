@@ -133,17 +133,23 @@ impl SpringServer {
 /// binds it. Randomised so that tests running at once rarely try the same port, and checked
 /// by binding it.
 pub fn free_port() -> u16 {
+    free_port_on(&[std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)])
+}
+
+/// [`free_port`] free on every one of `addresses` (loopback aliases such as 127.0.0.2), for
+/// nodes that share a port on different addresses, as peers found by their A records do.
+pub fn free_port_on(addresses: &[std::net::IpAddr]) -> u16 {
     use std::hash::{BuildHasher, Hasher};
     for _ in 0..1000 {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         h.write_u128(now.map_or(0, |d| d.as_nanos()));
         let port = 20_000 + (h.finish() % 12_000) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        if addresses.iter().all(|ip| std::net::TcpListener::bind((*ip, port)).is_ok()) {
             return port;
         }
     }
-    panic!("no free loopback port in 20000..32000")
+    panic!("no free loopback port in 20000..32000 on {addresses:?}")
 }
 
 /// A process of the Spring push test application (`SPRING_PUSH3_CMD` / `SPRING_PUSH4_CMD`,

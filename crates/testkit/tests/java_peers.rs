@@ -149,6 +149,79 @@ async fn spring_eureka_server_and_ours_replicate_to_each_other() {
     java.stop().await;
 }
 
+/// Our health checks' verdicts reach a Spring Eureka server as the overrides it knows: an
+/// instance our node marks DOWN is DOWN there (and stays so under heartbeats and a
+/// re-registration sent to Java), and back UP with no override left once it recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_verdicts_reach_the_spring_eureka_server() {
+    use eureka_testkit::checked::CheckedInstance;
+    use eureka_testkit::fixtures::java_json;
+
+    let ready = Ready::load();
+    let java_port = free_port();
+    let java_url = format!("http://127.0.0.1:{java_port}/eureka/");
+    let listener = TestServer::listener().await;
+    let config = eureka_testkit::fixtures::config(&[
+        ("eureka.server.peer-urls", &java_url),
+        ("eureka.server.peer-node-read-timeout-ms", "2000"),
+        ("eureka.server.health-checks.enabled", "true"),
+        ("eureka.server.health-checks.interval", "300ms"),
+        ("eureka.server.health-checks.timeout", "200ms"),
+        ("eureka.server.health-checks.failures-before-down", "2"),
+        ("eureka.server.health-checks.successes-before-up", "2"),
+    ]);
+    let server = TestServer::start_on(listener, config, Clock::System).await;
+    let ours = server.service_url();
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("spring-peer-health.log");
+    let java = SpringServer::start(&ready, java_port, &[ours.clone(), java_url.clone()], log).await;
+    let both = [ours.as_str(), java_url.as_str()];
+
+    // Three checked instances (one failing stays under the suspicion fraction); the one that
+    // will die registers with Java, as a client of the Java node would.
+    let mut dying = CheckedInstance::start().await;
+    let others = [CheckedInstance::start().await, CheckedInstance::start().await];
+    let post = |base: String, id: &'static str, port: u16| async move {
+        let r = http()
+            .post(format!("{base}apps/CHECKED"))
+            .header(CONTENT_TYPE, JSON)
+            .body(java_json("CHECKED", id, port))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "register {id} at {base}");
+    };
+    post(java_url.clone(), "dying", dying.port).await;
+    post(ours.clone(), "other-1", others[0].port).await;
+    post(ours.clone(), "other-2", others[1].port).await;
+    on_both(both, "registered", |i| i.is_some(), "dying").await;
+    let status_is =
+        |s: &'static str| move |i: Option<InstanceInfo>| i.is_some_and(|i| i.status.as_str() == s);
+    on_both(both, "UP while it answers", status_is("UP"), "dying").await;
+
+    dying.kill();
+    on_both(both, "marked DOWN by our check", status_is("DOWN"), "dying").await;
+    // The process keeps renewing and registers again with Java: Java holds our verdict as a
+    // DOWN override, so it stays DOWN there; its echo does not become an override here.
+    for _ in 0..3 {
+        assert_eq!(call(&java_url, Method::PUT, "apps/CHECKED/dying?status=UP").await, 200);
+        sleep(Duration::from_millis(200)).await;
+    }
+    post(java_url.clone(), "dying", dying.port).await;
+    sleep(Duration::from_millis(1500)).await;
+    on_both(both, "still DOWN after heartbeats and a re-registration", status_is("DOWN"), "dying")
+        .await;
+    assert!(server.state.registry.status_overrides(now_ms()).is_empty(), "no override learned");
+
+    dying.revive().await;
+    on_both(both, "UP again after the check passes", status_is("UP"), "dying").await;
+    let on_java = instance_now(&java_url, "dying").await.unwrap();
+    assert_eq!(on_java.overridden_status.as_str(), "UNKNOWN", "Java keeps no override");
+    for id in ["other-1", "other-2"] {
+        on_both(both, "the healthy ones stay UP", status_is("UP"), id).await;
+    }
+    java.stop().await;
+}
+
 /// `GET {base}apps?regions=...` as JSON: the instance ids it lists.
 async fn ids_with_regions(base: &str, regions: &str) -> Vec<String> {
     let r = http()

@@ -36,7 +36,7 @@ pub struct TableOpts {
 
 /// A lease's live timing, from the server's `GET leases` (ours only): registry documents
 /// carry lease timestamps that may be a minute old.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveLease {
     /// Last renewal, epoch ms.
     pub last_renewal: u64,
@@ -44,6 +44,8 @@ pub struct LiveLease {
     pub expires_at: u64,
     /// Whether it had expired when the server answered.
     pub expired: bool,
+    /// Why the server's health check marked it DOWN, when it did.
+    pub health_down: Option<String>,
 }
 
 /// Live leases by (application, instance id).
@@ -162,7 +164,11 @@ fn instance_rows(
         }
         row.push(info.id().to_string().into());
         row.push(address(info).into());
-        row.push(Cell::styled(status(info), status_style(info.status)));
+        let status = match lease_of(info, leases).and_then(|l| l.health_down.as_deref()) {
+            Some(reason) => format!("{} ({reason})", status(info)),
+            None => status(info),
+        };
+        row.push(Cell::styled(status, status_style(info.status)));
         if opts.wide {
             row.push(info.ip_addr.clone().into());
             row.push(zone(info).unwrap_or("-").into());
@@ -440,11 +446,21 @@ ORDERS    1     0         0               1        0      2
         let leases: Leases = [
             (
                 ("ORDERS".into(), "o2".into()),
-                LiveLease { last_renewal: NOW - 12_000, expires_at: NOW + 78_000, expired: false },
+                LiveLease {
+                    last_renewal: NOW - 12_000,
+                    expires_at: NOW + 78_000,
+                    expired: false,
+                    health_down: None,
+                },
             ),
             (
                 ("ORDERS".into(), "o1".into()),
-                LiveLease { last_renewal: NOW - 95_000, expires_at: NOW - 5_000, expired: true },
+                LiveLease {
+                    last_renewal: NOW - 95_000,
+                    expires_at: NOW - 5_000,
+                    expired: true,
+                    health_down: None,
+                },
             ),
         ]
         .into();
@@ -468,6 +484,23 @@ ORDERS    1     0         0               1        0      2
         assert!(wide.contains("key9=value9"), "wide does not truncate metadata: {wide}");
     }
 
+    #[test]
+    fn problems_name_a_health_checks_reason() {
+        let down = inst("ORDERS", "o3", InstanceStatus::Down);
+        let lease = LiveLease {
+            last_renewal: NOW - 2_000,
+            expires_at: NOW + 88_000,
+            expired: false,
+            health_down: Some("health check: HTTP 503".into()),
+        };
+        let leases: Leases = [(("ORDERS".into(), "o3".into()), lease)].into();
+        assert!(is_problem(&down, Some(&leases)));
+        let text = strip(problems_table(&[&down], Some(&leases), NOW, TableOpts::default()));
+        assert!(text.contains("DOWN (health check: HTTP 503)"), "{text}");
+        // A DOWN the instance reported itself has no reason to show.
+        let text = strip(problems_table(&[&down], None, NOW, TableOpts::default()));
+        assert!(text.contains("DOWN") && !text.contains("health check"), "{text}");
+    }
     #[test]
     fn status_and_address_variants() {
         let mut i = InstanceInfo::clone(&inst("A", "a", InstanceStatus::Up));

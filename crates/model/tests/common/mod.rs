@@ -222,6 +222,7 @@ pub fn replication_list() -> ReplicationList {
         status,
         instance_info: None,
         action,
+        health_check: None,
     };
     let oos = Some(InstanceStatus::OutOfService);
     ReplicationList {
@@ -241,6 +242,7 @@ pub fn replication_list() -> ReplicationList {
                 status: None,
                 instance_info: None,
                 action: ReplicationAction::Cancel,
+                health_check: None,
             },
         ],
     }

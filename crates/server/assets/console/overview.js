@@ -291,7 +291,7 @@ export function statusCell(inst, isExpired) {
 
 /** The event's name, with the status it set. */
 export function eventLabel(e) {
-  const name = { REGISTERED: "registered", CANCELLED: "cancelled", EVICTED: "evicted", OVERRIDE_SET: "override set", OVERRIDE_REMOVED: "override removed" }[e.kind] || e.kind.toLowerCase();
+  const name = { REGISTERED: "registered", CANCELLED: "cancelled", EVICTED: "evicted", OVERRIDE_SET: "override set", OVERRIDE_REMOVED: "override removed", MARKED_DOWN: "marked DOWN by a health check", MARKED_UP: "health check passes again" }[e.kind] || e.kind.toLowerCase();
   const status = e.status && statusLabel(e.status);
   return status && e.kind !== "REGISTERED" ? `${name} ${status}` : status && e.status !== "UP" ? `${name} (${status})` : name;
 }

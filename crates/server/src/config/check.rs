@@ -143,6 +143,14 @@ pub(super) fn non_empty(value: &str) -> Result<(), Rejected> {
     }
 }
 
+pub(super) fn at_least_one(value: &u32) -> Result<(), Rejected> {
+    if *value >= 1 {
+        Ok(())
+    } else {
+        reject(value.to_string(), "a whole number of at least 1")
+    }
+}
+
 /// No more remote regions than a region set holds.
 pub(super) fn region_count(urls: &BTreeMap<String, String>) -> Result<(), Rejected> {
     if urls.len() <= RemoteRegionSettings::MAX_REGIONS {

@@ -37,8 +37,6 @@ pub const REGISTRY_SYNC_RETRY_WAIT: Duration = Duration::from_millis(30_000);
 pub const PEER_NODE_CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 /// `eureka.server.peer-node-read-timeout-ms`: 5 s (Netflix's value).
 pub const PEER_NODE_READ_TIMEOUT: Duration = Duration::from_millis(5_000);
-/// `eureka.server.peer-eureka-nodes-update-interval-ms`: 10 minutes.
-pub const PEER_EUREKA_NODES_UPDATE_INTERVAL: Duration = Duration::from_millis(600_000);
 /// `eureka.server.max-elements-in-peer-replication-pool`: 10 000 queued instances.
 pub const MAX_ELEMENTS_IN_PEER_REPLICATION_POOL: usize = 10_000;
 /// `eureka.server.max-threads-for-peer-replication`: 20 concurrent senders.
@@ -112,6 +110,22 @@ pub const FETCH_REGISTRY: bool = false;
 pub const REGION: &str = "us-east-1";
 /// The service-url zone that lists our peers.
 pub const DEFAULT_ZONE: &str = "defaultZone";
+/// `eureka.server.health-checks.*`: off, and the other defaults of [`super::HealthCheckSettings`].
+pub const HEALTH_CHECKS_ENABLED: bool = false;
+/// `eureka.server.health-checks.interval`: each instance is checked every 10 s.
+pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+/// `eureka.server.health-checks.timeout`: 2 s for a connection or an HTTP answer.
+pub const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// `eureka.server.health-checks.failures-before-down`: 3 consecutive failures.
+pub const HEALTH_CHECK_FAILURES_BEFORE_DOWN: u32 = 3;
+/// `eureka.server.health-checks.successes-before-up`: 2 consecutive passes.
+pub const HEALTH_CHECK_SUCCESSES_BEFORE_UP: u32 = 2;
+/// `eureka.server.health-checks.max-concurrency`: 256 checks in flight.
+pub const HEALTH_CHECK_MAX_CONCURRENCY: usize = 256;
+/// `eureka.server.health-checks.max-failing-fraction`: more than half failing is suspect.
+pub const HEALTH_CHECK_MAX_FAILING_FRACTION: f64 = 0.5;
+/// `eureka.server.health-checks.suspicion-min-failing`: suspicion needs 3 failing.
+pub const HEALTH_CHECK_SUSPICION_MIN_FAILING: usize = 3;
 /// Upper bound for every duration setting: one year, so later arithmetic cannot overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// `eureka.dns.port`: 8600, the port Consul's DNS interface uses.

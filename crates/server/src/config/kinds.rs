@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use crate::security::Secret;
 
+use super::discovery::{parse_context, parse_dns_name, parse_host_port};
 use super::parse::{
     parse_bool, parse_client_auth, parse_dashboard_path, parse_data_size, parse_dns_domain,
     parse_duration, parse_f64, parse_i32, parse_ip, parse_key_list, parse_log_format, parse_millis,
     parse_name_set, parse_path, parse_port, parse_secret, parse_secs, parse_text, parse_u32,
     parse_url, parse_url_list, parse_usize,
 };
-use super::settings::{ClientAuth, LogFormat};
+use super::settings::{ClientAuth, HealthCheckMode, LogFormat};
 
 /// How one kind of value is read, written back and named.
 pub(super) struct Kind<T: 'static> {
@@ -56,6 +57,15 @@ pub(super) const PATH: Kind<PathBuf> =
 pub(super) const URL: Kind<String> = Kind { ty: "URL", parse: parse_url, show: |u| mask_url(u) };
 pub(super) const URL_LIST: Kind<Vec<String>> =
     Kind { ty: "URL list", parse: parse_url_list, show: |urls| show_url_list(urls) };
+/// A DNS name, e.g. a headless Service's (`peer-dns-name`).
+pub(super) const DNS_NAME: Kind<String> =
+    Kind { ty: "DNS name", parse: parse_dns_name, show: to_text };
+/// `HOST:PORT` of a name server.
+pub(super) const HOST_PORT: Kind<String> =
+    Kind { ty: "HOST:PORT", parse: parse_host_port, show: to_text };
+/// A URL path without its slashes, e.g. `eureka` or `eureka/v2` (Java's URL context).
+pub(super) const URL_CONTEXT: Kind<String> =
+    Kind { ty: "URL path", parse: parse_context, show: to_text };
 pub(super) const URL_PATH: Kind<String> =
     Kind { ty: "URL path", parse: parse_dashboard_path, show: to_text };
 /// A DNS zone, lower case with the final dot (`eureka.`).
@@ -82,6 +92,12 @@ pub(super) const CLIENT_AUTH: Kind<ClientAuth> = Kind {
         ClientAuth::Want => "want".to_string(),
         ClientAuth::Need => "need".to_string(),
     },
+};
+/// A health-check mode (`eureka.server.health-checks.default-mode`, `apps.<APP>`).
+pub(super) const HEALTH_MODE: Kind<HealthCheckMode> = Kind {
+    ty: "auto | http | tcp | none",
+    parse: HealthCheckMode::parse,
+    show: |m| m.as_str().to_string(),
 };
 
 /// What a secret value is shown as, in errors and in `config show`.

@@ -52,6 +52,7 @@ use source::{parse_file_text, profile_condition, read_file, Entry};
 mod binder;
 mod check;
 pub mod defaults;
+pub mod discovery;
 mod draft;
 mod effective;
 mod error;
@@ -68,6 +69,7 @@ mod source;
 mod tests;
 mod validate;
 
+pub use discovery::PeerDiscovery;
 pub use effective::{effective, render_effective, EffectiveValue};
 pub use error::{ConfigError, Origin, Provenance};
 pub use keys::KNOWN_KEYS;
@@ -75,8 +77,9 @@ pub use reference::{
     reference, render_reference, splice_readme, KeyDoc, ReferenceFormat, README_BEGIN, README_END,
 };
 pub use settings::{
-    ClientAuth, ClientSettings, DnsSettings, InstanceSettings, Limits, LogFormat, PeerTlsSettings,
-    RateLimiterSettings, RemoteRegionSettings, ServerConfig, SslSettings,
+    ClientAuth, ClientSettings, DnsSettings, HealthCheckMode, HealthCheckSettings,
+    InstanceSettings, Limits, LogFormat, PeerTlsSettings, RateLimiterSettings,
+    RemoteRegionSettings, ServerConfig, SslSettings,
 };
 pub use source::FileSyntax;
 

@@ -155,13 +155,15 @@ fn events_limit(query: Option<&str>) -> Result<usize, ApiError> {
 
 /// Everything the console shows, at one moment: [`summary_document`]'s sections (system
 /// status, self-preservation in words, replicas, expired leases, recent events, general
-/// information) and every application with its instances and live lease times. Built from
+/// information) and every application with its instances, their live lease times and their
+/// health checks (`health`, `null` without). Built from
 /// the cached snapshot, one walk of the leases and the status document; never touches the
 /// renew path.
 pub fn console_document(state: &SharedState, events: usize) -> Value {
     let now = state.clock.now_ms();
     let snap = state.registry.snapshot();
     let timings = state.registry.lease_timings();
+    let mut health = state.health.documents(state, &state.registry.health_view());
     let apps: Vec<Value> = snap
         .apps
         .applications
@@ -174,7 +176,11 @@ pub fn console_document(state: &SharedState, events: usize) -> Value {
                 .map(|inst| {
                     let key = counts.entry(inst.status.as_str()).or_insert(json!(0));
                     *key = json!(key.as_u64().unwrap_or(0) + 1);
-                    instance_document(inst, timing_of(&timings, &app.name, inst.id()), now)
+                    let timing = timing_of(&timings, &app.name, inst.id());
+                    let mut doc = instance_document(inst, timing, now);
+                    let key = (app.name.clone(), inst.id().to_string());
+                    doc["health"] = health.remove(&key).unwrap_or(Value::Null);
+                    doc
                 })
                 .collect();
             json!({ "name": app.name, "counts": counts, "instances": instances })

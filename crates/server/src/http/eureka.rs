@@ -31,7 +31,9 @@ use crate::replication::{node, receive, ReplicationTask};
 use crate::security::Caller;
 use crate::state::{RequestKind, SharedState};
 use crate::watch::MAX_LONG_POLL;
-use eureka_client::transport::{HEADER_CLIENT_ID, HEADER_NODE_ID};
+use eureka_client::transport::{
+    HEADER_CLIENT_ID, HEADER_HEALTH_CHECKS, HEADER_NODE_ID, HEADER_NODE_NAME,
+};
 
 /// Header a peer sets on single replicated calls (`PeerEurekaNode.HEADER_REPLICATION`).
 pub const HEADER_REPLICATION: &str = "x-netflix-discovery-replication";
@@ -607,11 +609,16 @@ async fn peer_batch(
     body: Body,
 ) -> Result<Response, ApiError> {
     let own = state.replication.node_id().as_bytes();
-    if headers.get(HEADER_NODE_ID).is_some_and(|v| v.as_bytes() == own) {
+    let sender = headers.get(HEADER_NODE_ID);
+    if sender.is_some_and(|v| v.as_bytes() == own) {
         return Err(ApiError::new(
             StatusCode::from_u16(node::LOOP_DETECTED).unwrap_or(StatusCode::CONFLICT),
             "this batch was sent by this very server: one of its peer URLs leads back to itself",
         ));
+    }
+    // A node that just joined probes us at once: with DNS discovery we look it up now.
+    if let Some(id) = sender.and_then(|v| v.to_str().ok()).filter(|id| id.len() <= 64) {
+        state.replication.membership.heard_from(id);
     }
     // Java peers and ours send JSON; a missing Content-Type is read as JSON too.
     if headers.contains_key(header::CONTENT_TYPE) && body_type(headers)?.format != Format::Json {
@@ -625,5 +632,14 @@ async fn peer_batch(
     let answer = receive::apply_batch(&**state, list);
     tracing::debug!(items, "applied a replication batch");
     let body = eureka_model::json::encode_replication_list_response(&answer);
-    Ok(encoded_response(StatusCode::OK, Format::Json, body))
+    let mut response = encoded_response(StatusCode::OK, Format::Json, body);
+    // What Java peers never send: that we read `healthCheck` notes, whether we check
+    // instances, and our name in the cluster (how peers share the checks out).
+    let h = response.headers_mut();
+    let on = if state.config.health_checks.enabled { "on" } else { "off" };
+    h.insert(HEADER_HEALTH_CHECKS, HeaderValue::from_static(on));
+    if let Ok(name) = HeaderValue::from_str(state.replication.cluster_name()) {
+        h.insert(HEADER_NODE_NAME, name);
+    }
+    Ok(response)
 }

@@ -82,7 +82,9 @@ pub fn status_document(state: &SharedState) -> Value {
             "startupSyncFinished": state.replication.is_synced(),
             "instancesCopiedAtStartup": state.replication.synced_count(),
             "peers": peer_docs,
+            "discovery": discovery_document(state),
         },
+        "healthChecks": state.health.summary(state.registry.health_marked()),
         "region": state.config.client.region,
         "remoteRegions": remote_region_documents(state),
     })
@@ -122,6 +124,23 @@ fn remote_region_documents(state: &SharedState) -> Vec<Value> {
 
 fn join<'a>(urls: impl Iterator<Item = &'a str>) -> String {
     urls.collect::<Vec<_>>().join(",")
+}
+
+/// Where the peer set comes from and what the last look found.
+fn discovery_document(state: &SharedState) -> Value {
+    let membership = &state.replication.membership;
+    let sources = membership.sources();
+    let found = membership.status();
+    let dns = sources.dns_description();
+    json!({
+        "dns": dns,
+        "refreshIntervalMs": dns.as_ref().map(|_| sources.discovery.refresh_interval().as_millis() as u64),
+        "lastLookupMs": found.last_lookup_ms,
+        "lastErrorMs": found.last_error.as_ref().map(|(at, _)| *at),
+        "lastError": found.last_error.as_ref().map(|(_, e)| e.as_str()),
+        "peersAdded": found.added,
+        "peersRemoved": found.removed,
+    })
 }
 
 /// One peer's link as we see it: reachability, queue, last success and last error.

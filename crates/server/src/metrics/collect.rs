@@ -37,6 +37,19 @@ pub trait Observed: Send + Sync {
     fn now_ms(&self) -> u64;
     /// When the server started, epoch ms.
     fn started_ms(&self) -> u64;
+    /// This node's server-side health checks.
+    fn health(&self) -> HealthFigures;
+}
+
+/// This node's server-side health checks as a scrape reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthFigures {
+    /// Instances this node checks (its share of the cluster).
+    pub checked: usize,
+    /// Those whose last check failed.
+    pub failing: usize,
+    /// Whether this node suspects its own network and marks nothing DOWN.
+    pub suspect: bool,
 }
 
 /// Reads the server through [`Observed`] on every scrape.
@@ -64,6 +77,7 @@ impl Collector for StateCollector {
         replication(&*state, &mut encoder)?;
         remote_regions(&*state, &mut encoder)?;
         watch(&*state, &mut encoder)?;
+        health(&*state, &mut encoder)?;
         connections(&*state, &mut encoder)?;
         process(&ProcessStats::read(), &mut encoder)
     }
@@ -139,6 +153,33 @@ fn watch(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
     )
 }
 
+/// Server-side health checks: what this node checks, what fails, what is marked, suspicion.
+fn health(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+    let HealthFigures { checked, failing, suspect } = state.health();
+    let series: [(Descriptor, Value); 4] = [
+        (
+            ("eureka_health_checked_instances", "Instances this node checks (its share of the cluster).", None, GAUGE),
+            checked.into(),
+        ),
+        (
+            ("eureka_health_failing_instances", "Instances checked here whose last check failed.", None, GAUGE),
+            failing.into(),
+        ),
+        (
+            ("eureka_health_marked_down_instances", "Instances marked DOWN by health checks (any node's), as this node holds them.", None, GAUGE),
+            state.registry().health_marked().into(),
+        ),
+        (
+            ("eureka_health_suspect", "1 while this node suspects its own network (too many checks fail at once) and marks nothing DOWN.", None, GAUGE),
+            suspect.into(),
+        ),
+    ];
+    for (descriptor, value) in series {
+        single(enc, descriptor, value)?;
+    }
+    Ok(())
+}
+
 /// The listener's connections: open now, accepted, waits at the limit, failed handshakes.
 fn connections(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
     let c = state.connections();
@@ -204,7 +245,8 @@ fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Resul
     }
 
     let s = state.registry().stats();
-    let series: [(Descriptor, Value); 14] = [
+    let membership = state.replicator().membership.status();
+    let series: [(Descriptor, Value); 18] = [
         (
             ("eureka_applications", "Applications with at least one instance.", None, GAUGE),
             s.applications.into(),
@@ -312,6 +354,38 @@ fn registry(state: &dyn Observed, enc: &mut DescriptorEncoder<'_>) -> fmt::Resul
                 GAUGE,
             ),
             state.replicator().synced_count().into(),
+        ),
+        (
+            ("eureka_peers", "Peers this node replicates to now.", None, GAUGE),
+            state.replicator().peers().len().into(),
+        ),
+        (
+            (
+                "eureka_peers_added",
+                "Peers that joined the membership since start (DNS, SIGHUP reloads).",
+                None,
+                COUNTER,
+            ),
+            membership.added.into(),
+        ),
+        (
+            (
+                "eureka_peers_removed",
+                "Peers that left the membership since start; their queues were dropped.",
+                None,
+                COUNTER,
+            ),
+            membership.removed.into(),
+        ),
+        (
+            (
+                "eureka_peer_discovery_failing",
+                "1 while the last DNS lookup of the peers failed or found no records (the last \
+                 peers found are kept).",
+                None,
+                GAUGE,
+            ),
+            membership.last_error.is_some().into(),
         ),
     ];
     for (descriptor, value) in series {

@@ -34,7 +34,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::rate_limit::Fetch;
-pub use collect::Observed;
+pub use collect::{HealthFigures, Observed};
 use eureka_model::replication::ReplicationAction;
 pub use format::Exposition;
 
@@ -177,6 +177,68 @@ struct HttpLabels {
 
 type HttpFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CheckLabels {
+    mode: &'static str,
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ModeLabels {
+    mode: &'static str,
+}
+
+/// Upper bounds of the health-check duration buckets, seconds: a loopback TCP connect takes
+/// tens of microseconds, a timeout up to the configured limit.
+const CHECK_BUCKETS: [f64; 12] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// The check modes that have series.
+const CHECK_MODES: [&str; 2] = ["http", "tcp"];
+
+/// Health-check counters, made up front: counting a check is one atomic add.
+#[derive(Debug)]
+struct HealthMetrics {
+    /// By mode (http, tcp) then result (pass, fail).
+    checks: [[Counter; 2]; 2],
+    durations: [Histogram; 2],
+    marked_down: Counter,
+}
+
+impl HealthMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        let checks_family = Family::<CheckLabels, Counter>::default();
+        registry.register(
+            "eureka_health_checks",
+            "Health checks run by this node, by mode and result",
+            checks_family.clone(),
+        );
+        let durations_family: Family<ModeLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(CHECK_BUCKETS));
+        registry.register_with_unit(
+            "eureka_health_check_duration",
+            "Health check duration by mode (a timed-out check counts its timeout)",
+            Unit::Seconds,
+            durations_family.clone(),
+        );
+        let marked_down = Counter::default();
+        registry.register(
+            "eureka_health_marked_down",
+            "Instances this node's checks marked DOWN",
+            marked_down.clone(),
+        );
+        HealthMetrics {
+            checks: CHECK_MODES.map(|mode| {
+                ["pass", "fail"]
+                    .map(|result| checks_family.get_or_create_owned(&CheckLabels { mode, result }))
+            }),
+            durations: CHECK_MODES
+                .map(|mode| durations_family.get_or_create_owned(&ModeLabels { mode })),
+            marked_down,
+        }
+    }
+}
+
 /// One server's metrics: the event counters and the registry that renders them with the
 /// scrape-time gauges.
 #[derive(Debug)]
@@ -187,6 +249,7 @@ pub struct Metrics {
     rejected: Family<RejectedLabels, Counter>,
     evictions: Counter,
     http: HttpFamily,
+    health: HealthMetrics,
     /// Fetches refused by the rate limiter: full, delta, application.
     throttled: [Counter; 3],
     /// The DNS interface's metrics; `None` when it is off (no empty series).
@@ -237,9 +300,10 @@ impl Metrics {
             "The running version",
             Info::new([("version", env!("CARGO_PKG_VERSION"))]),
         );
+        let health = HealthMetrics::new(&mut registry);
         let dns = dns.then(|| dns::DnsMetrics::register(&mut registry));
         registry.register_collector(Box::new(collect::StateCollector::new(observed)));
-        Metrics { registry, writes, rejected, evictions, http, throttled, dns }
+        Metrics { registry, writes, rejected, evictions, http, health, throttled, dns }
     }
 
     /// Counts a fetch the rate limiter refused.
@@ -284,6 +348,18 @@ impl Metrics {
     /// Counts evicted leases.
     pub fn evicted(&self, count: usize) {
         self.evictions.inc_by(count as u64);
+    }
+
+    /// Counts one health check of `mode` (`http` or `tcp`) and its duration.
+    pub fn health_check(&self, mode: &str, passed: bool, took: Duration) {
+        let m = usize::from(mode == "tcp");
+        self.health.checks[m][usize::from(!passed)].inc();
+        self.health.durations[m].observe(took.as_secs_f64());
+    }
+
+    /// Counts an instance this node's checks marked DOWN.
+    pub fn health_marked_down(&self) {
+        self.health.marked_down.inc();
     }
 
     /// Records one answered HTTP request; `route` is a template, never a raw path.

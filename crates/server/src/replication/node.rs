@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use eureka_client::transport::BatchAnswer;
 use eureka_client::{EurekaHttp, TransportError};
 use eureka_model::replication::{ReplicationAction, ReplicationInstanceResponse, ReplicationList};
 use eureka_registry::Origin;
@@ -26,7 +27,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 pub const LOOP_DETECTED: u16 = 508;
 /// Longest a stopping server spends delivering its queues.
 const FLUSH_LIMIT: Duration = Duration::from_secs(2);
-/// An idle peer is probed (an empty batch) this often, so its reachability stays true.
+/// An idle peer is probed (an empty batch) this often, so its reachability stays true (more
+/// often with health checks on: see [`DispatchSettings::probe_interval`]).
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Settings of every peer's dispatcher.
@@ -45,6 +47,20 @@ pub struct DispatchSettings {
     pub max_age: Duration,
     /// Gzip batch bodies.
     pub compress: bool,
+    /// How often an idle peer is probed ([`PROBE_INTERVAL`], or half the health-check
+    /// interval when checks are on, so a dead node's instances change hands quickly).
+    pub probe_interval: Duration,
+}
+
+/// What a eureka-rs peer said of itself on its last batch answer (nothing from Java peers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerFeatures {
+    /// It reads batch items' `healthCheck` notes.
+    pub reads_health_notes: bool,
+    /// It checks instances itself, so it may own some.
+    pub health_checks: bool,
+    /// The name it goes by in the cluster.
+    pub name: Option<Arc<str>>,
 }
 
 /// What we know of a peer's health, for `status`, the console and metrics.
@@ -85,6 +101,8 @@ pub struct PeerView {
     pub dropped: Dropped,
     /// The URL turned out to lead back to this server: nothing is sent to it.
     pub is_self: bool,
+    /// What it said of itself (eureka-rs peers).
+    pub features: PeerFeatures,
 }
 
 /// One peer server: the queue of writes to send it and the state of our link to it.
@@ -95,7 +113,10 @@ pub struct PeerNode {
     wake: Notify,
     health: Mutex<PeerHealth>,
     is_self: AtomicBool,
+    features: Mutex<PeerFeatures>,
     settings: DispatchSettings,
+    /// Cancelled when the peer leaves the membership: its dispatcher stops without flushing.
+    retired: CancellationToken,
 }
 
 impl PeerNode {
@@ -107,8 +128,30 @@ impl PeerNode {
             wake: Notify::new(),
             health: Mutex::new(PeerHealth::default()),
             is_self: AtomicBool::new(false),
+            features: Mutex::new(PeerFeatures::default()),
             settings,
+            retired: CancellationToken::new(),
         }
+    }
+
+    /// Whether the last call to the peer succeeded (`None` before the first call, `false` for
+    /// a URL that leads back to this server). Cheap: for callers that poll the peer set.
+    pub fn reachable(&self) -> Option<bool> {
+        if self.is_self.load(Ordering::Relaxed) {
+            return Some(false);
+        }
+        self.health.lock().reachable
+    }
+
+    /// Takes the peer out of service: its dispatcher stops and its queue is dropped.
+    pub(crate) fn retire(&self) {
+        self.retired.cancel();
+        *self.queue.lock() = TaskQueue::new();
+    }
+
+    /// Whether the peer left the membership.
+    pub fn is_retired(&self) -> bool {
+        self.retired.is_cancelled()
     }
 
     /// The peer's service URL.
@@ -124,7 +167,7 @@ impl PeerNode {
     /// Queues a task without waiting. Wakes the sender for a change (it may be due at once)
     /// or when the queue was empty (the sender may be idle until the next probe).
     pub fn enqueue(&self, task: Arc<ReplicationTask>) {
-        if self.is_self.load(Ordering::Relaxed) {
+        if self.is_self.load(Ordering::Relaxed) || self.retired.is_cancelled() {
             return;
         }
         let change = task.is_change();
@@ -152,6 +195,26 @@ impl PeerNode {
             oldest_task_age: oldest.map(|at| Instant::now().saturating_duration_since(at)),
             dropped,
             is_self: self.is_self.load(Ordering::Relaxed),
+            features: self.features(),
+        }
+    }
+
+    /// What the peer said of itself on its last answer.
+    pub fn features(&self) -> PeerFeatures {
+        self.features.lock().clone()
+    }
+
+    /// Whether the peer is reachable now (its last call succeeded).
+    pub fn is_reachable(&self) -> bool {
+        self.health.lock().reachable == Some(true)
+    }
+
+    fn learn_features(&self, answer: &BatchAnswer) {
+        let mut f = self.features.lock();
+        f.reads_health_notes = answer.health_checks.is_some();
+        f.health_checks = answer.health_checks == Some(true);
+        if f.name.as_deref() != answer.node_name.as_deref() {
+            f.name = answer.node_name.as_deref().map(Arc::from);
         }
     }
 
@@ -164,9 +227,11 @@ impl PeerNode {
         *self.queue.lock() = TaskQueue::new();
     }
 
-    pub(crate) fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) {
+    /// Records a successful call; true when the peer was not reachable before.
+    pub(crate) fn record_success(&self, now_ms: u64, items: usize, item_failures: u64) -> bool {
         let mut h = self.health.lock();
-        if h.reachable != Some(true) {
+        let became_reachable = h.reachable != Some(true);
+        if became_reachable {
             tracing::info!(peer = %self.url(), "peer reachable");
         }
         h.reachable = Some(true);
@@ -178,6 +243,7 @@ impl PeerNode {
             h.items_sent += items as u64;
         }
         h.item_failures += item_failures;
+        became_reachable
     }
 
     pub(crate) fn record_failure(&self, now_ms: u64, error: &TransportError) -> u32 {
@@ -202,18 +268,23 @@ impl PeerNode {
     }
 }
 
-/// Sends `node`'s queue to the peer until `shutdown`: waits until a batch is due, sends it,
-/// handles each item's answer, and on retryable failures puts the batch back and backs off.
-/// A slow or overloaded peer only makes the queue drain later; a peer unreachable for longer
-/// than `max_age` with more than `capacity` entries waiting has its queue shed and gets a
-/// resync (every instance held here, as heartbeats) once it answers again.
+/// Sends `node`'s queue to the peer until `shutdown` (then flushes it) or until the peer is
+/// retired (then drops it): waits until a batch is due, sends it, handles each item's answer,
+/// and on retryable failures puts the batch back and backs off. The first call is an
+/// immediate probe, so a new peer's reachability (and our node id, to the peer) is known at
+/// once. A slow or overloaded peer only makes the queue drain later; a peer unreachable for
+/// longer than `max_age` with more than `capacity` entries waiting has its queue shed and gets
+/// a resync (every instance held here, as heartbeats) once it answers again.
 pub async fn dispatch<H: ReplicationHost>(
     host: Arc<H>,
     node: Arc<PeerNode>,
     shutdown: CancellationToken,
 ) {
     let s = node.settings;
-    let mut last_contact = Instant::now();
+    // Probe at once: a new peer's reachability (and, for health checks, what it announces)
+    // is known before the first interval, and the peer hears our node id.
+    let mut last_contact =
+        Instant::now().checked_sub(s.probe_interval).unwrap_or_else(Instant::now);
     let mut backoff: Option<Duration> = None;
     let mut failing_since: Option<Instant> = None;
     loop {
@@ -221,9 +292,10 @@ pub async fn dispatch<H: ReplicationHost>(
         let wake_at = match (backoff, due) {
             (Some(pause), _) => Instant::now() + pause,
             (None, Some(due)) => due,
-            (None, None) => last_contact + PROBE_INTERVAL,
+            (None, None) => last_contact + s.probe_interval,
         };
         tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 flush(&node).await;
                 break;
@@ -234,13 +306,15 @@ pub async fn dispatch<H: ReplicationHost>(
         let now = Instant::now();
         let batch = node.queue.lock().take_batch(s.batch_size);
         if batch.is_empty()
-            && now.duration_since(last_contact) < PROBE_INTERVAL
+            && now.duration_since(last_contact) < s.probe_interval
             && backoff.is_none()
         {
             continue;
         }
-        let list = batch_of(&batch);
+        let reads_notes = node.features.lock().reads_health_notes;
+        let (batch, list) = batch_of(batch, reads_notes);
         let sent = tokio::select! {
+            _ = node.retired.cancelled() => break,
             _ = shutdown.cancelled() => {
                 node.queue.lock().requeue_front(batch);
                 flush(&node).await;
@@ -251,8 +325,13 @@ pub async fn dispatch<H: ReplicationHost>(
         last_contact = Instant::now();
         match sent {
             Ok(answer) => {
-                let failures = handle_answers(&*host, &node, &batch, &answer.response_list);
-                node.record_success(host.now_ms(), batch.len(), failures);
+                node.learn_features(&answer);
+                let failures = handle_answers(&*host, &node, &batch, &answer.list.response_list);
+                if node.record_success(host.now_ms(), batch.len(), failures)
+                    && host.health_checks_enabled()
+                {
+                    super::resend_health_marks(host.registry(), &node);
+                }
                 backoff = None;
                 failing_since = None;
                 if node.queue.lock().take_resync() {
@@ -318,8 +397,9 @@ async fn flush(node: &PeerNode) {
         return;
     }
     let deadline = Instant::now() + FLUSH_LIMIT;
+    let reads_notes = node.features.lock().reads_health_notes;
     for chunk in pending.chunks(node.settings.batch_size) {
-        let list = batch_of(chunk);
+        let (_, list) = batch_of(chunk.to_vec(), reads_notes);
         match tokio::time::timeout_at(deadline, node.http.replicate(&list, node.settings.compress))
             .await
         {
@@ -337,9 +417,18 @@ async fn flush(node: &PeerNode) {
     tracing::debug!(peer = %node.url(), tasks = pending.len(), "flushed replication on shutdown");
 }
 
-/// The wire batch for queued tasks, items in queue order.
-fn batch_of(tasks: &[Queued]) -> ReplicationList {
-    ReplicationList { replication_list: tasks.iter().map(|q| q.task.to_item()).collect() }
+/// The wire batch for queued tasks, items in queue order, in the form this peer reads; the
+/// tasks it has nothing to learn from are left out (see `ReplicationTask::item_for`).
+fn batch_of(tasks: Vec<Queued>, reads_notes: bool) -> (Vec<Queued>, ReplicationList) {
+    let mut sent = Vec::with_capacity(tasks.len());
+    let mut items = Vec::with_capacity(tasks.len());
+    for q in tasks {
+        if let Some(item) = q.task.item_for(reads_notes) {
+            items.push(item);
+            sent.push(q);
+        }
+    }
+    (sent, ReplicationList { replication_list: items })
 }
 
 /// Applies Java's per-item rules (§4.13) and returns how many items failed.

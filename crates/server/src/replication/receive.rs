@@ -1,11 +1,15 @@
 //! Applying a batch a peer sent us (`POST peerreplication/batch/`), item by item.
 
+use std::sync::Arc;
+
 use eureka_model::replication::{
-    ReplicationAction, ReplicationInstance, ReplicationInstanceResponse, ReplicationList,
-    ReplicationListResponse,
+    HealthCheckNote, ReplicationAction, ReplicationInstance, ReplicationInstanceResponse,
+    ReplicationList, ReplicationListResponse,
 };
 use eureka_model::{AppName, InstanceStatus};
-use eureka_registry::{Actor, Origin, RegistryError, RenewOutcome, RenewRequest};
+use eureka_registry::{
+    Actor, HealthMark, Origin, Registry, RegistryError, RenewOutcome, RenewRequest,
+};
 
 use super::ReplicationHost;
 
@@ -73,6 +77,9 @@ fn apply(host: &impl ReplicationHost, item: ReplicationInstance) -> ReplicationI
         ReplicationAction::Cancel => {
             outcome(registry.cancel_by(app.as_str(), id, None, &Actor::of(Origin::Peer), now))
         }
+        ReplicationAction::StatusUpdate if item.health_check.is_some() => {
+            apply_health_note(registry, app.as_str(), id, item.health_check.as_ref(), now)
+        }
         ReplicationAction::StatusUpdate => match item.status {
             None => code(400),
             Some(status) => outcome(registry.set_status_override_by(
@@ -97,4 +104,25 @@ fn apply(host: &impl ReplicationHost, item: ReplicationInstance) -> ReplicationI
         code = response.status_code, "applied replicated item");
     host.count_received(item.action, response.status_code);
     response
+}
+
+/// A eureka-rs peer's health verdict: a mark or its lift, never an operator's override.
+fn apply_health_note(
+    registry: &Registry,
+    app: &str,
+    id: &str,
+    note: Option<&HealthCheckNote>,
+    now: u64,
+) -> ReplicationInstanceResponse {
+    let Some(note) = note else { return code(400) };
+    if note.down {
+        let mark = HealthMark {
+            reason: Arc::from(note.reason.as_deref().unwrap_or("health check failed")),
+            since: note.since.unwrap_or(now),
+            by: Arc::from(note.by.as_deref().unwrap_or("")),
+        };
+        outcome(registry.mark_health_down(app, id, mark, now))
+    } else {
+        outcome(registry.lift_health_down(app, id, note.status, now))
+    }
 }

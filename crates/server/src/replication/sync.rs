@@ -26,7 +26,7 @@ pub async fn sync_from_peers<H: ReplicationHost>(host: Arc<H>, shutdown: Cancell
                 _ = tokio::time::sleep(host.config().registry_sync_retry_wait) => {},
             }
         }
-        for peer in replicator.peers() {
+        for peer in replicator.peers().iter() {
             let fetched = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 fetched = peer.http().applications() => fetched,

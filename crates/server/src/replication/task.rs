@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eureka_model::replication::{ReplicationAction, ReplicationInstance};
+use eureka_model::replication::{HealthCheckNote, ReplicationAction, ReplicationInstance};
 use eureka_model::{InstanceInfo, InstanceStatus};
 use tokio::time::Instant;
 
@@ -21,6 +21,40 @@ pub struct ReplicationTask {
     pub instance: Option<Arc<InstanceInfo>>,
     /// The override held here, sent with heartbeats so peers learn it.
     pub overridden_status: Option<InstanceStatus>,
+    /// Set for a health check's verdict: sent to each peer in the form it understands.
+    pub health: Option<HealthTask>,
+}
+
+/// A health check's verdict to replicate. eureka-rs peers get a `StatusUpdate` with a
+/// `healthCheck` note; Java peers, which know only overrides, get what makes them serve the
+/// same status: `StatusUpdate` DOWN for a mark, and for a lift `StatusUpdate` to the new
+/// status then `DeleteStatusOverride` back to it (which also holds when the Java peer never
+/// saw the mark, e.g. after its restart).
+#[derive(Debug, Clone)]
+pub struct HealthTask {
+    /// The mark, or its lift.
+    pub verdict: HealthVerdict,
+    /// Whether the served status changed with it (Java peers only hear of those).
+    pub status_changed: bool,
+}
+
+/// What a node's checks concluded.
+#[derive(Debug, Clone)]
+pub enum HealthVerdict {
+    /// Marked DOWN.
+    Down {
+        /// Why.
+        reason: std::sync::Arc<str>,
+        /// Since when, epoch ms.
+        since: u64,
+        /// The marking node's cluster name.
+        by: std::sync::Arc<str>,
+    },
+    /// The mark is lifted; the instance returns to this status (the one it reports).
+    Up {
+        /// The status the instance itself reports.
+        reported: InstanceStatus,
+    },
 }
 
 impl ReplicationTask {
@@ -52,6 +86,22 @@ impl ReplicationTask {
             id: id.to_string(),
             instance: None,
             overridden_status: None,
+            health: None,
+        }
+    }
+
+    /// Replicates a health verdict on the stored instance (which carries the served status).
+    /// A lift is two tasks, `StatusUpdate` then `DeleteStatusOverride` (Java peers need both;
+    /// eureka-rs peers get the first only).
+    pub fn health(
+        action: ReplicationAction,
+        instance: Arc<InstanceInfo>,
+        verdict: HealthVerdict,
+        status_changed: bool,
+    ) -> Self {
+        ReplicationTask {
+            health: Some(HealthTask { verdict, status_changed }),
+            ..Self::with_instance(action, instance, None)
         }
     }
 
@@ -66,12 +116,40 @@ impl ReplicationTask {
             id: instance.id().to_string(),
             overridden_status: overridden_status.filter(|s| *s != InstanceStatus::Unknown),
             instance: Some(instance),
+            health: None,
         }
     }
 
     /// Whether peers wait on this task (everything but heartbeats changes what readers see).
     pub fn is_change(&self) -> bool {
         self.action != ReplicationAction::Heartbeat
+    }
+
+    /// The batch item for a peer, or `None` when this peer has nothing to learn from the task
+    /// (see [`HealthTask`]); `reads_notes` says the peer announced it reads `healthCheck`.
+    pub fn item_for(&self, reads_notes: bool) -> Option<ReplicationInstance> {
+        let Some(health) = &self.health else { return Some(self.to_item()) };
+        if !reads_notes {
+            return health.status_changed.then(|| self.to_item());
+        }
+        if self.action == ReplicationAction::DeleteStatusOverride {
+            return None;
+        }
+        let note = match &health.verdict {
+            HealthVerdict::Down { reason, since, by } => HealthCheckNote {
+                down: true,
+                reason: Some(reason.to_string()),
+                since: Some(*since),
+                by: Some(by.to_string()),
+                status: None,
+            },
+            HealthVerdict::Up { reported } => HealthCheckNote {
+                down: false,
+                status: Some(*reported),
+                ..HealthCheckNote::default()
+            },
+        };
+        Some(ReplicationInstance { health_check: Some(note), ..self.to_item() })
     }
 
     /// The batch item, in Java's shape (§2.9): `lastDirtyTimestamp` and `status` from the
@@ -90,6 +168,7 @@ impl ReplicationTask {
                 .filter(|_| self.action == ReplicationAction::Register)
                 .map(|i| (*i).clone()),
             action: self.action,
+            health_check: None,
         }
     }
 }
@@ -98,28 +177,47 @@ impl ReplicationTask {
 /// its one entry, so a queue never holds more entries than instances were written.
 type InstanceKey = (String, String);
 
-/// The writes still to send for one instance, oldest first. At most three: a Register or a
-/// Cancel (each stands for the whole state, so it clears what came before), then a status
-/// change, then a heartbeat.
+/// The writes still to send for one instance, oldest first. At most three of clients and
+/// operators: a Register or a Cancel (each stands for the whole state, so it clears what came
+/// before), then a status change, then a heartbeat. Health verdicts (issue 15) live beside
+/// them, at most one per (action, mark or lift): a verdict never replaces an operator's
+/// override, nor a mark its lift, and what came last is sent last.
 #[derive(Debug, Default, Clone)]
 struct Writes(Vec<Arc<ReplicationTask>>);
+
+/// 0 for an operator's or client's write, 1 for a health mark, 2 for its lift.
+fn health_kind(task: &ReplicationTask) -> u8 {
+    match task.health.as_ref().map(|h| &h.verdict) {
+        None => 0,
+        Some(HealthVerdict::Down { .. }) => 1,
+        Some(HealthVerdict::Up { .. }) => 2,
+    }
+}
 
 impl Writes {
     /// Adds a newer write, keeping only what the peer still needs to reach our state.
     fn push(&mut self, task: Arc<ReplicationTask>) {
         use ReplicationAction as A;
+        if task.health.is_some() {
+            let kind = health_kind(&task);
+            self.0.retain(|t| !(t.action == task.action && health_kind(t) == kind));
+            self.0.push(task);
+            return;
+        }
+        let ours = |t: &Arc<ReplicationTask>| t.health.is_none();
         match task.action {
-            A::Register | A::Cancel => self.0.clear(),
+            A::Register | A::Cancel => self.0.retain(|t| !ours(t)),
             A::Heartbeat => {
                 // A pending Register renews the lease and carries the instance as stored;
                 // the heartbeat adds nothing to it.
                 if self.0.iter().any(|t| t.action == A::Register) {
                     return;
                 }
-                self.0.retain(|t| t.action != A::Heartbeat);
+                self.0.retain(|t| !(ours(t) && t.action == A::Heartbeat));
             }
             A::StatusUpdate | A::DeleteStatusOverride => self.0.retain(|t| {
-                !matches!(t.action, A::StatusUpdate | A::DeleteStatusOverride | A::Heartbeat)
+                !(ours(t)
+                    && matches!(t.action, A::StatusUpdate | A::DeleteStatusOverride | A::Heartbeat))
             }),
         }
         self.0.push(task);
@@ -353,6 +451,105 @@ mod tests {
 
     fn heartbeat(id: &str) -> Arc<ReplicationTask> {
         Arc::new(ReplicationTask::heartbeat(instance(id), None))
+    }
+
+    fn served(id: &str, status: InstanceStatus) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo { status, ..(*instance(id)).clone() })
+    }
+
+    fn down_task(status_changed: bool) -> ReplicationTask {
+        let verdict = HealthVerdict::Down {
+            reason: Arc::from("health check: HTTP 503"),
+            since: 7,
+            by: Arc::from("http://n1:8761/eureka/"),
+        };
+        let status =
+            if status_changed { InstanceStatus::Down } else { InstanceStatus::OutOfService };
+        ReplicationTask::health(
+            ReplicationAction::StatusUpdate,
+            served("a", status),
+            verdict,
+            status_changed,
+        )
+    }
+
+    #[test]
+    fn a_health_mark_is_a_note_for_our_peers_and_a_down_override_for_java() {
+        let ours = down_task(true).item_for(true).unwrap();
+        assert_eq!(ours.action, ReplicationAction::StatusUpdate);
+        let note = ours.health_check.unwrap();
+        assert!(note.down);
+        assert_eq!(note.reason.as_deref(), Some("health check: HTTP 503"));
+        assert_eq!(note.by.as_deref(), Some("http://n1:8761/eureka/"));
+        let java = down_task(true).item_for(false).unwrap();
+        assert_eq!(
+            (java.action, java.status),
+            (ReplicationAction::StatusUpdate, Some(InstanceStatus::Down))
+        );
+        assert!(java.health_check.is_none(), "Java refuses unknown fields");
+        // Held OUT_OF_SERVICE by an operator: Java keeps that override, ours learn the mark.
+        assert!(down_task(false).item_for(false).is_none());
+        assert!(down_task(false).item_for(true).is_some());
+    }
+
+    #[test]
+    fn a_lift_is_one_note_for_our_peers_and_an_update_then_a_delete_for_java() {
+        let lift = |action| {
+            let verdict = HealthVerdict::Up { reported: InstanceStatus::Up };
+            ReplicationTask::health(action, served("a", InstanceStatus::Up), verdict, true)
+        };
+        let update = lift(ReplicationAction::StatusUpdate);
+        let delete = lift(ReplicationAction::DeleteStatusOverride);
+        let note = update.item_for(true).unwrap().health_check.unwrap();
+        assert!(!note.down);
+        assert_eq!(note.status, Some(InstanceStatus::Up));
+        assert!(delete.item_for(true).is_none());
+        for (task, action) in [
+            (update, ReplicationAction::StatusUpdate),
+            (delete, ReplicationAction::DeleteStatusOverride),
+        ] {
+            let item = task.item_for(false).unwrap();
+            assert_eq!((item.action, item.status), (action, Some(InstanceStatus::Up)));
+        }
+    }
+
+    #[test]
+    fn a_health_verdict_never_replaces_an_operator_s_override_in_the_queue() {
+        let now = Instant::now();
+        let mut q = TaskQueue::new();
+        q.push(
+            Arc::new(ReplicationTask::status_update(served("a", InstanceStatus::OutOfService))),
+            now,
+        );
+        q.push(Arc::new(down_task(false)), now);
+        q.push(Arc::new(down_task(true)), now);
+        q.push(register("a"), now);
+        let batch = q.take_batch(10);
+        assert_eq!(batch.len(), 2, "the second mark replaced the first; the register the override");
+        assert!(batch[0].task.health.is_some(), "the mark survives a re-registration");
+        assert_eq!(batch[1].task.action, ReplicationAction::Register);
+    }
+
+    #[test]
+    fn the_last_health_verdict_is_sent_last() {
+        let now = Instant::now();
+        let lift = |action| {
+            let verdict = HealthVerdict::Up { reported: InstanceStatus::Up };
+            Arc::new(ReplicationTask::health(
+                action,
+                served("a", InstanceStatus::Up),
+                verdict,
+                true,
+            ))
+        };
+        let mut q = TaskQueue::new();
+        q.push(Arc::new(down_task(true)), now);
+        q.push(lift(ReplicationAction::StatusUpdate), now);
+        q.push(lift(ReplicationAction::DeleteStatusOverride), now);
+        q.push(Arc::new(down_task(true)), now);
+        q.push(heartbeat("a"), now);
+        let kinds: Vec<_> = q.take_batch(10).iter().map(|b| health_kind(&b.task)).collect();
+        assert_eq!(kinds, vec![2, 2, 1, 0], "lift, then the newer mark, then the heartbeat");
     }
 
     #[test]

@@ -25,6 +25,7 @@ use super::settings::ServerConfig;
 
 mod console;
 mod dns;
+mod health;
 mod instance;
 mod listener;
 mod regions;
@@ -165,6 +166,7 @@ pub(super) const GROUPS: &[Group] = &[
     regions::GROUP,
     instance::GROUP,
     security::GROUP,
+    health::GROUP,
     console::GROUP,
     dns::GROUP,
 ];

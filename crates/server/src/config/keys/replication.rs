@@ -5,11 +5,15 @@ use crate::config::check::{
     any, millis, minus_one_or_more, optional_url, positive_count, positive_millis, required_with,
     Rejected,
 };
-use crate::config::kinds::{BOOL, I32, MILLIS, PATH, SECRET, TEXT, U32, URL, URL_LIST, USIZE};
+use crate::config::discovery::{check_interval, check_java_txt, check_srv};
+use crate::config::kinds::{
+    BOOL, DNS_NAME, HOST_PORT, I32, MILLIS, PATH, PORT, SECRET, TEXT, U32, URL, URL_CONTEXT,
+    URL_LIST, USIZE,
+};
 use crate::config::parse::{is_http_url, EXPECT_URL_LIST};
 
 use super::Spring::{Ours, Same};
-use super::{bind, set_optional, show_optional, Apply, Binding, Group, Shown};
+use super::{bind, set, set_optional, show_optional, Apply, Binding, Group, Shown};
 
 /// The key that binds `eureka.client.service-url.<zone>`.
 pub(in crate::config) const SERVICE_URL_KEY: &str = "eureka.client.service-url.*";
@@ -58,6 +62,67 @@ pub(super) const GROUP: Group = Group {
         bind!("eureka.server.my-url" => optional my_url: URL, optional_url; Same,
             "Our own URL as peers name it, to skip ourselves among the peers (host and port \
              are compared too)."),
+        bind!("eureka.server.peer-dns-name" => optional peer_discovery.dns_name: DNS_NAME, any;
+            Ours,
+            "Peers from DNS: every A/AAAA record of this name (e.g. a headless Service's \
+             `eureka-headless.my-ns.svc.cluster.local`) is a peer at \
+             `http(s)://IP:PORT/eureka/`, re-read every `peer-eureka-nodes-update-interval-ms`; \
+             our own addresses are skipped. Adds to the static peers."),
+        bind!("eureka.server.peer-dns-port" => optional peer_discovery.dns_port: PORT, any; Ours,
+            "The port of peers found by their A/AAAA records; unset means this node's port."),
+        Binding {
+            key: "eureka.server.peer-dns-srv",
+            apply: Apply::Scalar(|b, raw| {
+                set(&mut b.config.peer_discovery.dns_srv, raw, BOOL.parse)
+            }),
+            check: |c| check_srv(&c.peer_discovery),
+            show: |c| Shown::Value((BOOL.show)(&c.peer_discovery.dns_srv)),
+            ty: BOOL.ty,
+            spring: Ours,
+            doc: "Look `peer-dns-name` up as SRV records (give the full SRV name, e.g. \
+                  `_http._tcp.eureka-headless.my-ns.svc.cluster.local`): their targets and \
+                  ports are the peers.",
+        },
+        bind!("eureka.server.peer-dns-server"
+            => optional peer_discovery.dns_server: HOST_PORT, any; Ours,
+            "Send peer lookups to this name server instead of the system resolver (tests, \
+             unusual setups)."),
+        Binding {
+            key: "eureka.server.peer-eureka-nodes-update-interval-ms",
+            apply: Apply::Scalar(|b, raw| {
+                set_optional(&mut b.config.peer_discovery.refresh_interval, raw, MILLIS.parse)
+            }),
+            check: |c| check_interval(&c.peer_discovery),
+            show: |c| Shown::Value((MILLIS.show)(&c.peer_discovery.refresh_interval())),
+            ty: MILLIS.ty,
+            spring: Same,
+            doc: "How often peers from DNS are looked up again; the peer set then changes \
+                  without a restart (the static list changes on SIGHUP). Spring's default is \
+                  10 minutes.",
+        },
+        Binding {
+            key: "eureka.client.use-dns-for-fetching-service-urls",
+            apply: Apply::Scalar(|b, raw| {
+                set(&mut b.config.peer_discovery.java_txt, raw, BOOL.parse)
+            }),
+            check: |c| check_java_txt(&c.peer_discovery),
+            show: |c| Shown::Value((BOOL.show)(&c.peer_discovery.java_txt)),
+            ty: BOOL.ty,
+            spring: Same,
+            doc: "Java's DNS scheme: the TXT record `txt.<region>.<eureka-server-d-n-s-name>` \
+                  names the zones, each zone's `txt.<zone>` record its servers; re-read like \
+                  `peer-dns-name`.",
+        },
+        bind!("eureka.client.eureka-server-d-n-s-name"
+            => optional peer_discovery.java_dns_name: DNS_NAME, any; Same,
+            "The domain of that TXT scheme (required with it)."),
+        bind!("eureka.client.eureka-server-port" => optional peer_discovery.java_port: PORT, any;
+            Same,
+            "The port of the servers the TXT records name; unset means this node's port."),
+        bind!("eureka.client.eureka-server-u-r-l-context"
+            => optional peer_discovery.java_context: URL_CONTEXT, any; Same,
+            "The path of their API; unset means `eureka` (Java builds `/`, where no Spring \
+             server answers)."),
         bind!("eureka.client.register-with-eureka" => client.register_with_eureka: BOOL, any;
             Same,
             "Accepted, not acted on: this server does not register itself with its peers (they \
@@ -95,9 +160,6 @@ pub(super) const GROUP: Group = Group {
         bind!("eureka.server.peer-node-read-timeout-ms"
             => peer_node_read_timeout: MILLIS, positive_millis; Same,
             "Time for a peer's answer per call (Netflix's value; Spring's default is 200 ms)."),
-        bind!("eureka.server.peer-eureka-nodes-update-interval-ms"
-            => peer_eureka_nodes_update_interval: MILLIS, positive_millis; Same,
-            "Accepted and checked, not used yet: the peer list is read once, at start-up."),
         bind!("eureka.server.max-elements-in-peer-replication-pool"
             => max_elements_in_peer_replication_pool: USIZE, positive_count; Same,
             "Queued instances above which an unreachable peer's queue is shed and a resync \

@@ -6,9 +6,11 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::defaults;
+use crate::config::discovery::PeerDiscovery;
 use crate::security::{Secret, SecuritySettings};
 
 mod dns;
+mod health;
 mod instance;
 mod listener;
 mod logging;
@@ -16,6 +18,7 @@ mod peers;
 mod regions;
 
 pub use dns::DnsSettings;
+pub use health::{HealthCheckMode, HealthCheckSettings};
 pub use instance::InstanceSettings;
 pub use listener::{ClientAuth, Limits, SslSettings};
 pub use logging::LogFormat;
@@ -71,9 +74,6 @@ pub struct ServerConfig {
     pub peer_node_connect_timeout: Duration,
     /// `eureka.server.peer-node-read-timeout-ms`, default 5 000 ms, > 0: peer read timeout (§4.13).
     pub peer_node_read_timeout: Duration,
-    /// `eureka.server.peer-eureka-nodes-update-interval-ms`, default 600 000 ms, > 0: peer list
-    /// refresh period (§4.13).
-    pub peer_eureka_nodes_update_interval: Duration,
     /// `eureka.server.max-elements-in-peer-replication-pool`, default 10 000, > 0: queued
     /// instances above which an *unreachable* peer's queue is shed for a resync (a peer that
     /// answers is never dropped a write; its queue holds one entry per instance).
@@ -101,6 +101,9 @@ pub struct ServerConfig {
     /// `eureka.server.min-available-instances-for-peer-replication`, default -1 (disabled), >= -1:
     /// health flag in `status`.
     pub min_available_instances_for_peer_replication: i32,
+    /// `eureka.server.peer-dns-*`, `peer-eureka-nodes-update-interval-ms` and Java's
+    /// `eureka.client.use-dns-for-fetching-service-urls`: peers found in DNS.
+    pub peer_discovery: PeerDiscovery,
     /// `eureka.server.my-url`, default unset: our own URL, to recognise ourselves among peers
     /// (§4.13); ends with '/'.
     pub my_url: Option<String>,
@@ -141,6 +144,8 @@ pub struct ServerConfig {
     /// `eureka.server.peer-password`, default unset: that user's password (plain text: it is
     /// sent, not checked).
     pub peer_password: Option<Secret>,
+    /// `eureka.server.health-checks.*`: the server checking instances itself (off by default).
+    pub health_checks: HealthCheckSettings,
     /// `eureka.dns.*`: the DNS interface to the registry, off by default.
     pub dns: DnsSettings,
 }
@@ -166,7 +171,6 @@ impl Default for ServerConfig {
             registry_sync_retry_wait: d::REGISTRY_SYNC_RETRY_WAIT,
             peer_node_connect_timeout: d::PEER_NODE_CONNECT_TIMEOUT,
             peer_node_read_timeout: d::PEER_NODE_READ_TIMEOUT,
-            peer_eureka_nodes_update_interval: d::PEER_EUREKA_NODES_UPDATE_INTERVAL,
             max_elements_in_peer_replication_pool: d::MAX_ELEMENTS_IN_PEER_REPLICATION_POOL,
             max_threads_for_peer_replication: d::MAX_THREADS_FOR_PEER_REPLICATION,
             max_time_for_replication: d::MAX_TIME_FOR_REPLICATION,
@@ -177,6 +181,7 @@ impl Default for ServerConfig {
             enable_replicated_request_compression: d::ENABLE_REPLICATED_REQUEST_COMPRESSION,
             min_available_instances_for_peer_replication:
                 d::MIN_AVAILABLE_INSTANCES_FOR_PEER_REPLICATION,
+            peer_discovery: PeerDiscovery::default(),
             my_url: None,
             rate_limiter: RateLimiterSettings::default(),
             remote_regions: RemoteRegionSettings::default(),
@@ -194,6 +199,7 @@ impl Default for ServerConfig {
             security: SecuritySettings::default(),
             peer_username: None,
             peer_password: None,
+            health_checks: HealthCheckSettings::default(),
             dns: DnsSettings::default(),
         }
     }

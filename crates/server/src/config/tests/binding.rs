@@ -22,7 +22,8 @@ fn defaults_match_the_documented_values() {
     assert_eq!(c.registry_sync_retry_wait, Duration::from_millis(30_000));
     assert_eq!(c.peer_node_connect_timeout, Duration::from_millis(1_000));
     assert_eq!(c.peer_node_read_timeout, Duration::from_millis(5_000));
-    assert_eq!(c.peer_eureka_nodes_update_interval, Duration::from_millis(600_000));
+    assert_eq!(c.peer_discovery, PeerDiscovery::default());
+    assert_eq!(c.peer_discovery.refresh_interval(), Duration::from_secs(30));
     assert_eq!(c.max_elements_in_peer_replication_pool, 10_000);
     assert_eq!(c.max_threads_for_peer_replication, 20);
     assert_eq!(c.max_time_for_replication, Duration::from_millis(30_000));

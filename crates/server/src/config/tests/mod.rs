@@ -19,6 +19,7 @@ mod binding;
 mod dns;
 mod env;
 mod files;
+mod health;
 mod keys;
 mod placeholders;
 mod reference;

@@ -1,11 +1,12 @@
 //! What the console shows besides the instance list, and one instance's detail.
 //!
 //! The page follows instances on the change stream; this is the rest, small enough to poll
-//! every few seconds: the node, system status and self-preservation in words, replicas,
-//! expired leases per application, recent events (operator actions with their user and
-//! reason included), general information, remote regions, and, when the page asks with
-//! `leases=A,B` (or `*`), the live lease timings of the applications it shows, and with
-//! `remote=1` the instances the remote regions serve.
+//! every few seconds: the node, system status and self-preservation in words, health checks
+//! (the node's suspicion among them), replicas, expired leases per application, recent events
+//! (operator actions with their user and reason, and health-check marks with their reason),
+//! general information, remote regions, and, when the page asks with `leases=A,B` (or `*`), the
+//! live lease timings of the applications it shows, and with `remote=1` the instances the remote
+//! regions serve. An instance's detail carries its health-check state.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -18,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::http::error::ApiError;
 use crate::http::leases::{app_list, json_response, lease_json, leases};
 use crate::http::status::status_document;
+use crate::replication::PeerSources;
 use crate::state::SharedState;
 
 /// Kept leases listed by name in the self-preservation banner; the rest are counted.
@@ -100,20 +102,26 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
     let now = state.clock.now_ms();
     let timing =
         state.registry.lease_timings_of(Some(&[app.to_string()])).into_iter().find(|t| t.id == id);
-    let instance = state
-        .registry
-        .get_instance(app, id)
-        .map(|info| instance_document(&info, timing.as_ref(), now));
-    let mut history: Vec<RecentEvent> = [
+    let instance = state.registry.get_instance(app, id).map(|info| {
+        let mut doc = instance_document(&info, timing.as_ref(), now);
+        let down = state.registry.health_of(app, id);
+        doc["health"] = state.health.document_of(state, &info, down.as_ref());
+        doc
+    });
+    let mut history: Vec<(usize, RecentEvent)> = [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
+        state.registry.recent_health(),
     ]
     .into_iter()
-    .flatten()
-    .filter(|e| e.app == app && e.id == id)
+    .enumerate()
+    .flat_map(|(log, events)| events.into_iter().map(move |e| (log, e)))
+    .filter(|(_, e)| e.app == app && e.id == id)
     .collect();
-    history.sort_by_key(|e| std::cmp::Reverse(e.at));
+    // Within one millisecond the later log wins, as in `recent_events`: an instance is
+    // registered before it can be cancelled or overridden.
+    history.sort_by_key(|(log, e)| std::cmp::Reverse((e.at, *log)));
     history.truncate(MAX_HISTORY);
     json!({
         "now": now,
@@ -121,7 +129,7 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
         "id": id,
         "instance": instance,
         "owner": state.registry.owner(app, id).as_deref(),
-        "history": history.iter().map(event_json).collect::<Vec<_>>(),
+        "history": history.iter().map(|(_, e)| event_json(e)).collect::<Vec<_>>(),
     })
 }
 
@@ -207,6 +215,7 @@ pub fn sections(
             "peersReachable": peers_reachable,
             "peersTotal": peers_total,
             "ready": status["replication"]["startupSyncFinished"],
+            "healthChecks": status["healthChecks"],
         },
         "selfPreservation": {
             "active": active,
@@ -235,7 +244,7 @@ pub fn sections(
             "memoryTotal": general["total-avail-memory"],
             "uptime": general["server-uptime"],
             "node": { "id": own.id(), "hostName": own.host_name, "ipAddr": own.ip_addr },
-            "config": config_that_matters(config),
+            "config": config_that_matters(config, &state.replication.membership.sources()),
         },
     });
     match doc {
@@ -260,12 +269,13 @@ fn event_json(e: &RecentEvent) -> Value {
 }
 
 /// The newest `limit` events of every log (registrations, cancellations and evictions,
-/// overrides), newest first, and how many the registry holds in all.
+/// overrides, health-check marks), newest first, and how many the registry holds in all.
 fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
     let logs = [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
+        state.registry.recent_health(),
     ];
     let total = logs.iter().map(Vec::len).sum();
     let mut heads: Vec<std::iter::Peekable<std::slice::Iter<'_, RecentEvent>>> =
@@ -369,10 +379,11 @@ fn scrub_userinfo(url: &str) -> String {
     }
 }
 
-/// The settings an operator checks first, with credentials scrubbed from URLs.
-fn config_that_matters(c: &ServerConfig) -> Value {
-    let peers: Vec<String> =
-        c.client.peer_urls().iter().chain(&c.extra_peer_urls).map(|u| scrub_userinfo(u)).collect();
+/// The settings an operator checks first, with credentials scrubbed from URLs. The peers are
+/// the static list as last (re)loaded, and the DNS source if any.
+fn config_that_matters(c: &ServerConfig, sources: &PeerSources) -> Value {
+    let mut peers: Vec<String> = sources.static_urls.iter().map(|u| scrub_userinfo(u)).collect();
+    peers.extend(sources.dns_description().map(|dns| format!("DNS {dns}")));
     json!([
         ["server.port", c.port.to_string()],
         ["eureka.dashboard.path", c.dashboard_path],
