@@ -57,7 +57,10 @@ impl InstanceStatus {
     /// Lenient parse used by document decoders: case-insensitive, anything else is `Unknown`,
     /// as the Java decoders do.
     pub fn parse_lenient(s: &str) -> Self {
-        Self::parse(&s.trim().to_ascii_uppercase()).unwrap_or(InstanceStatus::Unknown)
+        // Exact names (what every client sends) need no upper-cased copy.
+        Self::parse(s)
+            .or_else(|| Self::parse(&s.trim().to_ascii_uppercase()))
+            .unwrap_or(InstanceStatus::Unknown)
     }
 }
 

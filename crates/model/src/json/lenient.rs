@@ -10,6 +10,10 @@ pub(crate) fn parse_integer_text(text: &str) -> Result<Option<i128>, String> {
     if trimmed.is_empty() {
         return Ok(None);
     }
+    // Timestamps and ports fit an i64, which parses faster than an i128 (same syntax).
+    if let Ok(n) = trimmed.parse::<i64>() {
+        return Ok(Some(i128::from(n)));
+    }
     trimmed
         .parse::<i128>()
         .map(Some)
@@ -101,16 +105,21 @@ pub(crate) struct LeaseBuilder {
 impl LeaseBuilder {
     /// Whether `name` is a lease field this builder reads (others are ignored).
     pub(crate) fn is_field(name: &str) -> bool {
-        matches!(
-            name,
-            "renewalIntervalInSecs"
-                | "durationInSecs"
-                | "registrationTimestamp"
-                | "lastRenewalTimestamp"
-                | "renewalTimestamp"
-                | "evictionTimestamp"
-                | "serviceUpTimestamp"
-        )
+        Self::field_index(name).is_some()
+    }
+
+    /// A distinct number below 8 for each lease field this builder reads.
+    pub(crate) fn field_index(name: &str) -> Option<u32> {
+        Some(match name {
+            "renewalIntervalInSecs" => 0,
+            "durationInSecs" => 1,
+            "registrationTimestamp" => 2,
+            "lastRenewalTimestamp" => 3,
+            "renewalTimestamp" => 4,
+            "evictionTimestamp" => 5,
+            "serviceUpTimestamp" => 6,
+            _ => return None,
+        })
     }
 
     /// Sets field `name` from an integer (negatives clamp to 0, overflow is an error).

@@ -57,7 +57,7 @@ impl<'de> ObjectReader<'de> for ApplicationsReader {
             };
             if field == AppsField::Application {
                 let list = ListSeed { ctx, path: &p, reader: ApplicationReader };
-                apps.applications.extend(map.next_value_seed(list)?);
+                apps.applications = map.next_value_seed(list)?;
                 continue;
             }
             let value = map.next_value_seed(ScalarSeed { ctx })?;
@@ -113,7 +113,7 @@ impl<'de> ObjectReader<'de> for ApplicationReader {
                 }
                 Some(_) => {
                     let list = ListSeed { ctx, path: &p, reader: SharedInstanceReader };
-                    app.instances.extend(map.next_value_seed(list)?);
+                    app.instances = map.next_value_seed(list)?;
                 }
                 None => map.next_value_seed(Skip { ctx })?,
             }

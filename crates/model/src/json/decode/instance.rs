@@ -336,12 +336,13 @@ impl<'de> ObjectReader<'de> for LeaseReader {
         path: &Path<'_>,
     ) -> Result<LeaseInfo, A::Error> {
         let mut lease = LeaseBuilder::default();
-        let mut keys = KeySet::default();
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            if !keys.insert(&key) {
+            let field = LeaseBuilder::field_index(&key);
+            if !seen.note(field.map(|i| 1 << i), &key) {
                 return Err(ctx.duplicate(&key));
             }
-            if !LeaseBuilder::is_field(&key) {
+            if field.is_none() {
                 map.next_value_seed(Skip { ctx })?;
                 continue;
             }
@@ -371,7 +372,9 @@ impl<'de> ObjectReader<'de> for StringMapReader {
         ctx: &Ctx,
         path: &Path<'_>,
     ) -> Result<Metadata, A::Error> {
-        let mut entries = Vec::new();
+        // Collected in the decode's scratch list, then sorted and copied out at their exact
+        // size: one allocation for the entries, and no shifting however large the map.
+        let mut entries = ctx.take_scratch();
         let mut keys = KeySet::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if !keys.insert(&key) {
@@ -384,8 +387,10 @@ impl<'de> ObjectReader<'de> for StringMapReader {
             let text = check!(ctx, string_value(value, &path.key(&key)));
             entries.push((key.into_owned(), text));
         }
-        // Sorted first, each insert lands at the end: no shifting, however large the map.
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Ok(entries.into_iter().collect())
+        let mut exact = Vec::with_capacity(entries.len());
+        exact.append(&mut entries);
+        ctx.put_scratch(entries);
+        Ok(Metadata::from_sorted(exact))
     }
 }

@@ -27,9 +27,23 @@ pub(super) enum Fault {
 #[derive(Default)]
 pub(super) struct Ctx {
     fault: Cell<Option<Fault>>,
+    /// A list reused by every map the decode reads, so that each map allocates only its
+    /// exact-size result.
+    scratch: Cell<Vec<(String, String)>>,
 }
 
 impl Ctx {
+    /// The scratch list, empty (give it back with [`Ctx::put_scratch`]).
+    pub(super) fn take_scratch(&self) -> Vec<(String, String)> {
+        self.scratch.take()
+    }
+
+    /// Returns the scratch list for the next map.
+    pub(super) fn put_scratch(&self, mut list: Vec<(String, String)>) {
+        list.clear();
+        self.scratch.set(list);
+    }
+
     /// Records `err` and returns the deserializer error that unwinds the visitors.
     pub(super) fn fail<E: de::Error>(&self, err: DecodeError) -> E {
         self.fault.set(Some(Fault::Invalid(err)));
