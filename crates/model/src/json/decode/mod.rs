@@ -2,11 +2,12 @@
 //! with no intermediate value tree, borrowing keys and strings from the input until a field
 //! keeps them.
 //!
-//! What is accepted and what each error says is exactly what the lenient rules below describe.
-//! When a visitor finds a value the document may not hold, the rest of the input has not been
-//! read yet; since a syntax error, a repeated key or too deep a nesting anywhere in the body
+//! What is accepted, and what each error says, is described on each `decode_*` function. When
+//! a visitor finds a value the document may not hold, the rest of the input has not been read
+//! yet; since a syntax error, a repeated key or too deep a nesting anywhere in the body
 //! outranks such a value (the body is not JSON at all), that rare error path reads the whole
-//! body once more, only checking it, before reporting the value.
+//! body once more, only checking it, before reporting the value. A document with several bad
+//! values reports the first in document order.
 //!
 //! Files: `value.rs` (scalars, repeated keys, the generic seeds), `instance.rs` (an instance
 //! and its parts), `documents.rs` (applications, application, replication batch and answer).
