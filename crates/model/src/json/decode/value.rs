@@ -479,18 +479,6 @@ impl<R> NodeSeed<'_, '_, R> {
     }
 }
 
-/// Reads objects and drops them (a [`Node`] of this is a [`Scalar`]).
-#[derive(Clone, Copy)]
-pub(super) struct SkipObject;
-
-impl<'de> ObjectReader<'de> for SkipObject {
-    type Output = ();
-
-    fn read<A: MapAccess<'de>>(self, map: A, ctx: &Ctx, _: &Path<'_>) -> Result<(), A::Error> {
-        Skip { ctx }.visit_map(map)
-    }
-}
-
 /// Reads any value as a [`Scalar`].
 #[derive(Clone, Copy)]
 pub(super) struct ScalarSeed<'c> {
@@ -504,12 +492,33 @@ impl<'de> DeserializeSeed<'de> for ScalarSeed<'_> {
         self,
         deserializer: D,
     ) -> Result<Self::Value, D::Error> {
-        let root = Path::root("");
-        let node = NodeSeed { ctx: self.ctx, path: &root, reader: SkipObject };
-        Ok(match node.deserialize(deserializer)? {
-            Node::Object(()) => Scalar::Object,
-            Node::Other(scalar) => scalar,
-        })
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed<'_> {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Skip { ctx: self.ctx }.visit_seq(seq)?;
+        Ok(Scalar::Array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Skip { ctx: self.ctx }.visit_map(map)?;
+        Ok(Scalar::Object)
+    }
+
+    scalar_visits!();
+}
+
+impl ScalarSeed<'_> {
+    fn scalar<'de, E>(self, value: Scalar<'de>) -> Result<Scalar<'de>, E> {
+        Ok(value)
     }
 }
 
