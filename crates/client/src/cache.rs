@@ -3,7 +3,7 @@
 //! lookups without a network call. The server follows remote regions with the same copy and
 //! the same [`refresh`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use eureka_model::InstanceStatus;
@@ -327,23 +327,44 @@ struct Lookups {
     secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>>,
 }
 
+/// The list under the upper-cased `vip`, upper-cased in `buffer` so that only a new key costs
+/// an allocation.
+fn list_for<'m>(
+    lists: &'m mut HashMap<String, Vec<Arc<InstanceInfo>>>,
+    buffer: &mut String,
+    vip: &str,
+) -> &'m mut Vec<Arc<InstanceInfo>> {
+    buffer.clear();
+    buffer.extend(vip.chars().flat_map(char::to_uppercase));
+    if !lists.contains_key(buffer.as_str()) {
+        lists.insert(buffer.clone(), Vec::new());
+    }
+    lists.get_mut(buffer.as_str()).expect("inserted above")
+}
+
 impl Snapshot {
     fn index(apps: BTreeMap<String, Vec<Arc<InstanceInfo>>>, view: &View) -> Snapshot {
         let mut usable: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
         let mut vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
         let mut secure_vips: HashMap<String, Vec<Arc<InstanceInfo>>> = HashMap::new();
+        // One upper-case buffer for every VIP: a key is allocated only when it is new.
+        let mut upper = String::new();
         for (name, instances) in &apps {
-            for info in instances {
-                if view.only_up && info.status != InstanceStatus::Up {
-                    continue;
-                }
-                usable.entry(name.clone()).or_default().push(Arc::clone(info));
+            let mine: Vec<_> = instances
+                .iter()
+                .filter(|info| !view.only_up || info.status == InstanceStatus::Up)
+                .cloned()
+                .collect();
+            for info in &mine {
                 for vip in info.vips() {
-                    vips.entry(vip.to_uppercase()).or_default().push(Arc::clone(info));
+                    list_for(&mut vips, &mut upper, vip).push(Arc::clone(info));
                 }
                 for vip in info.secure_vips() {
-                    secure_vips.entry(vip.to_uppercase()).or_default().push(Arc::clone(info));
+                    list_for(&mut secure_vips, &mut upper, vip).push(Arc::clone(info));
                 }
+            }
+            if !mine.is_empty() {
+                usable.insert(name.clone(), mine);
             }
         }
         if view.shuffle {
@@ -481,43 +502,49 @@ impl Snapshot {
     /// The changes from `self` to `newer`, by instance id. Lease timestamps, which move with
     /// every renewal, do not count as a change.
     pub fn diff(&self, newer: &Snapshot) -> Vec<Change> {
-        let index = |s: &Snapshot| -> BTreeMap<(String, String), Arc<InstanceInfo>> {
-            s.apps
-                .iter()
-                .flat_map(|(app, list)| {
-                    list.iter().map(move |i| ((app.clone(), i.id().to_string()), Arc::clone(i)))
-                })
-                .collect()
-        };
-        let (old, new) = (index(self), index(newer));
+        // Both sides list each application's instances sorted by id: one merge walk per
+        // application, no index of the whole registry.
         let mut changes = Vec::new();
-        for (key, info) in &new {
-            match old.get(key) {
-                None => changes.push(Change::Added(Arc::clone(info))),
-                Some(before) if !same_registration(before, info) => {
-                    changes.push(Change::Modified(Arc::clone(info)))
+        let mut removed = Vec::new();
+        let none: &[Arc<InstanceInfo>] = &[];
+        let names: BTreeSet<&String> = self.apps.keys().chain(newer.apps.keys()).collect();
+        for name in names {
+            let old = self.apps.get(name).map_or(none, Vec::as_slice);
+            let new = newer.apps.get(name).map_or(none, Vec::as_slice);
+            let (mut o, mut n) = (old.iter().peekable(), new.iter().peekable());
+            loop {
+                match (o.peek(), n.peek()) {
+                    (None, None) => break,
+                    (Some(before), Some(now)) if before.id() == now.id() => {
+                        if !same_registration(before, now) {
+                            changes.push(Change::Modified(Arc::clone(now)));
+                        }
+                        o.next();
+                        n.next();
+                    }
+                    (Some(before), Some(now)) if before.id() < now.id() => {
+                        removed.push(Change::Removed(Arc::clone(before)));
+                        o.next();
+                    }
+                    (Some(before), None) => {
+                        removed.push(Change::Removed(Arc::clone(before)));
+                        o.next();
+                    }
+                    (_, Some(now)) => {
+                        changes.push(Change::Added(Arc::clone(now)));
+                        n.next();
+                    }
                 }
-                Some(_) => {}
             }
         }
-        for (key, info) in &old {
-            if !new.contains_key(key) {
-                changes.push(Change::Removed(Arc::clone(info)));
-            }
-        }
+        changes.append(&mut removed);
         changes
     }
 }
 
 /// Equal but for what renewals and delta bookkeeping move.
 fn same_registration(a: &Arc<InstanceInfo>, b: &Arc<InstanceInfo>) -> bool {
-    if Arc::ptr_eq(a, b) {
-        return true;
-    }
-    let mut a = InstanceInfo::clone(a);
-    a.lease_info = b.lease_info;
-    a.action_type = b.action_type;
-    a == **b
+    Arc::ptr_eq(a, b) || a.same_registration(b)
 }
 
 #[cfg(test)]
@@ -659,6 +686,33 @@ mod tests {
         let gone = LocalRegistry::default().snapshot(&down, VIEW);
         assert!(matches!(gone.changes(), [Change::Removed(i)] if i.id() == "a1"));
         assert_eq!(gone.changes()[0].action(), ActionType::Deleted);
+    }
+
+    #[test]
+    fn diff_walks_every_application_in_id_order() {
+        let snap = |apps: &[(&str, Vec<Arc<InstanceInfo>>)]| {
+            LocalRegistry::from_full(&doc("", apps)).snapshot(&Snapshot::default(), VIEW)
+        };
+        let before = snap(&[
+            ("A", vec![inst("A", "a1", Up), inst("A", "a3", Up), inst("A", "a5", Up)]),
+            ("B", vec![inst("B", "b1", Up)]),
+            ("C", vec![inst("C", "c1", Up)]),
+        ]);
+        let after = snap(&[
+            ("A", vec![inst("A", "a2", Up), inst("A", "a3", Down), inst("A", "a5", Up)]),
+            ("B", vec![inst("B", "b0", Up), inst("B", "b1", Up)]),
+            ("D", vec![inst("D", "d1", Up)]),
+        ]);
+        let described: Vec<String> = before
+            .diff(&after)
+            .iter()
+            .map(|c| format!("{:?} {}", c.action(), c.instance().id()))
+            .collect();
+        assert_eq!(
+            described,
+            ["Added a2", "Modified a3", "Added b0", "Added d1", "Deleted a1", "Deleted c1"]
+        );
+        assert!(after.diff(&after).is_empty());
     }
 
     fn zoned(app: &str, id: &str, status: InstanceStatus, zone: &str) -> Arc<InstanceInfo> {

@@ -57,7 +57,10 @@ impl InstanceStatus {
     /// Lenient parse used by document decoders: case-insensitive, anything else is `Unknown`,
     /// as the Java decoders do.
     pub fn parse_lenient(s: &str) -> Self {
-        Self::parse(&s.trim().to_ascii_uppercase()).unwrap_or(InstanceStatus::Unknown)
+        // Exact names (what every client sends) need no upper-cased copy.
+        Self::parse(s)
+            .or_else(|| Self::parse(&s.trim().to_ascii_uppercase()))
+            .unwrap_or(InstanceStatus::Unknown)
     }
 }
 
@@ -425,6 +428,63 @@ impl InstanceInfo {
         }
     }
 
+    /// Whether `self` and `other` are the same registration: equal in every field but those
+    /// renewals and delta bookkeeping move (`leaseInfo`, `actionType`). Compares in place,
+    /// without a copy, as clients diff whole registries with it.
+    pub fn same_registration(&self, other: &InstanceInfo) -> bool {
+        // Destructured, so that a new field is either compared or explicitly ignored here.
+        let InstanceInfo {
+            instance_id,
+            host_name,
+            app,
+            ip_addr,
+            sid,
+            status,
+            overridden_status,
+            port,
+            secure_port,
+            country_id,
+            data_center_info,
+            lease_info: _,
+            metadata,
+            app_group_name,
+            home_page_url,
+            status_page_url,
+            health_check_url,
+            secure_health_check_url,
+            vip_address,
+            secure_vip_address,
+            is_coordinating_discovery_server,
+            last_updated_timestamp,
+            last_dirty_timestamp,
+            action_type: _,
+            asg_name,
+        } = self;
+        *status == other.status
+            && *overridden_status == other.overridden_status
+            && *last_dirty_timestamp == other.last_dirty_timestamp
+            && *last_updated_timestamp == other.last_updated_timestamp
+            && *instance_id == other.instance_id
+            && *host_name == other.host_name
+            && *app == other.app
+            && *ip_addr == other.ip_addr
+            && *sid == other.sid
+            && *port == other.port
+            && *secure_port == other.secure_port
+            && *country_id == other.country_id
+            && *data_center_info == other.data_center_info
+            && *metadata == other.metadata
+            && *app_group_name == other.app_group_name
+            && *home_page_url == other.home_page_url
+            && *status_page_url == other.status_page_url
+            && *health_check_url == other.health_check_url
+            && *secure_health_check_url == other.secure_health_check_url
+            && *vip_address == other.vip_address
+            && *secure_vip_address == other.secure_vip_address
+            && *is_coordinating_discovery_server == other.is_coordinating_discovery_server
+            && *asg_name == other.asg_name
+    }
+
     /// Normalises a freshly decoded registration the way the Spring server does: upper-case
     /// `app`/`appGroupName`, and take a missing `instanceId` from `metadata.instanceId`
     /// (prefixed with `hostName:` unless it already starts with it).
@@ -528,5 +588,33 @@ mod tests {
         assert_eq!(InstanceStatus::parse_lenient("up"), InstanceStatus::Up);
         assert_eq!(InstanceStatus::parse_lenient("BOGUS"), InstanceStatus::Unknown);
         assert_eq!(InstanceStatus::parse("up"), None);
+    }
+
+    #[test]
+    fn same_registration_ignores_only_lease_and_action() {
+        let a = InstanceInfo {
+            host_name: "h1".into(),
+            metadata: [("zone".to_string(), "a".to_string())].into(),
+            ..Default::default()
+        };
+        let mut renewed = a.clone();
+        renewed.lease_info.last_renewal_timestamp = 99;
+        renewed.action_type = Some(ActionType::Modified);
+        assert!(a.same_registration(&renewed));
+        let changes: [fn(&mut InstanceInfo); 5] = [
+            |i| i.status = InstanceStatus::Down,
+            |i| i.last_dirty_timestamp = 7,
+            |i| i.port.enabled = false,
+            |i| i.asg_name = Some("asg".into()),
+            |i| {
+                i.metadata.insert("zone".into(), "b".into());
+            },
+        ];
+        for change in changes {
+            let mut other = a.clone();
+            change(&mut other);
+            assert!(!a.same_registration(&other), "{other:?}");
+            assert!(!other.same_registration(&a));
+        }
     }
 }

@@ -19,6 +19,12 @@ impl Metadata {
         Metadata(Vec::new())
     }
 
+    /// Takes entries already sorted by key, each key once (a decoder that sorted them).
+    pub(crate) fn from_sorted(entries: Vec<(String, String)>) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "sorted, unique keys");
+        Metadata(entries)
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }

@@ -354,3 +354,43 @@ fn repeated_xml_elements_are_refused_except_list_items() {
         Err(DecodeError::Duplicate { .. })
     ));
 }
+
+#[test]
+fn a_malformed_body_outranks_a_bad_value_before_the_fault() {
+    // The decoder reads values as it goes: a bad port is met before the broken tail, yet the
+    // body is not JSON at all, and that is what is reported.
+    let err = json_err(r#"{"instance":{"port":{"$":"x"},"app":"A"} trailing"#);
+    assert!(is_syntax(&err, "JSON"), "{err:?}");
+    let err = json_err(r#"{"instance":{"port":{"$":"x"},"app":"A","extra":[1,}}"#);
+    assert!(is_syntax(&err, "JSON"), "{err:?}");
+    let err = json_err(r#"{"instance":{"port":{"$":"x"},"app":"A","app":"B"}}"#);
+    assert!(matches!(err, DecodeError::Duplicate { .. }), "{err:?}");
+    let deep = format!(
+        r#"{{"instance":{{"port":{{"$":"x"}},"extra":{}1{}}}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    assert_eq!(json_err(&deep), DecodeError::TooDeep(128));
+    let err = json::decode_applications(br#"{"apps":{}, "x": tru}"#).unwrap_err();
+    assert!(is_syntax(&err, "JSON"), "{err:?}");
+    // Well-formed: the bad value is reported, by its path.
+    let err = json_err(r#"{"instance":{"port":{"$":"x"},"app":"A"}}"#);
+    assert_eq!(invalid_field(&err), "instance.port.$");
+}
+
+#[test]
+fn escaped_keys_read_as_their_text() {
+    let info = json::decode_instance(
+        br#"{"instance":{"\u0061pp":"A","metadata":{"k\"q":"v","tab\tkey":"w"},"un\nknown":1}}"#,
+    )
+    .unwrap();
+    assert_eq!(info.app, "A");
+    assert_eq!(info.metadata.get("k\"q").map(String::as_str), Some("v"));
+    assert_eq!(info.metadata.get("tab\tkey").map(String::as_str), Some("w"));
+    // The same key spelled with and without an escape is still a repetition.
+    let err = json_err(r#"{"instance":{"app":"A","\u0061pp":"B"}}"#);
+    assert!(matches!(err, DecodeError::Duplicate { .. }), "{err:?}");
+    // A raw control character or a lone surrogate is not JSON, in a key as in a value.
+    assert!(is_syntax(&json_err("{\"instance\":{\"a\nb\":1}}"), "JSON"));
+    assert!(is_syntax(&json_err(r#"{"instance":{"\ud800":1}}"#), "JSON"));
+}
