@@ -56,11 +56,7 @@ impl ServerProcess {
         log: &Path,
         startup: Duration,
     ) -> anyhow::Result<ServerProcess> {
-        let mut command = Command::new(program);
-        command.args(args).process_group(0);
-        Self::launch(command, port, log, startup, wire::ready)
-            .await
-            .with_context(|| program.to_string())
+        Self::start_in_own_group(program, args, port, log, startup, wire::ready).await
     }
 
     /// [`ServerProcess::start_unpinned`] for any Eureka server (ours or Java's): ready once
@@ -73,11 +69,21 @@ impl ServerProcess {
         log: &Path,
         startup: Duration,
     ) -> anyhow::Result<ServerProcess> {
+        Self::start_in_own_group(program, args, port, log, startup, wire::full_fetch).await
+    }
+
+    /// Starts `program` in a process group of its own, ready once `probe` answers 200.
+    async fn start_in_own_group(
+        program: &str,
+        args: &[String],
+        port: u16,
+        log: &Path,
+        startup: Duration,
+        probe: fn(SocketAddr) -> Request<Body>,
+    ) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new(program);
         command.args(args).process_group(0);
-        Self::launch(command, port, log, startup, wire::full_fetch)
-            .await
-            .with_context(|| program.to_string())
+        Self::launch(command, port, log, startup, probe).await.with_context(|| program.to_string())
     }
 
     /// Runs `program args…` under `taskset -c SERVER_CORE` without waiting for it: for servers

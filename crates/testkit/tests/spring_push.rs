@@ -106,6 +106,24 @@ async fn reached(watchers: &[&SpringApp], marks: &[usize], t0: u64, ids: &str, c
     }
 }
 
+/// Sets `instance` (beta, `b`) OUT_OF_SERVICE and asserts the change reached every watcher
+/// (see [`reached`]), then removes the override and waits until their load balancers list
+/// `b` again.
+async fn out_of_service_and_back(watchers: &[&SpringApp], instance: &str, b: &str, change: &str) {
+    let marks: Vec<usize> = watchers.iter().map(|a| a.mark()).collect();
+    let t0 = epoch_ms();
+    let (status, _) =
+        http(reqwest::Method::PUT, &format!("{instance}/status?value=OUT_OF_SERVICE")).await;
+    assert_eq!(status, 200);
+    reached(watchers, &marks, t0, "-", change).await;
+    let marks: Vec<usize> = watchers.iter().map(|a| a.mark()).collect();
+    let (status, _) = http(reqwest::Method::DELETE, &format!("{instance}/status")).await;
+    assert_eq!(status, 200);
+    for (app, from) in watchers.iter().zip(marks) {
+        view(app, from, "LB", b, START).await;
+    }
+}
+
 async fn http(method: reqwest::Method, url: &str) -> (u16, String) {
     let r = reqwest::Client::new()
         .request(method, url)
@@ -179,18 +197,7 @@ async fn pushed_changes_reach_discovery_and_the_load_balancer_on_boot_3_and_4() 
     let instance = server.url(&format!("apps/BETA/{b}"));
 
     // 1. A status change (an override, as an operator or a deploy tool sets it).
-    let marks = [a3.mark(), a4.mark()];
-    let t0 = epoch_ms();
-    let (status, _) =
-        http(reqwest::Method::PUT, &format!("{instance}/status?value=OUT_OF_SERVICE")).await;
-    assert_eq!(status, 200);
-    reached(&watchers, &marks, t0, "-", "status OUT_OF_SERVICE").await;
-    let marks = [a3.mark(), a4.mark()];
-    let (status, _) = http(reqwest::Method::DELETE, &format!("{instance}/status")).await;
-    assert_eq!(status, 200);
-    for (app, from) in watchers.iter().zip(marks) {
-        view(app, from, "LB", &b, START).await;
-    }
+    out_of_service_and_back(&watchers, &instance, &b, "status OUT_OF_SERVICE").await;
 
     // 2. A drain: answered once every watcher (the three applications) was sent the change.
     let marks = [a3.mark(), a4.mark()];
@@ -247,18 +254,8 @@ async fn pushed_changes_reach_discovery_and_the_load_balancer_on_boot_3_and_4() 
         )
         .await;
     }
-    let marks = [a3.mark(), a4.mark()];
-    let t0 = epoch_ms();
-    let (status, _) =
-        http(reqwest::Method::PUT, &format!("{instance}/status?value=OUT_OF_SERVICE")).await;
-    assert_eq!(status, 200);
-    reached(&watchers, &marks, t0, "-", "status change after the server restarted").await;
-    let marks = [a3.mark(), a4.mark()];
-    let (status, _) = http(reqwest::Method::DELETE, &format!("{instance}/status")).await;
-    assert_eq!(status, 200);
-    for (app, from) in watchers.iter().zip(marks) {
-        view(app, from, "LB", &b, START).await;
-    }
+    out_of_service_and_back(&watchers, &instance, &b, "status change after the server restarted")
+        .await;
 
     // 4. SIGTERM: beta leaves the registry before its web server stops taking requests.
     let marks = [a3.mark(), a4.mark()];

@@ -108,28 +108,15 @@ fn instance_detail(state: &SharedState, app: &str, id: &str) -> Value {
         doc["health"] = state.health.document_of(state, &info, down.as_ref());
         doc
     });
-    let mut history: Vec<(usize, RecentEvent)> = [
-        state.registry.recent_registered(),
-        state.registry.recent_cancelled(),
-        state.registry.recent_overrides(),
-        state.registry.recent_health(),
-    ]
-    .into_iter()
-    .enumerate()
-    .flat_map(|(log, events)| events.into_iter().map(move |e| (log, e)))
-    .filter(|(_, e)| e.app == app && e.id == id)
-    .collect();
-    // Within one millisecond the later log wins, as in `recent_events`: an instance is
-    // registered before it can be cancelled or overridden.
-    history.sort_by_key(|(log, e)| std::cmp::Reverse((e.at, *log)));
-    history.truncate(MAX_HISTORY);
+    let logs = recent_logs(state);
+    let history = newest_first(&logs, MAX_HISTORY, |e| e.app == app && e.id == id);
     json!({
         "now": now,
         "app": app,
         "id": id,
         "instance": instance,
         "owner": state.registry.owner(app, id).as_deref(),
-        "history": history.iter().map(|(_, e)| event_json(e)).collect::<Vec<_>>(),
+        "history": history.into_iter().map(event_json).collect::<Vec<_>>(),
     })
 }
 
@@ -268,34 +255,46 @@ fn event_json(e: &RecentEvent) -> Value {
     })
 }
 
-/// The newest `limit` events of every log (registrations, cancellations and evictions,
-/// overrides, health-check marks), newest first, and how many the registry holds in all.
-fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
-    let logs = [
+/// Every log of recent events: registrations, cancellations and evictions, overrides,
+/// health-check marks, in the order an instance meets them.
+fn recent_logs(state: &SharedState) -> [Vec<RecentEvent>; 4] {
+    [
         state.registry.recent_registered(),
         state.registry.recent_cancelled(),
         state.registry.recent_overrides(),
         state.registry.recent_health(),
-    ];
+    ]
+}
+
+/// The newest `limit` events of every log, newest first, and how many the registry holds in
+/// all.
+fn recent_events(state: &SharedState, limit: usize) -> (Vec<Value>, usize) {
+    let logs = recent_logs(state);
     let total = logs.iter().map(Vec::len).sum();
-    let mut heads: Vec<std::iter::Peekable<std::slice::Iter<'_, RecentEvent>>> =
-        logs.iter().map(|l| l.iter().peekable()).collect();
-    let mut out = Vec::with_capacity(limit.min(total));
+    let events = newest_first(&logs, limit, |_| true);
+    (events.into_iter().map(event_json).collect(), total)
+}
+
+/// Merges logs that are each newest first into the newest `limit` events `keep` accepts.
+/// Within one millisecond the later log wins: an instance is registered before it can be
+/// cancelled or overridden, so that order is the one that happened.
+fn newest_first(
+    logs: &[Vec<RecentEvent>],
+    limit: usize,
+    keep: impl Fn(&RecentEvent) -> bool,
+) -> Vec<&RecentEvent> {
+    let mut heads: Vec<_> = logs.iter().map(|l| l.iter().filter(|e| keep(e)).peekable()).collect();
+    let mut out = Vec::new();
     while out.len() < limit {
-        // Every log is newest first: taking the newest head each time keeps the merge so.
-        // Within one millisecond the later log wins: an instance is registered before it can be
-        // cancelled or overridden, so that order is the one that happened.
         let newest = heads
             .iter_mut()
             .enumerate()
             .filter_map(|(i, h)| h.peek().map(|e| (i, e.at)))
             .max_by_key(|(i, at)| (*at, *i));
         let Some((i, _)) = newest else { break };
-        if let Some(e) = heads[i].next() {
-            out.push(event_json(e));
-        }
+        out.extend(heads[i].next());
     }
-    (out, total)
+    out
 }
 
 /// Self-preservation in words, or `None` when eviction runs normally.
